@@ -1,0 +1,71 @@
+// Lint enforces where code may run: the folder says it, and a wrong import fails here, not in review.
+import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const NODE_BUILTINS = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'zlib', 'stream', 'url', 'util', 'worker_threads', 'dgram', 'dns', 'tls'];
+
+/** Forbids importing the named modules or folders from files in a folder. */
+function boundary(files, { modules = [], folders = [], why }) {
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...(modules.length ? [{ group: modules, message: why }] : []),
+            ...folders.map((folder) => ({ group: [`**/${folder}`, `**/${folder}/**`], message: why })),
+          ],
+        },
+      ],
+    },
+  };
+}
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'release/**', 'node_modules/**', '.tsbuild/**', 'test/fixtures/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-console': ['error', { allow: ['warn', 'error'] }],
+    },
+  },
+  { files: ['renderer/**/*.{ts,tsx}'], plugins: { 'react-hooks': reactHooks }, rules: reactHooks.configs.recommended.rules, languageOptions: { globals: globals.browser } },
+  { files: ['main/**/*.ts', 'scripts/**/*.mjs', 'test/**/*.ts', 'bin/**/*.js', '*.config.{js,ts}'], languageOptions: { globals: globals.node } },
+  { files: ['scripts/**/*.mjs', 'bin/**/*.js', 'test/**/*.ts'], rules: { 'no-console': 'off' } },
+  boundary(['shared/**/*.ts'], {
+    modules: [...NODE_BUILTINS, 'electron', 'react', 'react-dom', 'react/*', 'ws', '@lexical/react/*', 'y-indexeddb', 'y-webrtc'],
+    folders: ['main', 'renderer'],
+    why: 'shared/ is pure TypeScript: no Node, no DOM, no Electron, no React.',
+  }),
+  {
+    files: ['shared/**/*.ts'],
+    rules: { 'no-restricted-globals': ['error', 'window', 'document', 'localStorage', 'navigator', 'process', 'Buffer', 'require'] },
+  },
+  boundary(['renderer/**/*.{ts,tsx}'], {
+    modules: [...NODE_BUILTINS, 'electron', 'ws'],
+    folders: ['main'],
+    why: 'renderer/ runs in the browser: it reaches the host only through the HostApi.',
+  }),
+  boundary(['main/services/**/*.ts'], {
+    modules: ['electron', 'react', 'react-dom'],
+    folders: ['renderer', 'electron', 'web'],
+    why: 'main/services/ is plain Node shared by both hosts: it never imports electron or a host.',
+  }),
+  boundary(['main/web/**/*.ts', 'main/cli/**/*.ts'], {
+    modules: ['electron', 'react', 'react-dom'],
+    folders: ['renderer', 'electron'],
+    why: 'the web host and the CLI run on plain Node, without Electron.',
+  }),
+  boundary(['main/electron/**/*.ts'], {
+    modules: ['react', 'react-dom'],
+    folders: ['renderer', 'web', 'cli'],
+    why: 'main/electron/ composes services; it does not reach into the renderer or the web host.',
+  }),
+);

@@ -1,0 +1,89 @@
+/** Where a member's notebook lives on disk, and the lock that keeps two hosts off one data directory. */
+import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** The per-user data directory, following each platform's convention. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Commonplace');
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Commonplace');
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'commonplace');
+}
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  url?: string;
+  startedAt: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function lockPath(dataDir: string): string {
+  return join(dataDir, 'host.lock');
+}
+
+/** Who holds the data directory now, if a live process does. */
+export function readLock(dataDir: string): LockInfo | null {
+  try {
+    const info = JSON.parse(readFileSync(lockPath(dataDir), 'utf8')) as LockInfo;
+    return typeof info.pid === 'number' && isAlive(info.pid) ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+export class DataDirBusyError extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly holder: LockInfo,
+  ) {
+    super(`${dataDir} is in use by another Commonplace ${holder.host} (pid ${holder.pid}${holder.url ? `, ${holder.url}` : ''})`);
+    this.name = 'DataDirBusyError';
+  }
+}
+
+/** Takes the data directory for this process; a lock left by a dead process is taken over. */
+export function acquireDataDir(dataDir: string, info: Omit<LockInfo, 'pid' | 'startedAt'>): { release: () => void; update: (patch: Partial<LockInfo>) => void } {
+  mkdirSync(dataDir, { recursive: true });
+  const path = lockPath(dataDir);
+  let current: LockInfo = { ...info, pid: process.pid, startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, JSON.stringify(current));
+      closeSync(fd);
+      const write = () => {
+        const fd2 = openSync(path, 'w');
+        writeSync(fd2, JSON.stringify(current));
+        closeSync(fd2);
+      };
+      return {
+        release: () => {
+          try {
+            if (JSON.parse(readFileSync(path, 'utf8')).pid === process.pid) unlinkSync(path);
+          } catch {
+            // already gone
+          }
+        },
+        update: (patch) => {
+          current = { ...current, ...patch };
+          write();
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = readLock(dataDir);
+      if (holder && holder.pid !== process.pid) throw new DataDirBusyError(dataDir, holder);
+      unlinkSync(path);
+    }
+  }
+  throw new Error(`could not lock ${dataDir}`);
+}

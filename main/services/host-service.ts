@@ -1,0 +1,139 @@
+/**
+ * The host side of the HostApi contract, shared by the Electron main process and the web host:
+ * every call is validated against the contract's schema before any service sees it.
+ */
+import * as Y from 'yjs';
+import {
+  HostError,
+  isAllowedExternalUrl,
+  parseHostCall,
+  type HostEventName,
+  type HostEvents,
+  type HostInput,
+  type HostMethod,
+  type HostResult,
+  type SpaceSummary,
+} from '../../shared/host-api';
+import { listNotes, spaceName } from '../../shared/space-model';
+import { DurableStore, InvalidUpdateError, StoreError, type StoreOptions } from './durable-store';
+import { logger } from './logger';
+
+/** One connected renderer: a window in Electron, a WebSocket on the web host. */
+export interface HostClient {
+  send<E extends HostEventName>(event: E, payload: HostEvents[E]): void;
+}
+
+export interface HostServiceOptions {
+  dataDir: string;
+  host: 'electron' | 'web';
+  version: string;
+  /** Opens an already-validated external URL; hosts without a shell say false. */
+  openExternal?: (url: string) => Promise<boolean>;
+  store?: StoreOptions;
+}
+
+type Handlers = { [M in HostMethod]: (client: HostClient, input: HostInput<M>) => Promise<HostResult<M>> };
+
+export class HostService {
+  readonly store: DurableStore;
+  private readonly subscribers = new Map<string, Set<HostClient>>();
+  private readonly handlers: Handlers;
+
+  constructor(private readonly options: HostServiceOptions) {
+    this.store = new DurableStore(options.dataDir, {
+      ...options.store,
+      onProblem: (problem) => {
+        logger.warn(`store: ${problem.kind} in space ${problem.spaceId} at byte ${problem.offset}: ${problem.detail}`);
+        options.store?.onProblem?.(problem);
+      },
+    });
+    this.handlers = {
+      'app.info': async () => ({ version: options.version, host: options.host, platform: process.platform }),
+      'spaces.list': async () => ({ spaces: await this.listSpaces() }),
+      'space.sync': async (_client, { spaceId, stateVector }) => {
+        const space = await this.store.space(spaceId);
+        let update: Uint8Array;
+        try {
+          update = Y.encodeStateAsUpdate(space.doc, stateVector);
+        } catch {
+          throw new HostError('invalid-input', 'space.sync: stateVector is not a Yjs state vector');
+        }
+        return { update, stateVector: Y.encodeStateVector(space.doc) };
+      },
+      'space.append': async (client, { spaceId, update }) => {
+        const space = await this.store.space(spaceId);
+        try {
+          await space.append(update);
+        } catch (error) {
+          if (error instanceof InvalidUpdateError) throw new HostError('corrupt-update', `space.append: ${error.message}`);
+          if (error instanceof StoreError) throw new HostError('unavailable', error.message);
+          throw error;
+        }
+        this.broadcast(spaceId, update, client);
+        return { saved: true };
+      },
+      'space.subscribe': async (client, { spaceId }) => {
+        let set = this.subscribers.get(spaceId);
+        if (!set) this.subscribers.set(spaceId, (set = new Set()));
+        set.add(client);
+        return { subscribed: true };
+      },
+      'space.unsubscribe': async (client, { spaceId }) => {
+        this.subscribers.get(spaceId)?.delete(client);
+        return { subscribed: false };
+      },
+      'shell.openExternal': async (_client, { url }) => {
+        if (!isAllowedExternalUrl(url)) throw new HostError('forbidden', 'shell.openExternal: only http, https and mailto links open');
+        return { opened: options.openExternal ? await options.openExternal(url) : false };
+      },
+    };
+  }
+
+  /** Validates a call from an untrusted client and runs it; failures are HostErrors. */
+  async handle(client: HostClient, method: unknown, input: unknown): Promise<unknown> {
+    const call = parseHostCall(method, input);
+    const handler = this.handlers[call.method] as (client: HostClient, input: unknown) => Promise<unknown>;
+    try {
+      return await handler(client, call.input);
+    } catch (error) {
+      if (error instanceof HostError) throw error;
+      logger.error(`${call.method} failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new HostError('internal', `${call.method} failed`);
+    }
+  }
+
+  /** Forgets a client that went away. */
+  detach(client: HostClient): void {
+    for (const set of this.subscribers.values()) set.delete(client);
+  }
+
+  private broadcast(spaceId: string, update: Uint8Array, from: HostClient): void {
+    for (const client of this.subscribers.get(spaceId) ?? []) {
+      if (client !== from) client.send('space.update', { spaceId, update });
+    }
+  }
+
+  private async listSpaces(): Promise<SpaceSummary[]> {
+    const ids = await this.store.listSpaceIds();
+    const spaces: SpaceSummary[] = [];
+    for (const id of ids) {
+      try {
+        const { doc } = await this.store.space(id);
+        spaces.push({ id, name: spaceName(doc), noteCount: listNotes(doc).length });
+      } catch (error) {
+        logger.warn(`space ${id} could not be opened: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return spaces;
+  }
+
+  /** Writes everything queued to disk. */
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  async close(): Promise<void> {
+    this.subscribers.clear();
+    await this.store.close();
+  }
+}

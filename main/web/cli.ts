@@ -1,0 +1,104 @@
+/**
+ * `npm run web`: starts the local web host. Prints one line with its URL once ready; on SIGINT or
+ * SIGTERM it writes everything to disk and exits 0.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { acquireDataDir, DataDirBusyError, defaultDataDir } from '../services/data-dir';
+import { HostService } from '../services/host-service';
+import { logger } from '../services/logger';
+import { startWebHost } from './web-host';
+
+/** The documented default port; when it is taken, a free one is used. */
+export const DEFAULT_PORT = 4317;
+
+const USAGE = `usage: npm run web -- [--port N] [--data-dir DIR] [--host ADDR --allow-remote]
+
+  --port N         port to serve on (default ${DEFAULT_PORT}, or a free port if that one is taken)
+  --data-dir DIR   where notes are stored (default: ${defaultDataDir()})
+  --host ADDR      address to listen on (default 127.0.0.1)
+  --allow-remote   allow a --host beyond loopback (anyone who reaches it can read your notes)`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        host: { type: 'string' },
+        'allow-remote': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not ${values.port}`);
+  const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+  const here = dirname(fileURLToPath(import.meta.url));
+  const rendererDir = join(here, '..', 'renderer');
+  const version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+  let lock;
+  try {
+    lock = acquireDataDir(dataDir, { host: 'web host' });
+  } catch (error) {
+    if (error instanceof DataDirBusyError) {
+      process.stderr.write(`Commonplace: ${error.message}. Stop it first, or pass another --data-dir.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const service = new HostService({ dataDir, host: 'web', version });
+  let host;
+  try {
+    host = await startWebHost({
+      service,
+      rendererDir,
+      port,
+      fallbackToFreePort: values.port === undefined,
+      host: values.host,
+      allowRemote: values['allow-remote'],
+    });
+  } catch (error) {
+    lock.release();
+    process.stderr.write(`Commonplace: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  lock.update({ url: host.url });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: saving and stopping`);
+    try {
+      await host.close();
+      await service.close();
+      lock.release();
+      process.exit(0);
+    } catch (error) {
+      logger.error(`could not stop cleanly: ${String(error)}`);
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.stdout.write(`Commonplace is running at ${host.url} (notes in ${dataDir})\n`);
+}
+
+await main();

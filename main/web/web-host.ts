@@ -1,0 +1,208 @@
+/**
+ * The local web host: serves the built renderer on loopback and carries the HostApi contract over a
+ * WebSocket, with the same validation as Electron's IPC router.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+import { WebSocket, WebSocketServer } from 'ws';
+import { HostError, MAX_MESSAGE_BYTES } from '../../shared/host-api';
+import { decodeWire, encodeWire, type WireResponse } from '../../shared/wire';
+import type { HostClient, HostService } from '../services/host-service';
+import { logger } from '../services/logger';
+
+/** The renderer's Content Security Policy on the web host (Lexical sets inline styles). */
+export const WEB_CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopbackAddress(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export interface WebHostOptions {
+  service: HostService;
+  rendererDir: string;
+  port: number;
+  /** Fall back to a free port when `port` is taken (used for the default port only). */
+  fallbackToFreePort: boolean;
+  host?: string;
+  allowRemote?: boolean;
+}
+
+export interface WebHost {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => {
+      server.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackAddress(host) && !options.allowRemote) {
+    throw new Error(`refusing to listen on ${host}: the web host serves your notes without a password; pass --allow-remote to do it anyway`);
+  }
+  let port = options.port;
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`]);
+  const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`));
+
+  const server = createServer((req, res) => {
+    // DNS rebinding: only answer requests addressed to this host by a loopback name.
+    if (!allowedHosts().has(req.headers.host ?? '')) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('misdirected request');
+      return;
+    }
+    serveStatic(options.rendererDir, req, res).catch((error: unknown) => {
+      logger.error(`serving ${req.url}: ${String(error)}`);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Cross-site WebSocket hijacking: any page in the browser may try ws://127.0.0.1; only our own origin may talk.
+    if (url.pathname !== '/api' || !allowedHosts().has(req.headers.host ?? '') || !allowedOrigins().has(req.headers.origin ?? '')) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => attachClient(options.service, ws));
+  });
+
+  try {
+    port = await listen(server, port, host);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !options.fallbackToFreePort) throw error;
+    logger.info(`port ${port} is taken; using a free port`);
+    port = await listen(server, 0, host);
+  }
+  const shownHost = host === '::1' ? '[::1]' : host;
+  return {
+    url: `http://${shownHost}:${port}/`,
+    port,
+    close: async () => {
+      for (const client of wss.clients) client.close(1001, 'host shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function attachClient(service: HostService, ws: WebSocket): void {
+  const client: HostClient = {
+    send: (event, payload) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(encodeWire({ event, payload }));
+    },
+  };
+  const reply = (response: WireResponse) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(encodeWire(response));
+  };
+  ws.on('message', (data, isBinary) => {
+    let id = 0;
+    try {
+      if (isBinary) throw new HostError('invalid-input', 'expected a text message');
+      const message = decodeWire(data.toString());
+      if (message === null || typeof message !== 'object' || Array.isArray(message)) throw new HostError('invalid-input', 'expected an object');
+      const { id: rawId, method, input } = message as Record<string, unknown>;
+      if (typeof rawId !== 'number' || !Number.isSafeInteger(rawId)) throw new HostError('invalid-input', 'expected a numeric id');
+      id = rawId;
+      service.handle(client, method, input).then(
+        (result) => reply({ id, ok: true, result }),
+        (error: unknown) => reply({ id, ok: false, error: toWireError(error) }),
+      );
+    } catch (error) {
+      reply({ id, ok: false, error: toWireError(error instanceof SyntaxError ? new HostError('invalid-input', 'not valid JSON') : error) });
+    }
+  });
+  ws.on('close', () => service.detach(client));
+  ws.on('error', (error) => logger.warn(`websocket: ${error.message}`));
+}
+
+function toWireError(error: unknown): { code: string; message: string } {
+  if (error instanceof HostError) return { code: error.code, message: error.message };
+  return { code: 'internal', message: 'internal error' };
+}
+
+async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+  const relative = normalize(pathname).replace(/^([/\\])+/, '');
+  let file = join(root, relative);
+  if (!file.startsWith(root + sep) && file !== root) {
+    res.writeHead(403).end();
+    return;
+  }
+  let info = await stat(file).catch(() => null);
+  // Routes such as /space/ID/note/ID belong to the app: serve its page and let it read the URL.
+  if (!info || info.isDirectory()) {
+    if (extname(relative) !== '' && !info) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    file = join(root, 'index.html');
+    info = await stat(file).catch(() => null);
+    if (!info) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('the renderer is not built: run npm run build');
+      return;
+    }
+  }
+  const isAsset = relative.startsWith('assets' + sep) || relative.startsWith('assets/');
+  res.writeHead(200, {
+    'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+    'content-length': info.size,
+    'content-security-policy': WEB_CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cache-control': isAsset ? 'public, max-age=31536000, immutable' : 'no-store',
+  });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  createReadStream(file).pipe(res);
+}

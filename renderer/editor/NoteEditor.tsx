@@ -1,0 +1,50 @@
+/** The rich-text editor for one note's body. Mounted with key={noteId}: one binding per note. */
+import { CheckListPlugin } from '@lexical/react/LexicalCheckListPlugin';
+import { ClickableLinkPlugin } from '@lexical/react/LexicalClickableLinkPlugin';
+import { LexicalComposer } from '@lexical/react/LexicalComposer';
+import { ContentEditable } from '@lexical/react/LexicalContentEditable';
+import { LexicalErrorBoundary } from '@lexical/react/LexicalErrorBoundary';
+import { LinkPlugin } from '@lexical/react/LexicalLinkPlugin';
+import { ListPlugin } from '@lexical/react/LexicalListPlugin';
+import { MarkdownShortcutPlugin } from '@lexical/react/LexicalMarkdownShortcutPlugin';
+import { RichTextPlugin } from '@lexical/react/LexicalRichTextPlugin';
+import { TabIndentationPlugin } from '@lexical/react/LexicalTabIndentationPlugin';
+import type * as Y from 'yjs';
+import { EDITOR_NODES } from '../../shared/editor-nodes';
+import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-transformers';
+import { NoteCollaborationPlugin } from './NoteCollaborationPlugin';
+import { normalizeLinkUrl, ToolbarPlugin } from './ToolbarPlugin';
+import { editorTheme } from './theme';
+
+const isValidLink = (url: string) => normalizeLinkUrl(url) === url;
+
+export function NoteEditor({ doc, noteId, onLocalEdit }: { doc: Y.Doc; noteId: string; onLocalEdit: () => void }) {
+  return (
+    <LexicalComposer
+      initialConfig={{
+        namespace: 'commonplace',
+        nodes: [...EDITOR_NODES],
+        theme: editorTheme,
+        // Content comes from the Y.Doc, never from an initial editor state.
+        editorState: null,
+        onError: (error) => console.error('editor:', error),
+      }}
+    >
+      <ToolbarPlugin />
+      <div className="editor-shell">
+        <RichTextPlugin
+          contentEditable={<ContentEditable className="editor-body" aria-label="Note body" spellCheck />}
+          placeholder={<div className="editor-placeholder">Write what you learned…</div>}
+          ErrorBoundary={LexicalErrorBoundary}
+        />
+      </div>
+      <NoteCollaborationPlugin doc={doc} noteId={noteId} onLocalEdit={onLocalEdit} />
+      <ListPlugin />
+      <CheckListPlugin />
+      <LinkPlugin validateUrl={isValidLink} />
+      <ClickableLinkPlugin newTab />
+      <TabIndentationPlugin />
+      <MarkdownShortcutPlugin transformers={COMMONPLACE_TRANSFORMERS} />
+    </LexicalComposer>
+  );
+}

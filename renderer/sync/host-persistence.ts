@@ -1,0 +1,137 @@
+/**
+ * Keeps a space's Y.Doc and the host's durable copy in step: streams local updates to the host (one
+ * batch in flight at a time), applies what other clients of the host send, and on every (re)connect
+ * exchanges state vectors so either side restores what the other lacks.
+ */
+import * as Y from 'yjs';
+import { HostError, type HostApi } from '../../shared/host-api';
+
+/** `saved`: the host has every local edit on disk. `unsaved`: edits wait for the host. */
+export type SaveState = 'connecting' | 'saving' | 'saved' | 'unsaved' | 'error';
+
+export class HostPersistence {
+  private pending: Uint8Array[] = [];
+  private inFlight = false;
+  private connected = false;
+  private synced = false;
+  private destroyed = false;
+  private readonly listeners = new Set<(state: SaveState) => void>();
+  private readonly cleanups: Array<() => void> = [];
+  private readonly firstSync: Promise<void>;
+  private resolveFirstSync!: () => void;
+  state: SaveState = 'connecting';
+  lastError: string | null = null;
+
+  constructor(
+    private readonly doc: Y.Doc,
+    private readonly spaceId: string,
+    private readonly host: HostApi,
+  ) {
+    this.firstSync = new Promise((resolve) => (this.resolveFirstSync = resolve));
+    const onUpdate = (update: Uint8Array, origin: unknown) => {
+      if (origin === this) return;
+      this.pending.push(update);
+      this.setState(this.connected ? 'saving' : 'unsaved');
+      queueMicrotask(() => void this.flush());
+    };
+    doc.on('update', onUpdate);
+    this.cleanups.push(() => doc.off('update', onUpdate));
+    this.cleanups.push(
+      host.on('space.update', ({ spaceId, update }) => {
+        if (spaceId === this.spaceId) Y.applyUpdate(this.doc, update, this);
+      }),
+    );
+    this.cleanups.push(
+      host.onConnection((connected) => {
+        this.connected = connected;
+        this.synced = false;
+        if (connected) void this.reconcile();
+        else if (!this.destroyed) this.setState(this.pending.length > 0 || this.inFlight ? 'unsaved' : 'connecting');
+      }),
+    );
+  }
+
+  /** Resolves after the first exchange with the host (immediately useful after a wiped profile). */
+  whenSynced(): Promise<void> {
+    return this.firstSync;
+  }
+
+  /** Resolves once the host has every local edit on disk. */
+  whenSaved(): Promise<void> {
+    return new Promise((resolve) => {
+      const off = this.onState((state) => {
+        if (state === 'saved') {
+          queueMicrotask(() => off());
+          resolve();
+        }
+      });
+    });
+  }
+
+  onState(listener: (state: SaveState) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.state);
+    return () => this.listeners.delete(listener);
+  }
+
+  private setState(state: SaveState): void {
+    if (this.state === state) return;
+    this.state = state;
+    for (const listener of this.listeners) listener(state);
+  }
+
+  private async reconcile(): Promise<void> {
+    try {
+      await this.host.call('space.subscribe', { spaceId: this.spaceId });
+      const reply = await this.host.call('space.sync', { spaceId: this.spaceId, stateVector: Y.encodeStateVector(this.doc) });
+      Y.applyUpdate(this.doc, reply.update, this);
+      // Everything local the host lacks, including what was queued while away.
+      this.pending = [Y.encodeStateAsUpdate(this.doc, reply.stateVector)];
+      this.synced = true;
+      this.resolveFirstSync();
+      await this.flush();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight || !this.connected || !this.synced || this.destroyed) return;
+    const batch = this.pending.filter((u) => u.byteLength > 2); // an empty update encodes as two zero bytes
+    this.pending = [];
+    if (batch.length === 0) {
+      this.setState('saved');
+      return;
+    }
+    this.inFlight = true;
+    this.setState('saving');
+    const update = batch.length === 1 ? batch[0]! : Y.mergeUpdates(batch);
+    try {
+      await this.host.call('space.append', { spaceId: this.spaceId, update });
+      this.lastError = null;
+    } catch (error) {
+      this.pending.unshift(update);
+      this.fail(error);
+    } finally {
+      this.inFlight = false;
+    }
+    if (this.pending.length > 0) await this.flush();
+    else if (this.connected && this.synced) this.setState('saved');
+  }
+
+  private fail(error: unknown): void {
+    this.lastError = error instanceof Error ? error.message : String(error);
+    if (error instanceof HostError && error.code === 'unavailable') {
+      this.setState('unsaved');
+    } else {
+      console.error(`saving space ${this.spaceId} failed:`, this.lastError);
+      this.setState('error');
+    }
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    for (const cleanup of this.cleanups) cleanup();
+    void this.host.call('space.unsubscribe', { spaceId: this.spaceId }).catch(() => {});
+  }
+}

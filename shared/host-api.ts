@@ -1,0 +1,114 @@
+/**
+ * The one contract between the renderer and its host (Electron main or the web host):
+ * method names, runtime schemas for every input, and the result types.
+ */
+import { z } from 'zod';
+
+/** Largest Yjs update one call may carry; a whole space state travels in one sync reply. */
+export const MAX_UPDATE_BYTES = 64 * 1024 * 1024;
+/** Largest state vector one call may carry (a vector is a few bytes per client). */
+export const MAX_STATE_VECTOR_BYTES = 1024 * 1024;
+/** Largest encoded message either transport accepts. */
+export const MAX_MESSAGE_BYTES = Math.ceil((MAX_UPDATE_BYTES * 4) / 3) + 64 * 1024;
+
+const bytes = (max: number) =>
+  z
+    .custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes')
+    .refine((b) => b.byteLength <= max, { message: `larger than ${max} bytes` });
+
+/** Space ids are random url-safe strings; anything else could name a path. */
+export const spaceIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a space id');
+
+export const hostInputSchemas = {
+  'app.info': z.object({}).strict(),
+  'spaces.list': z.object({}).strict(),
+  'space.sync': z.object({ spaceId: spaceIdSchema, stateVector: bytes(MAX_STATE_VECTOR_BYTES) }).strict(),
+  'space.append': z.object({ spaceId: spaceIdSchema, update: bytes(MAX_UPDATE_BYTES) }).strict(),
+  'space.subscribe': z.object({ spaceId: spaceIdSchema }).strict(),
+  'space.unsubscribe': z.object({ spaceId: spaceIdSchema }).strict(),
+  'shell.openExternal': z.object({ url: z.string().max(4096) }).strict(),
+} as const;
+
+export type HostMethod = keyof typeof hostInputSchemas;
+export type HostInput<M extends HostMethod> = z.infer<(typeof hostInputSchemas)[M]>;
+
+export interface SpaceSummary {
+  id: string;
+  name: string;
+  noteCount: number;
+}
+
+export interface HostResults {
+  'app.info': { version: string; host: 'electron' | 'web'; platform: string };
+  'spaces.list': { spaces: SpaceSummary[] };
+  /** The updates the caller lacks, and the host's state vector so the caller can send what the host lacks. */
+  'space.sync': { update: Uint8Array; stateVector: Uint8Array };
+  /** Resolves once the update is durable on disk. */
+  'space.append': { saved: true };
+  'space.subscribe': { subscribed: true };
+  'space.unsubscribe': { subscribed: false };
+  'shell.openExternal': { opened: boolean };
+}
+
+export type HostResult<M extends HostMethod> = HostResults[M];
+
+/** Events the host pushes to subscribed renderers. */
+export interface HostEvents {
+  /** Another client of the same host changed the space; apply it. */
+  'space.update': { spaceId: string; update: Uint8Array };
+}
+export type HostEventName = keyof HostEvents;
+
+export type HostErrorCode =
+  | 'unknown-method'
+  | 'invalid-input'
+  | 'too-large'
+  | 'corrupt-update'
+  | 'forbidden'
+  | 'unavailable'
+  | 'internal';
+
+/** A typed failure a host returns instead of throwing across the boundary. */
+export class HostError extends Error {
+  constructor(
+    readonly code: HostErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HostError';
+  }
+}
+
+export function isHostMethod(name: unknown): name is HostMethod {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(hostInputSchemas, name);
+}
+
+/** Validates a call's method and input; throws HostError with a readable reason. */
+export function parseHostCall<M extends HostMethod>(method: unknown, input: unknown): { method: M; input: HostInput<M> } {
+  if (!isHostMethod(method)) throw new HostError('unknown-method', `unknown method ${JSON.stringify(String(method)).slice(0, 80)}`);
+  const parsed = hostInputSchemas[method].safeParse(input);
+  if (!parsed.success) {
+    const tooLarge = parsed.error.issues.some((i) => i.message.startsWith('larger than'));
+    const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+    throw new HostError(tooLarge ? 'too-large' : 'invalid-input', `${method}: ${reason}`);
+  }
+  return { method: method as M, input: parsed.data as HostInput<M> };
+}
+
+/** What the renderer sees of its host, whichever host it is. */
+export interface HostApi {
+  call<M extends HostMethod>(method: M, input: HostInput<M>): Promise<HostResult<M>>;
+  on<E extends HostEventName>(event: E, listener: (payload: HostEvents[E]) => void): () => void;
+  /** Called with true when the host connection is up, false when it drops. */
+  onConnection(listener: (connected: boolean) => void): () => void;
+}
+
+/** External links the shell may open: only these schemes, never file: or custom protocols. */
+export function isAllowedExternalUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' || parsed.protocol === 'mailto:';
+  } catch {
+    return false;
+  }
+}

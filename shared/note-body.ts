@@ -1,0 +1,155 @@
+/**
+ * A note body outside any UI: a headless Lexical editor with the editor's node list, bound to the
+ * body's Y.XmlText through @lexical/yjs. Used to seed new notes, and to read or convert stored ones.
+ */
+import { createHeadlessEditor } from '@lexical/headless';
+import { $convertFromMarkdownString, $convertToMarkdownString } from '@lexical/markdown';
+import { createYjsBinding, syncLexicalUpdateToYjs, syncYjsChangesToLexical, type Binding, type Provider } from '@lexical/yjs';
+import { $getRoot, type EditorState, type LexicalEditor } from 'lexical';
+import * as Y from 'yjs';
+import { EDITOR_NODES } from './editor-nodes';
+import { COMMONPLACE_TRANSFORMERS } from './markdown-transformers';
+import { noteBodyIn } from './space-model';
+
+/** A provider with no awareness: headless edits carry no cursor. */
+export const HEADLESS_PROVIDER: Provider = {
+  awareness: {
+    getLocalState: () => null,
+    getStates: () => new Map(),
+    off: () => {},
+    on: () => {},
+    setLocalState: () => {},
+    setLocalStateField: () => {},
+  },
+  connect: () => {},
+  disconnect: () => {},
+  off: () => {},
+  on: () => {},
+};
+
+export function createNoteEditor(): LexicalEditor {
+  return createHeadlessEditor({
+    namespace: 'commonplace',
+    nodes: [...EDITOR_NODES],
+    onError: (error) => {
+      throw error;
+    },
+  });
+}
+
+/**
+ * Loads what the binding's XmlText already holds into its editor. A binding made on a filled
+ * XmlText starts blank: @lexical/yjs only syncs changes that arrive after it exists.
+ * These two calls are @lexical/yjs internals (the path its own restore test takes); a test pins them.
+ */
+export function hydrateEditorFromYjs(binding: Binding): void {
+  binding.editor.update(
+    () => {
+      binding.root.applyChildrenYjsDelta(binding, binding.root._xmlText.toDelta());
+      binding.root.syncChildrenFromYjs(binding);
+    },
+    { discrete: true, tag: 'collaboration' },
+  );
+}
+
+/**
+ * Forgets the collab nodes a previous binding cached on the body's shared types (@lexical/yjs keeps
+ * them in `_collabNode` and never clears them), so a new binding builds its own tree instead of
+ * reusing a stale one and duplicating content. Call only when no binding on this body is live.
+ */
+export function releaseCollabNodes(type: unknown): void {
+  if (!(type instanceof Y.AbstractType)) return;
+  delete (type as { _collabNode?: unknown })._collabNode;
+  if (type instanceof Y.XmlText) {
+    for (const op of type.toDelta() as Array<{ insert: unknown }>) {
+      releaseCollabNodes(op.insert);
+    }
+  } else if (type instanceof Y.Map) {
+    type.forEach((value) => releaseCollabNodes(value));
+  } else if (type instanceof Y.XmlElement) {
+    for (const child of type.toArray()) releaseCollabNodes(child);
+  }
+}
+
+export interface NoteBodyBinding {
+  binding: Binding;
+  editor: LexicalEditor;
+  dispose: () => void;
+}
+
+/**
+ * Binds an editor (headless by default) to one note's body, both ways: local edits go to Yjs, and
+ * changes arriving in the doc from elsewhere go to the editor. Only one binding per body may be live.
+ */
+export function bindNoteBody(
+  doc: Y.Doc,
+  noteId: string,
+  options: { editor?: LexicalEditor; provider?: Provider } = {},
+): NoteBodyBinding {
+  const editor = options.editor ?? createNoteEditor();
+  const provider = options.provider ?? HEADLESS_PROVIDER;
+  const body = noteBodyIn(doc, noteId);
+  releaseCollabNodes(body);
+  const binding = createYjsBinding({
+    doc,
+    docMap: new Map([[noteId, doc]]),
+    editor,
+    getXmlText: () => body,
+    id: noteId,
+  });
+  // Start from an empty editor (a remount may reuse one), then load the body; nothing listens yet.
+  editor.update(() => $getRoot().clear(), { discrete: true, tag: 'skip-collab' });
+  hydrateEditorFromYjs(binding);
+  const onYjsChanges = (events: Array<Y.YEvent<Y.XmlText>>, transaction: Y.Transaction) => {
+    if (transaction.origin !== binding) {
+      syncYjsChangesToLexical(binding, provider, events, transaction.origin instanceof Y.UndoManager);
+    }
+  };
+  body.observeDeep(onYjsChanges);
+  const removeListener = editor.registerUpdateListener(
+    ({ prevEditorState, editorState, dirtyElements, dirtyLeaves, normalizedNodes, tags }) => {
+      if (tags.has('skip-collab')) return;
+      syncLexicalUpdateToYjs(binding, provider, prevEditorState, editorState, dirtyElements, dirtyLeaves, normalizedNodes, tags);
+    },
+  );
+  return {
+    binding,
+    editor,
+    dispose: () => {
+      body.unobserveDeep(onYjsChanges);
+      removeListener();
+      binding.root.destroy(binding);
+      releaseCollabNodes(body);
+    },
+  };
+}
+
+/** Writes Markdown into a note's body (replacing what is there) through the same binding typing uses. */
+export function writeNoteMarkdown(doc: Y.Doc, noteId: string, markdown: string): void {
+  const { editor, dispose } = bindNoteBody(doc, noteId);
+  try {
+    editor.update(() => $convertFromMarkdownString(markdown, COMMONPLACE_TRANSFORMERS), { discrete: true });
+  } finally {
+    dispose();
+  }
+}
+
+/** Reads a note's body as Markdown. */
+export function readNoteMarkdown(doc: Y.Doc, noteId: string): string {
+  const { editor, dispose } = bindNoteBody(doc, noteId);
+  try {
+    return editor.getEditorState().read(() => $convertToMarkdownString(COMMONPLACE_TRANSFORMERS));
+  } finally {
+    dispose();
+  }
+}
+
+/** Reads a note's body as Lexical's serialized editor state (for tests and diagnostics). */
+export function readNoteState(doc: Y.Doc, noteId: string): EditorState {
+  const { editor, dispose } = bindNoteBody(doc, noteId);
+  try {
+    return editor.getEditorState();
+  } finally {
+    dispose();
+  }
+}
