@@ -1,0 +1,111 @@
+/** End-to-end harness: real web hosts (child processes) and real Chromium processes driven by playwright-core. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Flags that keep Debian's Chromium quiet and self-contained on a machine with no outside network. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `commonplace-${prefix}-`));
+}
+
+export interface RunningHost {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  output: () => string;
+  /** Sends a signal and resolves with the exit code. */
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+/** Starts `dist/web/host.mjs` (what `npm run web` runs after building) and waits for its ready line. */
+export async function startHost(dataDir: string, port = 0): Promise<RunningHost> {
+  const entry = join(ROOT, 'dist', 'web', 'host.mjs');
+  if (!existsSync(entry)) throw new Error('dist/web/host.mjs is missing: run `npm run build` first');
+  const child = spawn(process.execPath, [entry, '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 20_000);
+    const onData = () => {
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`host exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    port: Number(new URL(url).port),
+    process: child,
+    output: () => output,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  profileDir: string;
+  close: () => Promise<void>;
+}
+
+/** A Chromium process of its own with a persistent profile (so IndexedDB survives reloads, and can be wiped). */
+export async function openBrowser(url: string, profileDir?: string): Promise<Browser> {
+  const dir = profileDir ?? (await tempDir('profile'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1200, height: 850 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  await page.goto(url);
+  return {
+    context,
+    page,
+    profileDir: dir,
+    close: async () => {
+      await context.close();
+    },
+  };
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+export const body = (page: Page) => page.getByRole('textbox', { name: 'Note body' });
+export const title = (page: Page) => page.getByRole('textbox', { name: 'Note title' });
+
+/** Waits until the app reports that the host has every edit on disk. */
+export async function waitSaved(page: Page): Promise<void> {
+  await page.locator('[role="status"][data-state="saved"]').waitFor({ timeout: 15_000 });
+}
