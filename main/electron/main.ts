@@ -1,0 +1,286 @@
+/**
+ * The desktop shell: one window showing the renderer from the privileged app:// scheme, one
+ * HostService on the member's data directory, and the locks around both (a single app instance,
+ * and the data-directory lock shared with the web host). All renderer calls go through the IPC
+ * router; every policy decision comes from window-options.ts.
+ */
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  protocol,
+  session,
+  shell,
+  type MenuItemConstructorOptions,
+  type Session,
+  type WebContents,
+} from 'electron';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isAllowedExternalUrl } from '../../shared/host-api';
+import { acquireDataDir, DataDirBusyError, defaultDataDir } from '../services/data-dir';
+import { HostService } from '../services/host-service';
+import { logger } from '../services/logger';
+import { registerIpcRouter, type IpcRouter } from './ipc-router';
+import {
+  APP_INDEX_URL,
+  APP_SCHEME,
+  CONTENT_SECURITY_POLICY,
+  contentTypeFor,
+  isPermissionAllowed,
+  mainWindowOptions,
+  resolveAppAsset,
+  shouldAllowNavigation,
+  windowOpenDecision,
+} from './window-options';
+
+/** Longest a quit waits for queued writes before giving up on them. */
+const FLUSH_TIMEOUT_MS = 15_000;
+
+// Before `ready`: app:// behaves like https (standard origin, secure context, fetch works). No
+// corsEnabled: nothing of another origin may read app:// resources; the app loads only its own.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+// Members on the same LAN must see each other's real host candidates, not mDNS names.
+app.commandLine.appendSwitch('disable-features', 'WebRtcHideLocalIpsWithMdns');
+app.enableSandbox();
+
+const rootDir = app.getAppPath();
+const rendererDir = path.join(rootDir, 'dist', 'renderer');
+const preloadPath = path.join(rootDir, 'dist', 'electron', 'preload.cjs');
+
+let mainWindow: BrowserWindow | null = null;
+let service: HostService | null = null;
+let router: IpcRouter | null = null;
+let dataDirLock: { release: () => void } | null = null;
+let shutdown: 'running' | 'flushing' | 'done' = 'running';
+
+function openExternal(url: string): Promise<boolean> {
+  if (!isAllowedExternalUrl(url)) return Promise.resolve(false);
+  return shell.openExternal(url).then(
+    () => true,
+    (error: unknown) => {
+      logger.warn(`could not open an external link: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    },
+  );
+}
+
+function securityHeaders(contentType: string): Record<string, string> {
+  return {
+    'Content-Type': contentType,
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-cache',
+  };
+}
+
+function textResponse(status: number, text: string): Response {
+  return new Response(text, { status, headers: securityHeaders('text/plain; charset=utf-8') });
+}
+
+/** Serves dist/renderer under app://commonplace/, never a file outside it. */
+async function serveAppRequest(request: Request): Promise<Response> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return textResponse(405, 'method not allowed');
+  const relative = resolveAppAsset(request.url);
+  if (relative === null) return textResponse(403, 'forbidden');
+  let file = path.resolve(rendererDir, relative);
+  if (!file.startsWith(rendererDir + path.sep)) return textResponse(403, 'forbidden');
+  let info = await stat(file).catch(() => null);
+  // A path without an extension is a page of the single-page app: serve its index.
+  if (!info?.isFile() && path.extname(relative) === '') {
+    file = path.join(rendererDir, 'index.html');
+    info = await stat(file).catch(() => null);
+  }
+  if (!info?.isFile()) return textResponse(404, 'not found');
+  const body = request.method === 'HEAD' ? null : new Uint8Array(await readFile(file));
+  return new Response(body, { status: 200, headers: securityHeaders(contentTypeFor(file)) });
+}
+
+const securedSessions = new WeakSet<Session>();
+
+/** Session-wide policy: the CSP on every response, and no permission but clipboard writes. */
+function secureSession(ses: Session): void {
+  if (securedSessions.has(ses)) return;
+  securedSessions.add(ses);
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    // DevTools (development only) runs its own pages under its own policy.
+    if (details.url.startsWith('devtools:')) return callback({});
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  ses.setPermissionRequestHandler((contents, permission, callback, details) => {
+    callback(isPermissionAllowed(permission, details.requestingUrl || contents.getURL()));
+  });
+  ses.setPermissionCheckHandler((_contents, permission, requestingOrigin) => isPermissionAllowed(permission, requestingOrigin));
+  ses.setDevicePermissionHandler(() => false);
+}
+
+/** Locks down every web contents the app ever creates (windows, devtools, anything else). */
+function secureWebContents(contents: WebContents): void {
+  secureSession(contents.session);
+  const denyUnlessApp = (event: { url: string; preventDefault: () => void }) => {
+    if (!shouldAllowNavigation(event.url)) {
+      event.preventDefault();
+      logger.warn('blocked a navigation away from the app');
+    }
+  };
+  contents.on('will-navigate', denyUnlessApp);
+  contents.on('will-frame-navigate', denyUnlessApp);
+  contents.on('will-redirect', denyUnlessApp);
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    if (windowOpenDecision(url).openExternally) void openExternal(url);
+    return { action: 'deny' };
+  });
+}
+
+function buildMenu(): Menu {
+  const isMac = process.platform === 'darwin';
+  // No undo/redo roles: Ctrl/Cmd+Z must reach the editor, which keeps its own history.
+  const edit: MenuItemConstructorOptions = {
+    label: 'Edit',
+    submenu: [{ role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'pasteAndMatchStyle' }, { type: 'separator' }, { role: 'selectAll' }],
+  };
+  const view: MenuItemConstructorOptions = {
+    label: 'View',
+    submenu: [
+      ...(app.isPackaged ? [] : ([{ role: 'reload' }, { role: 'toggleDevTools' }, { type: 'separator' }] as MenuItemConstructorOptions[])),
+      { role: 'resetZoom' },
+      { role: 'zoomIn' },
+      { role: 'zoomOut' },
+      { type: 'separator' },
+      { role: 'togglefullscreen' },
+    ],
+  };
+  const template: MenuItemConstructorOptions[] = [
+    ...(isMac ? ([{ role: 'appMenu' }] as MenuItemConstructorOptions[]) : []),
+    { label: 'File', submenu: [isMac ? { role: 'close' } : { role: 'quit' }] },
+    edit,
+    view,
+    { role: 'windowMenu' },
+  ];
+  return Menu.buildFromTemplate(template);
+}
+
+function createMainWindow(): BrowserWindow {
+  const devIcon = path.join(rootDir, 'build', 'icon.png');
+  const window = new BrowserWindow(mainWindowOptions(preloadPath, !app.isPackaged && existsSync(devIcon) ? { icon: devIcon } : {}));
+  router?.attach(window);
+  window.once('ready-to-show', () => window.show());
+  window.on('closed', () => {
+    if (mainWindow === window) mainWindow = null;
+  });
+  void window.loadURL(APP_INDEX_URL).catch((error: unknown) => {
+    logger.error(`the window could not load the app: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  return window;
+}
+
+function focusMainWindow(): void {
+  if (!mainWindow) return;
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.show();
+  mainWindow.focus();
+}
+
+function fail(title: string, message: string): void {
+  dialog.showErrorBox(title, message);
+  app.quit();
+}
+
+async function start(): Promise<void> {
+  const dataDir = defaultDataDir();
+  try {
+    dataDirLock = acquireDataDir(dataDir, { host: 'electron' });
+  } catch (error) {
+    if (error instanceof DataDirBusyError) {
+      fail('Your notebook is already open', `${error.message}.\n\nClose it first, then start Commonplace again.`);
+    } else {
+      fail('Commonplace could not start', `The notebook folder ${dataDir} could not be opened: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return;
+  }
+
+  service = new HostService({ dataDir, host: 'electron', version: app.getVersion(), openExternal });
+  router = registerIpcRouter(ipcMain, service);
+  secureSession(session.defaultSession);
+  protocol.handle(APP_SCHEME, (request) =>
+    serveAppRequest(request).catch((error: unknown) => {
+      logger.error(`app:// request failed: ${error instanceof Error ? error.message : String(error)}`);
+      return textResponse(500, 'internal error');
+    }),
+  );
+  Menu.setApplicationMenu(buildMenu());
+  mainWindow = createMainWindow();
+  logger.info(`desktop shell ${app.getVersion()} started; notebook at ${dataDir}`);
+}
+
+/** Writes everything queued, closes the store and gives the data directory back. */
+async function stop(): Promise<void> {
+  router?.dispose();
+  router = null;
+  const running = service;
+  service = null;
+  if (running) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        logger.error(`queued writes did not finish within ${FLUSH_TIMEOUT_MS / 1000} s; quitting anyway`);
+        resolve();
+      }, FLUSH_TIMEOUT_MS);
+    });
+    const closing = (async () => {
+      await running.flush();
+      await running.close();
+    })().catch((error: unknown) => {
+      logger.error(`closing the notebook failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    await Promise.race([closing, timeout]);
+    clearTimeout(timer);
+  }
+  releaseDataDir();
+}
+
+function releaseDataDir(): void {
+  dataDirLock?.release();
+  dataDirLock = null;
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', focusMainWindow);
+  app.on('web-contents-created', (_event, contents) => secureWebContents(contents));
+
+  app.on('before-quit', (event) => {
+    if (shutdown === 'done') return;
+    event.preventDefault();
+    if (shutdown === 'flushing') return;
+    shutdown = 'flushing';
+    void stop().finally(() => {
+      shutdown = 'done';
+      app.quit();
+    });
+  });
+  app.on('will-quit', releaseDataDir);
+  process.on('exit', releaseDataDir);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', () => {
+    if (!mainWindow && service) mainWindow = createMainWindow();
+  });
+
+  app
+    .whenReady()
+    .then(start)
+    .catch((error: unknown) => {
+      fail('Commonplace could not start', error instanceof Error ? error.message : String(error));
+    });
+}

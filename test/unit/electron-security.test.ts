@@ -1,0 +1,319 @@
+/**
+ * The desktop shell's security policy, checked without an Electron binary: only the pure modules
+ * are imported (window options, CSP, URL policy, the IPC router), plus static reads of the shell's
+ * sources for the rules a type system cannot express.
+ */
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HostError } from '../../shared/host-api';
+import type { BridgeReply } from '../../shared/host-bridge';
+import { routeCall, type CallSender, type RoutableService } from '../../main/electron/ipc-router';
+import {
+  APP_INDEX_URL,
+  APP_ORIGIN,
+  CONTENT_SECURITY_POLICY,
+  CSP_DIRECTIVES,
+  isAppUrl,
+  isPermissionAllowed,
+  mainWindowOptions,
+  resolveAppAsset,
+  secureWebPreferences,
+  shouldAllowNavigation,
+  windowOpenDecision,
+} from '../../main/electron/window-options';
+import { HostService, type HostClient } from '../../main/services/host-service';
+import { logger } from '../../main/services/logger';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const electronDir = join(root, 'main', 'electron');
+
+const appSender: CallSender = { frameUrl: APP_INDEX_URL, isMainFrame: true, isKnownWindow: true };
+const client: HostClient = { send: () => undefined };
+
+function directive(name: string): string[] {
+  const found = CONTENT_SECURITY_POLICY.split(';')
+    .map((part) => part.trim().split(/\s+/))
+    .find(([directiveName]) => directiveName === name);
+  expect(found, `CSP has ${name}`).toBeDefined();
+  return found!.slice(1);
+}
+
+function errorOf(reply: BridgeReply): { code: string; message: string } {
+  expect(reply.ok).toBe(false);
+  if (reply.ok) throw new Error('expected an error reply');
+  return reply.error;
+}
+
+describe('window options', () => {
+  const prefs = secureWebPreferences('/app/dist/electron/preload.cjs');
+
+  it('isolate and sandbox the renderer, with no Node and no webviews', () => {
+    expect(prefs.contextIsolation).toBe(true);
+    expect(prefs.sandbox).toBe(true);
+    expect(prefs.nodeIntegration).toBe(false);
+    expect(prefs.nodeIntegrationInWorker).toBe(false);
+    expect(prefs.nodeIntegrationInSubFrames).toBe(false);
+    expect(prefs.webviewTag).toBe(false);
+    expect(prefs.webSecurity).toBe(true);
+    expect(prefs.allowRunningInsecureContent).toBe(false);
+    expect(prefs.experimentalFeatures).toBe(false);
+    expect(prefs.preload).toBe('/app/dist/electron/preload.cjs');
+  });
+
+  it('the main window uses exactly those preferences', () => {
+    const options = mainWindowOptions('/p.cjs');
+    expect(options.webPreferences).toEqual(secureWebPreferences('/p.cjs'));
+    expect(options.show).toBe(false);
+  });
+});
+
+describe('content security policy', () => {
+  it('never allows eval or inline scripts', () => {
+    expect(CONTENT_SECURITY_POLICY).not.toContain("'unsafe-eval'");
+    expect(CONTENT_SECURITY_POLICY).not.toContain("'wasm-unsafe-eval'");
+    expect(directive('script-src')).toEqual(["'self'"]);
+    expect(directive('default-src')).toEqual(["'self'"]);
+  });
+
+  it('shuts out plugins, framing, base rewrites and form posts', () => {
+    expect(directive('object-src')).toEqual(["'none'"]);
+    expect(directive('frame-ancestors')).toEqual(["'none'"]);
+    expect(directive('base-uri')).toEqual(["'none'"]);
+    expect(directive('form-action')).toEqual(["'none'"]);
+  });
+
+  it('connects only to itself and this machine, and allows inline styles only for the editor', () => {
+    expect(directive('connect-src')).toEqual(["'self'", 'ws://127.0.0.1:*', 'ws://localhost:*']);
+    expect(directive('style-src')).toEqual(["'self'", "'unsafe-inline'"]);
+    expect(directive('img-src')).toEqual(["'self'", 'data:', 'blob:']);
+    expect(CONTENT_SECURITY_POLICY).not.toMatch(/(^|\s)\*(\s|;|$)/);
+  });
+
+  it('the header string and the directive table agree', () => {
+    for (const [name, sources] of Object.entries(CSP_DIRECTIVES)) expect(directive(name)).toEqual([...sources]);
+  });
+});
+
+describe('navigation and window.open', () => {
+  const foreign = [
+    'https://evil.example/',
+    'http://evil.example/index.html',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    'data:text/html,<script>alert(1)</script>',
+    'about:blank',
+    'app://evil.example/index.html',
+    'app://commonplace.evil.example/index.html',
+    'app://commonplace:8080/index.html',
+    'app://user:pass@commonplace/index.html',
+    'https://commonplace/index.html',
+    'commonplace://join/abc',
+    'ws://127.0.0.1:1234/',
+    '',
+    'not a url',
+  ];
+
+  it.each(foreign)('denies navigation to %s', (url) => {
+    expect(shouldAllowNavigation(url)).toBe(false);
+    expect(isAppUrl(url)).toBe(false);
+  });
+
+  it.each([APP_INDEX_URL, `${APP_ORIGIN}/`, `${APP_ORIGIN}/notes/abc?x=1#top`])('allows the app URL %s', (url) => {
+    expect(shouldAllowNavigation(url)).toBe(true);
+  });
+
+  it('never opens a window; only http, https and mailto go to the system browser', () => {
+    const cases: Array<[string, boolean]> = [
+      ['https://example.org/page', true],
+      ['http://example.org/', true],
+      ['mailto:someone@example.org', true],
+      ['file:///etc/passwd', false],
+      ['javascript:alert(1)', false],
+      ['smb://server/share', false],
+      ['commonplace://join/abc', false],
+      [APP_INDEX_URL, false],
+      ['', false],
+    ];
+    for (const [url, external] of cases) {
+      expect(windowOpenDecision(url), url).toEqual({ action: 'deny', openExternally: external });
+    }
+  });
+
+  it('grants the app clipboard writes and nothing else', () => {
+    expect(isPermissionAllowed('clipboard-sanitized-write', APP_ORIGIN)).toBe(true);
+    expect(isPermissionAllowed('clipboard-sanitized-write', APP_INDEX_URL)).toBe(true);
+    expect(isPermissionAllowed('clipboard-sanitized-write', 'https://evil.example')).toBe(false);
+    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen', 'hid', 'usb']) {
+      expect(isPermissionAllowed(permission, APP_ORIGIN), permission).toBe(false);
+    }
+  });
+});
+
+describe('app:// file resolution', () => {
+  it('maps app URLs to files inside the renderer root', () => {
+    expect(resolveAppAsset(`${APP_ORIGIN}/`)).toBe('index.html');
+    expect(resolveAppAsset(APP_INDEX_URL)).toBe('index.html');
+    expect(resolveAppAsset(`${APP_ORIGIN}/assets/index-abc123.js?v=1`)).toBe('assets/index-abc123.js');
+  });
+
+  it('resolves dot segments the URL parser sees inside the root, never above it', () => {
+    expect(resolveAppAsset(`${APP_ORIGIN}/%2e%2e/%2e%2e/etc/passwd`)).toBe('etc/passwd');
+    expect(resolveAppAsset(`${APP_ORIGIN}/assets/../../../index.html`)).toBe('index.html');
+  });
+
+  it.each([
+    `${APP_ORIGIN}/..%2f..%2fetc/passwd`,
+    `${APP_ORIGIN}/assets/..%5c..%5csecret`,
+    `${APP_ORIGIN}/C:/Windows/win.ini`,
+    `${APP_ORIGIN}/a%00.js`,
+    `${APP_ORIGIN}/%E0%A4%A`,
+    'app://evil.example/index.html',
+    'file:///etc/passwd',
+  ])('rejects %s', (url) => {
+    expect(resolveAppAsset(url)).toBeNull();
+  });
+});
+
+describe('the IPC router', () => {
+  let dataDir: string;
+  let service: HostService;
+
+  beforeAll(async () => {
+    logger.setQuiet(true);
+    dataDir = await mkdtemp(join(tmpdir(), 'commonplace-ipc-'));
+    service = new HostService({ dataDir, host: 'electron', version: '0.0.0-test' });
+  });
+
+  afterAll(async () => {
+    await service.close();
+    await rm(dataDir, { recursive: true, force: true });
+    logger.setQuiet(false);
+  });
+
+  function spyService(): RoutableService & { handle: ReturnType<typeof vi.fn> } {
+    return { handle: vi.fn(async () => ({})), detach: vi.fn() };
+  }
+
+  it('answers a valid call from the app window', async () => {
+    const reply = await routeCall(service, client, appSender, 'app.info', {});
+    expect(reply).toEqual({ ok: true, result: { version: '0.0.0-test', host: 'electron', platform: process.platform } });
+  });
+
+  it.each<[string, CallSender]>([
+    ['a sub-frame', { ...appSender, isMainFrame: false }],
+    ['an unknown window', { ...appSender, isKnownWindow: false }],
+    ['a foreign origin', { ...appSender, frameUrl: 'https://evil.example/' }],
+    ['a look-alike app host', { ...appSender, frameUrl: 'app://commonplace.evil.example/index.html' }],
+    ['a file page', { ...appSender, frameUrl: 'file:///index.html' }],
+    ['a frame that is gone', { ...appSender, frameUrl: '' }],
+  ])('refuses %s without calling the service', async (_label, sender) => {
+    const spy = spyService();
+    const error = errorOf(await routeCall(spy, client, sender, 'app.info', {}));
+    expect(error.code).toBe('forbidden');
+    expect(spy.handle).not.toHaveBeenCalled();
+  });
+
+  it('refuses a window it does not track even if the sender looks right', async () => {
+    const spy = spyService();
+    expect(errorOf(await routeCall(spy, undefined, appSender, 'app.info', {})).code).toBe('forbidden');
+    expect(spy.handle).not.toHaveBeenCalled();
+  });
+
+  it.each(['fs.readFile', '__proto__', 'constructor', 'toString', 42, null])('rejects the unknown method %s', async (method) => {
+    expect(errorOf(await routeCall(service, client, appSender, method, {})).code).toBe('unknown-method');
+  });
+
+  it.each<[string, unknown]>([
+    ['space.sync', { spaceId: '../../etc', stateVector: new Uint8Array() }],
+    ['space.sync', { spaceId: 'abcdefgh12', stateVector: 'not bytes' }],
+    ['space.append', { spaceId: 'abcdefgh12', update: new Uint8Array(), extra: true }],
+    ['app.info', { sneaky: 1 }],
+    ['app.info', null],
+    ['shell.openExternal', { url: 42 }],
+  ])('rejects malformed input to %s', async (method, input) => {
+    expect(errorOf(await routeCall(service, client, appSender, method, input)).code).toBe('invalid-input');
+  });
+
+  it('keeps the shell from opening file: links', async () => {
+    expect(errorOf(await routeCall(service, client, appSender, 'shell.openExternal', { url: 'file:///etc/passwd' })).code).toBe('forbidden');
+  });
+
+  it('never puts a stack trace in a reply', async () => {
+    const stacky = new Error('boom at /somewhere/secret.js');
+    const thrower: RoutableService = { handle: async () => Promise.reject(stacky), detach: () => undefined };
+    const logged = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const internal = errorOf(await routeCall(thrower, client, appSender, 'app.info', {}));
+    expect(internal).toEqual({ code: 'internal', message: 'internal error' });
+    expect(logged).toHaveBeenCalledTimes(1);
+    logged.mockRestore();
+
+    const multiLine = new HostError('invalid-input', `bad input\n${stacky.stack ?? '    at somewhere (file.js:1:1)'}`);
+    const hostThrower: RoutableService = { handle: async () => Promise.reject(multiLine), detach: () => undefined };
+    const typed = errorOf(await routeCall(hostThrower, client, appSender, 'app.info', {}));
+    expect(typed).toEqual({ code: 'invalid-input', message: 'bad input' });
+
+    const fromService = [
+      errorOf(await routeCall(service, client, appSender, 'space.sync', { spaceId: 'x', stateVector: 1 })),
+      errorOf(await routeCall(service, client, appSender, 'nope', {})),
+    ];
+    for (const reply of [internal, typed, ...fromService]) {
+      expect(reply.message).not.toMatch(/\n|\bat .+:\d+:\d+/);
+      if (stacky.stack) expect(reply.message).not.toContain(stacky.stack);
+    }
+  });
+});
+
+describe('the shell sources', () => {
+  async function electronSources(): Promise<Map<string, string>> {
+    const files = (await readdir(electronDir)).filter((name) => name.endsWith('.ts'));
+    return new Map(await Promise.all(files.map(async (name) => [name, await readFile(join(electronDir, name), 'utf8')] as const)));
+  }
+
+  // Any way of listening to renderer messages in the main process.
+  const registration = /\b(?:ipcMain|\.ipc)\s*\.\s*(?:handle|handleOnce|on|once|addListener|prependListener|prependOnceListener)\s*\(/g;
+
+  it('main.ts registers no IPC of its own and installs the router', async () => {
+    const main = await readFile(join(electronDir, 'main.ts'), 'utf8');
+    expect(main.match(registration) ?? []).toEqual([]);
+    expect(main).toMatch(/registerIpcRouter\(\s*ipcMain\s*,/);
+  });
+
+  it('the only IPC registration is the router, and it routes through routeCall', async () => {
+    const sources = await electronSources();
+    const found: string[] = [];
+    for (const [name, source] of sources) for (const match of source.matchAll(registration)) found.push(`${name}: ${match[0]}`);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^ipc-router\.ts: ipcMain\s*\.\s*handle\(/);
+
+    const router = sources.get('ipc-router.ts')!;
+    const start = router.indexOf('ipcMain.handle(');
+    const call = router.slice(start, router.indexOf('});', start));
+    expect(call).toMatch(/^ipcMain\.handle\(IPC_CALL_CHANNEL,/);
+    expect(call).toContain('routeCall(');
+  });
+
+  it('the router and the policy module import only types from electron', async () => {
+    const sources = await electronSources();
+    for (const name of ['ipc-router.ts', 'window-options.ts']) {
+      const imports = sources.get(name)!.match(/^import[^;]*from 'electron';/gm) ?? [];
+      for (const line of imports) expect(line, name).toMatch(/^import type /);
+    }
+  });
+
+  it('the preload exposes one object and nothing else', async () => {
+    const preload = await readFile(join(electronDir, 'preload.ts'), 'utf8');
+    expect(preload.match(/exposeInMainWorld\(/g)).toHaveLength(1);
+    expect(preload).toContain("exposeInMainWorld('commonplaceHost', bridge)");
+    expect(preload).not.toMatch(/exposeInIsolatedWorld|webFrame|require\(/);
+  });
+
+  it('main/services never imports electron', async () => {
+    const dir = join(root, 'main', 'services');
+    for (const name of (await readdir(dir)).filter((file) => file.endsWith('.ts'))) {
+      expect(await readFile(join(dir, name), 'utf8'), name).not.toMatch(/from 'electron'|require\('electron'\)/);
+    }
+  });
+});
