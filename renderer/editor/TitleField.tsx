@@ -1,26 +1,23 @@
-/** A note's title: a plain input kept in step with the note's Y.Text (minimal splices, so concurrent edits merge). */
-import { useEffect, useState } from 'react';
-import type * as Y from 'yjs';
-import { replaceText } from '../../shared/space-model';
+/** A note's title: a plain input; the title is one value per note, so concurrent renames settle on one. */
+import { useSyncExternalStore } from 'react';
+import { noteTitle, renameNote, type AuthorRef, type NoteMap } from '../../shared/space-model';
 
-export function TitleField({ title, onLocalEdit, onEnter }: { title: Y.Text; onLocalEdit: () => void; onEnter?: () => void }) {
-  const [value, setValue] = useState(() => title.toString());
-  useEffect(() => {
-    const update = () => setValue(title.toString());
-    update();
-    title.observe(update);
-    return () => title.unobserve(update);
-  }, [title]);
+export function TitleField({ note, author, onEnter }: { note: NoteMap; author: AuthorRef; onEnter?: () => void }) {
+  const value = useSyncExternalStore(
+    (onChange) => {
+      const observer = (event: { keysChanged: Set<string> }) => event.keysChanged.has('title') && onChange();
+      note.observe(observer);
+      return () => note.unobserve(observer);
+    },
+    () => noteTitle(note),
+  );
   return (
     <input
       className="note-title"
       aria-label="Note title"
       placeholder="Untitled note"
       value={value}
-      onChange={(event) => {
-        replaceText(title, event.target.value);
-        onLocalEdit();
-      }}
+      onChange={(event) => renameNote(note, event.target.value, author)}
       onKeyDown={(event) => {
         if (event.key === 'Enter') {
           event.preventDefault();

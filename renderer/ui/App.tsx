@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type * as Y from 'yjs';
 import type { HostApi, SpaceSummary } from '../../shared/host-api';
-import { createNote, getNote, noteTitle, spaceName, touchNote, type NoteSummary } from '../../shared/space-model';
+import { createNote, getNote, spaceName, touchNote, type NoteSummary } from '../../shared/space-model';
 import { NoteEditor } from '../editor/NoteEditor';
 import { TitleField } from '../editor/TitleField';
 import type { SaveState } from '../sync/host-persistence';
@@ -158,7 +158,7 @@ export function App({ host }: { host: HostApi }) {
       <main className="note-pane">
         {note && noteId ? (
           <article key={noteId} className="note">
-            <TitleField title={noteTitle(note)} onLocalEdit={onLocalEdit} onEnter={focusBody} />
+            <TitleField note={note} author={profile} onEnter={focusBody} />
             <NoteEditor doc={doc} noteId={noteId} onLocalEdit={onLocalEdit} />
           </article>
         ) : (
