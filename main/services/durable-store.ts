@@ -4,7 +4,7 @@
  * found, reported and skipped without losing the records after it.
  */
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, stat, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, readdir, rename, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import * as Y from 'yjs';
@@ -220,8 +220,10 @@ export class SpaceStore {
     store.logRecords = records.length;
     store.logBytes = goodLength;
     if (damaged) {
-      // Keep the damaged log for inspection, and start clean from what could be read.
-      await rename(store.logPath, join(dir, `log.damaged-${Date.now()}.bin`));
+      // Keep a copy of the damaged log for inspection, and start clean from what could be read. The log
+      // itself stays until the compaction has a durable snapshot and swaps in an empty log, so a crash
+      // during the repair still finds every readable record at the next open.
+      await copyFile(store.logPath, join(dir, `log.damaged-${Date.now()}.bin`));
       await store.compactNow();
     }
     store.log = await open(store.logPath, 'a');
@@ -231,8 +233,8 @@ export class SpaceStore {
   /** Applies a validated update and resolves once it is on disk (writes are batched). */
   append(update: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new StoreError('space store is closed'));
-    assertValidUpdate(update);
     try {
+      assertValidUpdate(update);
       Y.applyUpdate(this.doc, update, this);
     } catch (error) {
       return Promise.reject(new InvalidUpdateError(error instanceof Error ? error.message : String(error)));
@@ -260,6 +262,8 @@ export class SpaceStore {
     } catch (error) {
       this.failed = true;
       this.closed = true;
+      // Roll the log back to its last durable length, so a reload does not bring back what was refused.
+      await this.log?.truncate(this.logBytes).catch(() => {});
       for (const p of [...batch, ...this.queue.splice(0)]) p.reject(error);
       return;
     }
@@ -269,8 +273,10 @@ export class SpaceStore {
 
   /** Folds the log into a new snapshot; safe to interrupt at any step. */
   compact(): Promise<void> {
-    this.writing = this.writing.then(() => this.compactNow());
-    return this.writing;
+    const run = this.writing.then(() => this.compactNow());
+    // A failed compaction loses nothing (the old snapshot and log stay), so later writes must still run.
+    this.writing = run.catch(() => {});
+    return run;
   }
 
   private async compactNow(): Promise<void> {
