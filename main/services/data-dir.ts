@@ -1,7 +1,7 @@
 /** Where a member's notebook lives on disk, and the lock that keeps two hosts off one data directory. */
 import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** The per-user data directory, following each platform's convention. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
@@ -50,23 +50,37 @@ export class DataDirBusyError extends Error {
   }
 }
 
+/**
+ * Lock files this process holds now. A lock file with our own pid may be a stale one from an earlier
+ * process that had the same pid (and is taken over), but one in this set is a live holder in this process.
+ */
+const heldHere = new Set<string>();
+
 /** Takes the data directory for this process; a lock left by a dead process is taken over. */
 export function acquireDataDir(dataDir: string, info: Omit<LockInfo, 'pid' | 'startedAt'>): { release: () => void; update: (patch: Partial<LockInfo>) => void } {
   mkdirSync(dataDir, { recursive: true });
   const path = lockPath(dataDir);
   let current: LockInfo = { ...info, pid: process.pid, startedAt: new Date().toISOString() };
+  const key = resolve(path);
+  if (heldHere.has(key)) throw new DataDirBusyError(dataDir, readLock(dataDir) ?? current);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
       writeSync(fd, JSON.stringify(current));
       closeSync(fd);
+      heldHere.add(key);
       const write = () => {
         const fd2 = openSync(path, 'w');
         writeSync(fd2, JSON.stringify(current));
         closeSync(fd2);
       };
+      let released = false;
       return {
         release: () => {
+          // Only once: a later holder in this process must not lose its lock to a repeated release.
+          if (released) return;
+          released = true;
+          heldHere.delete(key);
           try {
             if (JSON.parse(readFileSync(path, 'utf8')).pid === process.pid) unlinkSync(path);
           } catch {

@@ -1,0 +1,393 @@
+/**
+ * The host contract: parseHostCall's validation and HostService.handle over a real data directory.
+ */
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { HostService, type HostClient } from '../../main/services/host-service';
+import { logger } from '../../main/services/logger';
+import {
+  HostError,
+  MAX_STATE_VECTOR_BYTES,
+  MAX_UPDATE_BYTES,
+  parseHostCall,
+  type HostErrorCode,
+  type HostEventName,
+  type HostEvents,
+} from '../../shared/host-api';
+import { createNote, initSpace } from '../../shared/space-model';
+
+logger.setQuiet(true);
+
+const SPACE = 'space-aaaa1111';
+const OTHER_SPACE = 'space-bbbb2222';
+
+/** A connected renderer as the service sees it: it records the events pushed to it. */
+class RecordingClient implements HostClient {
+  readonly events: Array<{ event: HostEventName; payload: HostEvents[HostEventName] }> = [];
+  send<E extends HostEventName>(event: E, payload: HostEvents[E]): void {
+    this.events.push({ event, payload });
+  }
+}
+
+/** A valid Yjs update that types `text` into the shared text 't'. */
+function textUpdate(text: string, doc = new Y.Doc()): Uint8Array {
+  let update: Uint8Array | null = null;
+  doc.once('update', (u: Uint8Array) => {
+    update = u;
+  });
+  const t = doc.getText('t');
+  t.insert(t.length, text);
+  return update!;
+}
+
+let bigUpdate: Uint8Array | null = null;
+/** MAX_UPDATE_BYTES + 1 zero bytes, allocated once for the whole file. */
+function oversized(): Uint8Array {
+  bigUpdate ??= new Uint8Array(MAX_UPDATE_BYTES + 1);
+  return bigUpdate;
+}
+
+async function expectHostError(promise: Promise<unknown>, code: HostErrorCode): Promise<HostError> {
+  const error = await promise.then(
+    (value) => {
+      throw new Error(`expected HostError ${code}, got result ${JSON.stringify(value)}`);
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HostError);
+  expect((error as HostError).code).toBe(code);
+  return error as HostError;
+}
+
+function expectParseError(method: unknown, input: unknown, code: HostErrorCode): void {
+  let thrown: unknown = null;
+  try {
+    parseHostCall(method, input);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(HostError);
+  expect((thrown as HostError).code).toBe(code);
+}
+
+let dataDir: string;
+let service: HostService;
+let opened: string[];
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'commonplace-host-'));
+  opened = [];
+  service = new HostService({
+    dataDir,
+    host: 'web',
+    version: '1.2.3-test',
+    openExternal: async (url) => {
+      opened.push(url);
+      return true;
+    },
+  });
+});
+
+afterEach(async () => {
+  await service.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const validUpdate = textUpdate('hello');
+
+/** Calls that break the contract's shape; each must fail as invalid-input before touching the disk. */
+const malformedCalls: Array<[string, string, unknown]> = [
+  ['app.info with an extra field', 'app.info', { extra: 1 }],
+  ['app.info with null input', 'app.info', null],
+  ['app.info with a string input', 'app.info', 'hello'],
+  ['app.info with an array input', 'app.info', []],
+  ['spaces.list with undefined input', 'spaces.list', undefined],
+  ['space.append without an update', 'space.append', { spaceId: SPACE }],
+  ['space.append without a space id', 'space.append', { update: validUpdate }],
+  ['space.append with an extra field', 'space.append', { spaceId: SPACE, update: validUpdate, path: '/tmp' }],
+  ['space.append with a numeric space id', 'space.append', { spaceId: 12345678, update: validUpdate }],
+  ['space.append into ../../etc', 'space.append', { spaceId: '../../etc', update: validUpdate }],
+  ['space.append into a path with slashes', 'space.append', { spaceId: 'spaces/aaaa/bbbb', update: validUpdate }],
+  ['space.append into a backslash path', 'space.append', { spaceId: '..\\..\\windows', update: validUpdate }],
+  ['space.append into an id with a trailing newline', 'space.append', { spaceId: `${SPACE}\n`, update: validUpdate }],
+  ['space.append into an id too short', 'space.append', { spaceId: 'abc', update: validUpdate }],
+  ['space.append into an id too long', 'space.append', { spaceId: 'a'.repeat(65), update: validUpdate }],
+  ['space.append with an array of numbers', 'space.append', { spaceId: SPACE, update: [0, 0] }],
+  ['space.append with a base64 string', 'space.append', { spaceId: SPACE, update: 'AAA=' }],
+  ['space.append with an undecoded $bytes object', 'space.append', { spaceId: SPACE, update: { $bytes: 'AAA=' } }],
+  ['space.append with an ArrayBuffer', 'space.append', { spaceId: SPACE, update: new ArrayBuffer(2) }],
+  ['space.append with a fake byteLength object', 'space.append', { spaceId: SPACE, update: { byteLength: 2 } }],
+  ['space.append with a null update', 'space.append', { spaceId: SPACE, update: null }],
+  ['space.sync with a string state vector', 'space.sync', { spaceId: SPACE, stateVector: 'AA==' }],
+  ['space.sync into ../../etc', 'space.sync', { spaceId: '../../etc', stateVector: new Uint8Array([0]) }],
+  ['space.subscribe into a path', 'space.subscribe', { spaceId: '../../../../tmp/x' }],
+  ['space.unsubscribe without an id', 'space.unsubscribe', {}],
+  ['shell.openExternal with a numeric url', 'shell.openExternal', { url: 42 }],
+  ['shell.openExternal with a huge url', 'shell.openExternal', { url: `https://example.org/${'a'.repeat(5000)}` }],
+];
+
+describe('parseHostCall', () => {
+  it.each([['nope'], ['space.delete'], ['toString'], ['__proto__'], ['constructor'], [42], [null], [undefined], ['']])(
+    'reports %j as unknown-method',
+    (method) => expectParseError(method, {}, 'unknown-method'),
+  );
+
+  it.each(malformedCalls)('reports %s as invalid-input', (_name, method, input) => expectParseError(method, input, 'invalid-input'));
+
+  it('returns the validated input of a good call', () => {
+    const call = parseHostCall('space.append', { spaceId: SPACE, update: validUpdate });
+    expect(call.method).toBe('space.append');
+    expect(call.input).toEqual({ spaceId: SPACE, update: validUpdate });
+  });
+
+  it('accepts an update of exactly MAX_UPDATE_BYTES and reports one byte more as too-large', () => {
+    const big = oversized();
+    expect(() => parseHostCall('space.append', { spaceId: SPACE, update: big.subarray(0, MAX_UPDATE_BYTES) })).not.toThrow();
+    expectParseError('space.append', { spaceId: SPACE, update: big }, 'too-large');
+  });
+
+  it('reports an oversized state vector as too-large', () => {
+    expectParseError('space.sync', { spaceId: SPACE, stateVector: new Uint8Array(MAX_STATE_VECTOR_BYTES + 1) }, 'too-large');
+  });
+});
+
+describe('HostService.handle', () => {
+  const client = new RecordingClient();
+
+  it('answers app.info', async () => {
+    await expect(service.handle(client, 'app.info', {})).resolves.toEqual({ version: '1.2.3-test', host: 'web', platform: process.platform });
+  });
+
+  it.each([['nope'], ['toString'], [7]])('rejects the method %j as unknown-method', async (method) => {
+    await expectHostError(service.handle(client, method, {}), 'unknown-method');
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it.each(malformedCalls)('rejects %s as invalid-input and creates nothing on disk', async (_name, method, input) => {
+    await expectHostError(service.handle(client, method, input), 'invalid-input');
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it('rejects an update over MAX_UPDATE_BYTES as too-large and creates nothing on disk', async () => {
+    await expectHostError(service.handle(client, 'space.append', { spaceId: SPACE, update: oversized() }), 'too-large');
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it('saves a valid append durably: a new service on the same data dir syncs it back', async () => {
+    await expect(service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate('durable text') })).resolves.toEqual({ saved: true });
+    await service.close();
+
+    service = new HostService({ dataDir, host: 'web', version: 'x' });
+    const reply = (await service.handle(client, 'space.sync', { spaceId: SPACE, stateVector: new Uint8Array([0]) })) as {
+      update: Uint8Array;
+      stateVector: Uint8Array;
+    };
+    const replica = new Y.Doc();
+    Y.applyUpdate(replica, reply.update);
+    expect(replica.getText('t').toString()).toBe('durable text');
+    expect(reply.stateVector).toEqual(Y.encodeStateVector(replica));
+  });
+
+  it('space.sync returns only what the caller lacks', async () => {
+    const source = new Y.Doc();
+    const first = textUpdate('one ', source);
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: first });
+    const replica = new Y.Doc();
+    Y.applyUpdate(replica, first);
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate('two', source) });
+
+    const reply = (await service.handle(client, 'space.sync', { spaceId: SPACE, stateVector: Y.encodeStateVector(replica) })) as {
+      update: Uint8Array;
+    };
+    expect(reply.update.byteLength).toBeLessThan(Y.encodeStateAsUpdate(source).byteLength);
+    Y.applyUpdate(replica, reply.update);
+    expect(replica.getText('t').toString()).toBe('one two');
+  });
+
+  it.each([
+    ['random bytes', [0xde, 0xad, 0xbe, 0xef]],
+    ['an overlong integer', [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]],
+    ['a lone byte', [5]],
+  ])('rejects a corrupt update (%s) as corrupt-update and leaves the store unchanged', async (_name, bytes) => {
+    const watcher = new RecordingClient();
+    await service.handle(watcher, 'space.subscribe', { spaceId: SPACE });
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate('kept') });
+    watcher.events.length = 0;
+    const logFile = join(dataDir, 'spaces', SPACE, 'log.bin');
+    const logBefore = await readFile(logFile);
+    const stateBefore = Y.encodeStateAsUpdate((await service.store.space(SPACE)).doc);
+
+    await expectHostError(service.handle(client, 'space.append', { spaceId: SPACE, update: new Uint8Array(bytes) }), 'corrupt-update');
+
+    await service.flush();
+    expect(await readFile(logFile)).toEqual(logBefore);
+    const space = await service.store.space(SPACE);
+    expect(space.failed).toBe(false);
+    expect(Y.encodeStateAsUpdate(space.doc)).toEqual(stateBefore);
+    expect(watcher.events).toEqual([]);
+    // The space still takes good updates.
+    await expect(service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate('more') })).resolves.toEqual({ saved: true });
+  });
+
+  it.each([
+    ['random bytes', [0xde, 0xad, 0xbe, 0xef]],
+    ['an overlong integer', [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]],
+    ['a count with no entries', [5]],
+  ])('rejects a garbage state vector (%s) in space.sync as invalid-input', async (_name, bytes) => {
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate('x') });
+    await expectHostError(service.handle(client, 'space.sync', { spaceId: SPACE, stateVector: new Uint8Array(bytes) }), 'invalid-input');
+  });
+
+  it.each([
+    'javascript:alert(1)',
+    'JavaScript:alert(document.cookie)',
+    '  javascript:alert(1)',
+    'file:///etc/passwd',
+    'file://server/share/x.exe',
+    'data:text/html,<script>alert(1)</script>',
+    'vbscript:msgbox(1)',
+    'commonplace://open',
+    'not a url',
+    '',
+  ])('refuses to open %j as forbidden', async (url) => {
+    await expectHostError(service.handle(client, 'shell.openExternal', { url }), 'forbidden');
+    expect(opened).toEqual([]);
+  });
+
+  it.each(['https://example.org/page?x=1', 'http://localhost:8080/', 'mailto:someone@example.org'])('opens %j through the host', async (url) => {
+    await expect(service.handle(client, 'shell.openExternal', { url })).resolves.toEqual({ opened: true });
+    expect(opened).toEqual([url]);
+  });
+
+  it('says opened: false when the host has no shell', async () => {
+    const shell = new HostService({ dataDir, host: 'web', version: 'x' });
+    try {
+      await expect(shell.handle(client, 'shell.openExternal', { url: 'https://example.org' })).resolves.toEqual({ opened: false });
+    } finally {
+      await shell.close();
+    }
+  });
+
+  it('pushes an append to the other subscribers of that space only, never back to the sender', async () => {
+    const a = new RecordingClient();
+    const b = new RecordingClient();
+    const elsewhere = new RecordingClient();
+    const unsubscribed = new RecordingClient();
+    await service.handle(a, 'space.subscribe', { spaceId: SPACE });
+    await service.handle(b, 'space.subscribe', { spaceId: SPACE });
+    await service.handle(elsewhere, 'space.subscribe', { spaceId: OTHER_SPACE });
+
+    const source = new Y.Doc();
+    const update = textUpdate('from A', source);
+    await expect(service.handle(a, 'space.append', { spaceId: SPACE, update })).resolves.toEqual({ saved: true });
+
+    expect(a.events).toEqual([]);
+    expect(elsewhere.events).toEqual([]);
+    expect(unsubscribed.events).toEqual([]);
+    expect(b.events).toHaveLength(1);
+    expect(b.events[0]!.event).toBe('space.update');
+    expect(b.events[0]!.payload.spaceId).toBe(SPACE);
+    expect(b.events[0]!.payload.update).toEqual(update);
+    const replica = new Y.Doc();
+    Y.applyUpdate(replica, b.events[0]!.payload.update);
+    expect(replica.getText('t').toString()).toBe('from A');
+
+    // After unsubscribing, B hears nothing more; a detached client neither.
+    await expect(service.handle(b, 'space.unsubscribe', { spaceId: SPACE })).resolves.toEqual({ subscribed: false });
+    const c = new RecordingClient();
+    await service.handle(c, 'space.subscribe', { spaceId: SPACE });
+    service.detach(c);
+    await service.handle(a, 'space.append', { spaceId: SPACE, update: textUpdate(' again', source) });
+    expect(b.events).toHaveLength(1);
+    expect(c.events).toEqual([]);
+
+    // B's own appends reach A.
+    const fromB = textUpdate('!', source);
+    await service.handle(b, 'space.append', { spaceId: SPACE, update: fromB });
+    expect(a.events.map((e) => e.payload.update)).toEqual([fromB]);
+  });
+
+  it('lists spaces with their names and note counts, and again after a restart', async () => {
+    const author = { id: 'author-1', name: 'Ada' };
+    const garden = new Y.Doc();
+    initSpace(garden, 'Garden club');
+    createNote(garden, { title: 'Seeds', author });
+    createNote(garden, { title: 'Compost', author });
+    createNote(garden, { title: 'Tools', author });
+    const reading = new Y.Doc();
+    initSpace(reading, 'Reading group');
+
+    await service.handle(client, 'space.append', { spaceId: OTHER_SPACE, update: Y.encodeStateAsUpdate(reading) });
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(garden) });
+    // A folder that is not a space id is not a space.
+    await mkdir(join(dataDir, 'spaces', 'not.a.space'), { recursive: true });
+
+    const expected = {
+      spaces: [
+        { id: SPACE, name: 'Garden club', noteCount: 3 },
+        { id: OTHER_SPACE, name: 'Reading group', noteCount: 0 },
+      ],
+    };
+    await expect(service.handle(client, 'spaces.list', {})).resolves.toEqual(expected);
+
+    // A note added later is counted.
+    let update: Uint8Array | null = null;
+    garden.once('update', (u: Uint8Array) => {
+      update = u;
+    });
+    createNote(garden, { title: 'Bees', author });
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: update! });
+    expected.spaces[0]!.noteCount = 4;
+    await expect(service.handle(client, 'spaces.list', {})).resolves.toEqual(expected);
+
+    await service.close();
+    service = new HostService({ dataDir, host: 'web', version: 'x' });
+    await expect(service.handle(client, 'spaces.list', {})).resolves.toEqual(expected);
+  });
+
+  it('lists the readable spaces when one has a corrupt snapshot, and leaves that snapshot alone', async () => {
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate('a') });
+    await service.handle(client, 'space.append', { spaceId: OTHER_SPACE, update: textUpdate('b') });
+    await service.close();
+    const snapshot = join(dataDir, 'spaces', SPACE, 'snapshot.bin');
+    await writeFile(snapshot, 'definitely not a snapshot');
+
+    service = new HostService({ dataDir, host: 'web', version: 'x' });
+    await expect(service.handle(client, 'spaces.list', {})).resolves.toEqual({ spaces: [{ id: OTHER_SPACE, name: '', noteCount: 0 }] });
+    const error = await service.handle(client, 'space.sync', { spaceId: SPACE, stateVector: new Uint8Array([0]) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HostError);
+    expect(await readFile(snapshot, 'utf8')).toBe('definitely not a snapshot');
+  });
+
+  it('after a failed write, reports an error and serves the space again from what is durable', async () => {
+    await service.close();
+    let failNext = false;
+    service = new HostService({
+      dataDir,
+      host: 'web',
+      version: 'x',
+      store: {
+        beforeStep: (step) => {
+          if (failNext && step === 'log-sync') {
+            failNext = false;
+            throw new Error('disk went away');
+          }
+        },
+      },
+    });
+    const source = new Y.Doc();
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate('saved', source) });
+    failNext = true;
+    const error = await service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate(' lost', new Y.Doc()) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HostError);
+
+    const reply = (await service.handle(client, 'space.sync', { spaceId: SPACE, stateVector: new Uint8Array([0]) })) as { update: Uint8Array };
+    const replica = new Y.Doc();
+    Y.applyUpdate(replica, reply.update);
+    expect(replica.getText('t').toString()).toBe('saved');
+    await expect(service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate(' again', source) })).resolves.toEqual({ saved: true });
+  });
+});
