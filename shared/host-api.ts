@@ -19,9 +19,21 @@ const bytes = (max: number) =>
 /** Space ids are random url-safe strings; anything else could name a path. */
 export const spaceIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a space id');
 
+export const profileSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+    name: z.string().trim().min(1).max(200),
+    color: z.string().regex(/^#[0-9a-fA-F]{6}$/),
+  })
+  .strict();
+export type MemberProfile = z.infer<typeof profileSchema>;
+
 export const hostInputSchemas = {
   'app.info': z.object({}).strict(),
   'spaces.list': z.object({}).strict(),
+  'profile.get': z.object({}).strict(),
+  'profile.set': z.object({ profile: profileSchema }).strict(),
+  'spaces.remove': z.object({ spaceId: spaceIdSchema }).strict(),
   'space.sync': z.object({ spaceId: spaceIdSchema, stateVector: bytes(MAX_STATE_VECTOR_BYTES) }).strict(),
   'space.append': z.object({ spaceId: spaceIdSchema, update: bytes(MAX_UPDATE_BYTES) }).strict(),
   'space.subscribe': z.object({ spaceId: spaceIdSchema }).strict(),
@@ -41,6 +53,11 @@ export interface SpaceSummary {
 export interface HostResults {
   'app.info': { version: string; host: 'electron' | 'web'; platform: string };
   'spaces.list': { spaces: SpaceSummary[] };
+  /** This device's member profile, or null before the member has chosen a name. */
+  'profile.get': { profile: MemberProfile | null };
+  'profile.set': { saved: true };
+  /** Deletes the space's durable copy from this device (other members keep theirs). */
+  'spaces.remove': { removed: boolean };
   /** The updates the caller lacks, and the host's state vector so the caller can send what the host lacks. */
   'space.sync': { update: Uint8Array; stateVector: Uint8Array };
   /** Resolves once the update is durable on disk. */

@@ -54,7 +54,7 @@ export class NoteLinkNode extends DecoratorNode<unknown> {
   override createDOM(): HTMLElement {
     // eslint-disable-next-line no-restricted-globals
     const span = document.createElement('span');
-    span.className = 'note-link';
+    span.className = 'note-link-host';
     return span;
   }
 
@@ -82,9 +82,11 @@ export class NoteLinkNode extends DecoratorNode<unknown> {
     return this.getLatest().__title;
   }
 
-  /** Rendering belongs to the interactive editor, which registers a replacement; headless editors draw nothing. */
+  /** The interactive editor sets this to draw links (with the target's current title); headless editors draw nothing. */
+  static render: ((noteId: string, linkedTitle: string) => unknown) | null = null;
+
   override decorate(): unknown {
-    return null;
+    return NoteLinkNode.render ? NoteLinkNode.render(this.__noteId, this.__title) : null;
   }
 }
 

@@ -4,7 +4,7 @@
  * found, reported and skipped without losing the records after it.
  */
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, mkdir, open, readFile, readdir, rename, stat, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import * as Y from 'yjs';
@@ -377,6 +377,17 @@ export class DurableStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
+  }
+
+  /** Closes a space and deletes its folder from this data directory. */
+  async removeSpace(spaceId: string): Promise<boolean> {
+    const dir = this.spaceDir(spaceId);
+    const opened = this.spaces.get(spaceId);
+    this.spaces.delete(spaceId);
+    if (opened) await (await opened.catch(() => null))?.close();
+    if (!(await this.hasSpace(spaceId))) return false;
+    await rm(dir, { recursive: true, force: true });
+    return true;
   }
 
   async flush(): Promise<void> {

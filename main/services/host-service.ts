@@ -17,6 +17,7 @@ import {
 import { listNotes, spaceName } from '../../shared/space-model';
 import { DurableStore, InvalidUpdateError, StoreError, type StoreOptions } from './durable-store';
 import { logger } from './logger';
+import { readProfile, writeProfile } from './profile-store';
 
 /** One connected renderer: a window in Electron, a WebSocket on the web host. */
 export interface HostClient {
@@ -50,6 +51,15 @@ export class HostService {
     this.handlers = {
       'app.info': async () => ({ version: options.version, host: options.host, platform: process.platform }),
       'spaces.list': async () => ({ spaces: await this.listSpaces() }),
+      'profile.get': async () => ({ profile: await readProfile(options.dataDir) }),
+      'profile.set': async (_client, { profile }) => {
+        await writeProfile(options.dataDir, profile);
+        return { saved: true };
+      },
+      'spaces.remove': async (_client, { spaceId }) => {
+        this.subscribers.delete(spaceId);
+        return { removed: await this.store.removeSpace(spaceId) };
+      },
       'space.sync': async (_client, { spaceId, stateVector }) => {
         const space = await this.store.space(spaceId);
         let update: Uint8Array;

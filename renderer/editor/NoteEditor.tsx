@@ -13,6 +13,7 @@ import type * as Y from 'yjs';
 import { EDITOR_NODES } from '../../shared/editor-nodes';
 import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-transformers';
 import { NoteCollaborationPlugin } from './NoteCollaborationPlugin';
+import { NoteLinkPlugin } from './NoteLinkPlugin';
 import { normalizeLinkUrl, ToolbarPlugin } from './ToolbarPlugin';
 import { editorTheme } from './theme';
 
@@ -45,6 +46,7 @@ export function NoteEditor({ doc, noteId, onLocalEdit }: { doc: Y.Doc; noteId: s
       <ClickableLinkPlugin newTab />
       <TabIndentationPlugin />
       <MarkdownShortcutPlugin transformers={COMMONPLACE_TRANSFORMERS} />
+      <NoteLinkPlugin currentNoteId={noteId} />
     </LexicalComposer>
   );
 }

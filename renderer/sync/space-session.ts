@@ -3,6 +3,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import * as Y from 'yjs';
 import type { HostApi } from '../../shared/host-api';
 import { HostPersistence } from './host-persistence';
+import { SpaceIndex } from './space-index';
 
 export class SpaceSession {
   readonly doc = new Y.Doc();
@@ -29,7 +30,16 @@ export class SpaceSession {
     return Promise.race([this.localLoaded.then(() => (this.doc.share.size > 0 ? undefined : this.durable.whenSynced())), this.durable.whenSynced()]);
   }
 
+  private spaceIndex: SpaceIndex | null = null;
+
+  /** Search, tags and backlinks of the space, built on first use (after the space has loaded). */
+  get index(): SpaceIndex {
+    this.spaceIndex ??= new SpaceIndex(this.doc);
+    return this.spaceIndex;
+  }
+
   destroy(): void {
+    this.spaceIndex?.destroy();
     this.durable.destroy();
     void this.local.destroy();
     this.doc.destroy();
@@ -37,6 +47,18 @@ export class SpaceSession {
 }
 
 const sessions = new Map<string, SpaceSession>();
+
+/** Closes a space's session; with `forget`, also deletes its local cache. */
+export async function closeSpace(spaceId: string, { forget = false } = {}): Promise<void> {
+  const session = sessions.get(spaceId);
+  sessions.delete(spaceId);
+  if (session) {
+    if (forget) await session.local.clearData();
+    session.destroy();
+  } else if (forget) {
+    indexedDB.deleteDatabase(`commonplace-space-${spaceId}`);
+  }
+}
 
 /** One session per space per window: y-indexeddb and providers allow one per doc name. */
 export function openSpace(spaceId: string, host: HostApi): SpaceSession {

@@ -1,16 +1,36 @@
-/** The notebook window: the space's notes on the left, the open note (title, toolbar, body) on the right. */
+/** The notebook window: spaces, search, notes and tags on the left; the open note on the right. */
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type * as Y from 'yjs';
 import type { HostApi, SpaceSummary } from '../../shared/host-api';
-import { createNote, getNote, spaceName, touchNote, type NoteSummary } from '../../shared/space-model';
-import { NoteEditor } from '../editor/NoteEditor';
-import { TitleField } from '../editor/TitleField';
+import { newId } from '../../shared/ids';
+import {
+  createNote,
+  deleteNoteForever,
+  duplicateNote,
+  getNote,
+  initSpace,
+  noteState,
+  recordMember,
+  renameSpace,
+  restoreNote,
+  spaceMeta,
+  spaceName,
+  sortNotes,
+  touchNote,
+  trashNote,
+  type NoteSort,
+} from '../../shared/space-model';
+import { NoteLinkProvider } from '../editor/NoteLinkPlugin';
 import type { SaveState } from '../sync/host-persistence';
-import { openSpace, type SpaceSession } from '../sync/space-session';
+import { closeSpace, openSpace, type SpaceSession } from '../sync/space-session';
+import { ConfirmDialog, PromptDialog } from './Dialog';
 import { ensureSpaces } from './first-run';
-import { loadProfile } from './profile';
-import { NoteListStore } from './note-list-store';
+import { NotesNav, TagsNav, type ListMode } from './NotesNav';
+import { NoteView } from './NoteView';
+import { ProfileDialog } from './ProfileDialog';
+import { loadProfile, saveProfile, type Profile } from './profile';
+import { QuickSwitcher } from './QuickSwitcher';
 import { navigate, parseRoute, type Route } from './route';
+import { SpacesNav } from './SpacesNav';
 
 const LAST_SPACE_KEY = 'commonplace.lastSpace';
 /** Touching a note's "updated" fields on every keystroke would flood the doc; once in a while is enough. */
@@ -30,19 +50,23 @@ function useRoute(): Route {
   return route;
 }
 
-/** The space's notes, recomputed when a note's fields change (not on every keystroke in a body). */
-function useNotes(doc: Y.Doc | null): NoteSummary[] {
-  const store = useMemo(() => (doc ? new NoteListStore(doc) : null), [doc]);
-  return useSyncExternalStore(store?.subscribe ?? noSubscription, store?.getSnapshot ?? noNotes);
-}
-const noSubscription = () => () => {};
-const EMPTY: NoteSummary[] = [];
-const noNotes = () => EMPTY;
-
 function useSaveState(session: SpaceSession | null): SaveState {
   const [state, setState] = useState<SaveState>('connecting');
   useEffect(() => session?.durable.onState(setState), [session]);
   return state;
+}
+
+/** The space's name, live. */
+function useSpaceName(session: SpaceSession | null, ready: boolean): string {
+  return useSyncExternalStore(
+    (onChange) => {
+      if (!session || !ready) return () => {};
+      const meta = spaceMeta(session.doc);
+      meta.observe(onChange);
+      return () => meta.unobserve(onChange);
+    },
+    () => (session && ready ? spaceName(session.doc) : ''),
+  );
 }
 
 const SAVE_LABELS: Record<SaveState, string> = {
@@ -53,29 +77,72 @@ const SAVE_LABELS: Record<SaveState, string> = {
   error: 'Could not save: see the log',
 };
 
+type Pending =
+  | { kind: 'new-space' }
+  | { kind: 'rename-space' }
+  | { kind: 'remove-space' }
+  | { kind: 'empty-trash' }
+  | { kind: 'delete-note'; noteId: string }
+  | { kind: 'profile' }
+  | null;
+
+/** The member's profile: from the host (so a wiped browser keeps it), asked for on first run. */
+function useProfile(host: HostApi): [Profile | null, boolean, (p: Profile) => void] {
+  const [profile, setProfile] = useState<Profile | null>(null);
+  const [needsName, setNeedsName] = useState(false);
+  useEffect(() => {
+    return host.onConnection((connected) => {
+      if (!connected) return;
+      void host.call('profile.get', {}).then(({ profile: stored }) => {
+        const local = loadProfile();
+        if (stored) {
+          saveProfile(stored);
+          setProfile(stored);
+        } else {
+          setProfile(local);
+          setNeedsName(true);
+        }
+      });
+    });
+  }, [host]);
+  const save = useCallback(
+    (next: Profile) => {
+      saveProfile(next);
+      setProfile(next);
+      setNeedsName(false);
+      void host.call('profile.set', { profile: { id: next.id, name: next.name, color: next.color } });
+    },
+    [host],
+  );
+  return [profile, needsName, save];
+}
+
 export function App({ host }: { host: HostApi }) {
-  const [profile] = useState(loadProfile);
+  const [profile, needsName, saveProfileEverywhere] = useProfile(host);
   const route = useRoute();
   const [spaces, setSpaces] = useState<SpaceSummary[] | null>(null);
   const [readySpaceId, setReadySpaceId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState<Pending>(null);
+  const [query, setQuery] = useState('');
+  const [tagFilter, setTagFilter] = useState<string | null>(null);
+  const [sort, setSort] = useState<NoteSort>('updated');
+  const [mode, setMode] = useState<ListMode>('notes');
+  const [switcherOpen, setSwitcherOpen] = useState(false);
   const lastTouch = useRef(new Map<string, number>());
 
-  // Wait for the host, then list (or create) the spaces.
+  const refreshSpaces = useCallback(async () => {
+    if (!profile) return;
+    setSpaces(await ensureSpaces(host, profile));
+  }, [host, profile]);
+
+  // Wait for the host and the profile, then list (or create) the spaces.
   useEffect(() => {
-    let cancelled = false;
-    const off = host.onConnection((connected) => {
-      if (!connected || spaces !== null) return;
-      ensureSpaces(host, profile).then(
-        (list) => !cancelled && setSpaces(list),
-        (e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)),
-      );
+    if (!profile || spaces !== null) return;
+    return host.onConnection((connected) => {
+      if (connected) refreshSpaces().catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
     });
-    return () => {
-      cancelled = true;
-      off();
-    };
-  }, [host, profile, spaces]);
+  }, [host, profile, spaces, refreshSpaces]);
 
   const spaceId = useMemo(() => {
     if (!spaces || spaces.length === 0) return null;
@@ -95,81 +162,244 @@ export function App({ host }: { host: HostApi }) {
     };
   }, [session]);
 
-  const doc = session && readySpaceId === session.spaceId ? session.doc : null;
-  const notes = useNotes(doc);
+  const ready = session !== null && readySpaceId === session.spaceId;
+  const doc = ready ? session.doc : null;
+  const index = ready ? session.index : null;
+  const view = useSyncExternalStore(index?.subscribe ?? noSubscription, index?.getView ?? emptyView);
+  const currentName = useSpaceName(session, ready);
   const saveState = useSaveState(session);
-  const noteId = route.noteId && doc && getNote(doc, route.noteId) ? route.noteId : (notes[0]?.id ?? null);
+
+  // Members appear by name in the spaces they write in.
+  useEffect(() => {
+    if (doc && profile?.name) recordMember(doc, profile);
+  }, [doc, profile]);
+
+  const notes = useMemo(() => {
+    const filtered = tagFilter ? view.active.filter((n) => n.tags.includes(tagFilter)) : view.active;
+    return sort === 'updated' ? filtered : sortNotes([...filtered], sort);
+  }, [view.active, tagFilter, sort]);
+  const hits = useMemo(
+    () => (index && query.trim() ? index.search.search(query) : null),
+    // contentVersion: search again when the index changed.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [index, query, view.contentVersion],
+  );
+
+  const routedNote = route.noteId && doc ? getNote(doc, route.noteId) : undefined;
+  const noteId = routedNote && noteState(routedNote) !== 'deleted' ? route.noteId : (notes[0]?.id ?? view.active[0]?.id ?? null);
   const note = doc && noteId ? getNote(doc, noteId) : undefined;
 
-  // Keep the URL on the note being shown.
+  // Keep the URL on what is shown.
   useEffect(() => {
     if (spaceId && doc && (route.spaceId !== spaceId || route.noteId !== noteId)) navigate({ spaceId, noteId }, true);
   }, [spaceId, doc, noteId, route.spaceId, route.noteId]);
 
+  // Ctrl/Cmd+K: the quick switcher.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if ((event.ctrlKey || event.metaKey) && !event.shiftKey && !event.altKey && event.key.toLowerCase() === 'k') {
+        event.preventDefault();
+        setSwitcherOpen(true);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const onLocalEdit = useCallback(() => {
-    if (!note || !noteId) return;
+    if (!note || !noteId || !profile) return;
     const now = Date.now();
     if (now - (lastTouch.current.get(noteId) ?? 0) < TOUCH_INTERVAL_MS) return;
     lastTouch.current.set(noteId, now);
     touchNote(note, profile, now);
   }, [note, noteId, profile]);
 
+  const openNote = useCallback((id: string) => spaceId && navigate({ spaceId, noteId: id }), [spaceId]);
+
+  if (error) return <div className="app-message" role="alert">Commonplace could not open your notebook: {error}</div>;
+  if (profile && needsName) {
+    return (
+      <div className="app-message">
+        <ProfileDialog open profile={profile} firstRun onSave={saveProfileEverywhere} onCancel={() => {}} />
+      </div>
+    );
+  }
+  if (!profile || !doc || !spaceId || !index || !spaces) return <div className="app-message">Opening your notebook…</div>;
+
   const newNote = () => {
-    if (!doc || !spaceId) return;
-    const id = createNote(doc, { author: profile });
+    const id = createNote(doc, { author: profile, tags: tagFilter ? [tagFilter] : [] });
+    setMode('notes');
+    setQuery('');
     navigate({ spaceId, noteId: id });
     requestAnimationFrame(() => document.querySelector<HTMLInputElement>('input[aria-label="Note title"]')?.focus());
   };
 
-  const focusBody = () => document.querySelector<HTMLElement>('[aria-label="Note body"]')?.focus();
+  const createSpace = async (name: string) => {
+    const id = newId();
+    const created = openSpace(id, host);
+    initSpace(created.doc, name);
+    recordMember(created.doc, profile);
+    await created.durable.whenSaved();
+    await refreshSpaces();
+    navigate({ spaceId: id, noteId: null });
+  };
 
-  if (error) return <div className="app-message" role="alert">Commonplace could not open your notebook: {error}</div>;
-  if (!doc || !spaceId) return <div className="app-message">Opening your notebook…</div>;
+  const removeSpace = async () => {
+    const removed = spaceId;
+    await closeSpace(removed, { forget: true });
+    await host.call('spaces.remove', { spaceId: removed });
+    setReadySpaceId(null);
+    localStorage.removeItem(LAST_SPACE_KEY);
+    const remaining = (spaces ?? []).filter((s) => s.id !== removed);
+    if (remaining.length > 0) {
+      setSpaces(remaining);
+      navigate({ spaceId: remaining[0]!.id, noteId: null });
+    } else {
+      navigate({ spaceId: null, noteId: null });
+      await refreshSpaces();
+    }
+  };
 
   return (
-    <div className="app">
-      <aside className="sidebar">
-        <div className="space-name" title={spaceName(doc)}>
-          {spaceName(doc) || 'Untitled space'}
-        </div>
-        <button type="button" className="primary" onClick={newNote}>
-          New note
-        </button>
-        <nav aria-label="Notes" className="note-list">
-          <ul>
-            {notes.map((n) => (
-              <li key={n.id}>
-                <a
-                  href={`#/space/${spaceId}/note/${n.id}`}
-                  aria-current={n.id === noteId ? 'page' : undefined}
-                  className={n.title ? undefined : 'untitled'}
-                  title={n.title || 'Untitled note'}
-                >
-                  {n.title || 'Untitled note'}
-                </a>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <div className="save-status" role="status" aria-label="Save status" data-state={saveState}>
-          {SAVE_LABELS[saveState]}
-        </div>
-      </aside>
-      <main className="note-pane">
-        {note && noteId ? (
-          <article key={noteId} className="note">
-            <TitleField note={note} author={profile} onEnter={focusBody} />
-            <NoteEditor doc={doc} noteId={noteId} onLocalEdit={onLocalEdit} />
-          </article>
-        ) : (
-          <div className="empty-note">
-            <p>No notes yet.</p>
-            <button type="button" onClick={newNote}>
-              New note
+    <NoteLinkProvider value={{ doc, index, author: profile, openNote }}>
+      <div className="app">
+        <aside className="sidebar">
+          <SpacesNav
+            spaces={spaces}
+            currentId={spaceId}
+            currentName={currentName}
+            onSwitch={(id) => id !== spaceId && navigate({ spaceId: id, noteId: null })}
+            onNew={() => setPending({ kind: 'new-space' })}
+            onRename={() => setPending({ kind: 'rename-space' })}
+            onRemove={() => setPending({ kind: 'remove-space' })}
+          />
+          <input
+            type="search"
+            className="search"
+            aria-label="Search notes"
+            placeholder="Search notes (Ctrl+K to jump)"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            onKeyDown={(e) => e.key === 'Escape' && setQuery('')}
+          />
+          <button type="button" className="primary" onClick={newNote}>
+            New note
+          </button>
+          <NotesNav
+            spaceId={spaceId}
+            notes={notes}
+            trashed={view.trashed}
+            hits={hits}
+            query={query}
+            currentNoteId={noteId}
+            sort={sort}
+            onSort={setSort}
+            tagFilter={tagFilter}
+            onClearTag={() => setTagFilter(null)}
+            mode={mode}
+            onMode={setMode}
+            onEmptyTrash={() => setPending({ kind: 'empty-trash' })}
+          />
+          <TagsNav tags={view.tags} active={tagFilter} onSelect={(tag) => (setTagFilter(tag), setMode('notes'), setQuery(''))} />
+          <div className="sidebar-footer">
+            <button type="button" className="profile-button" onClick={() => setPending({ kind: 'profile' })} aria-label={`Profile: ${profile.name}`}>
+              <span className="avatar" style={{ background: profile.color }} aria-hidden="true" />
+              {profile.name}
             </button>
+            <div className="save-status" role="status" aria-label="Save status" data-state={saveState}>
+              {SAVE_LABELS[saveState]}
+            </div>
           </div>
-        )}
-      </main>
-    </div>
+        </aside>
+        <main className="note-pane">
+          {note && noteId ? (
+            <NoteView
+              key={noteId}
+              doc={doc}
+              spaceId={spaceId}
+              noteId={noteId}
+              note={note}
+              index={index}
+              author={profile}
+              spaceTags={view.tags.map((t) => t.tag)}
+              onLocalEdit={onLocalEdit}
+              onDuplicate={() => openNote(duplicateNote(doc, noteId, profile))}
+              onTrash={() => trashNote(note)}
+              onRestore={() => restoreNote(note)}
+              onDeleteForever={() => setPending({ kind: 'delete-note', noteId })}
+            />
+          ) : (
+            <div className="empty-note">
+              <p>No notes here yet.</p>
+              <button type="button" className="primary" onClick={newNote}>
+                New note
+              </button>
+            </div>
+          )}
+        </main>
+      </div>
+      <QuickSwitcher open={switcherOpen} index={index} notes={view.active} onOpen={(id) => (setSwitcherOpen(false), openNote(id))} onClose={() => setSwitcherOpen(false)} />
+      <PromptDialog
+        open={pending?.kind === 'new-space'}
+        title="New space"
+        label="Name of the space"
+        initialValue=""
+        submitLabel="Create space"
+        onSubmit={(name) => (setPending(null), void createSpace(name))}
+        onCancel={() => setPending(null)}
+      />
+      <PromptDialog
+        open={pending?.kind === 'rename-space'}
+        title="Rename space"
+        label="Name of the space"
+        initialValue={currentName}
+        submitLabel="Rename"
+        onSubmit={(name) => (setPending(null), renameSpace(doc, name), void refreshSpaces())}
+        onCancel={() => setPending(null)}
+      />
+      <ConfirmDialog
+        open={pending?.kind === 'remove-space'}
+        title={`Remove “${currentName || 'Untitled space'}” from this device?`}
+        message={
+          <p>
+            Its {view.active.length + view.trashed.length} notes (including the trash) will be deleted from this device. Members you shared the space with keep
+            their copies; you can join again with an invite.
+          </p>
+        }
+        confirmLabel="Remove from this device"
+        onConfirm={() => (setPending(null), void removeSpace())}
+        onCancel={() => setPending(null)}
+      />
+      <ConfirmDialog
+        open={pending?.kind === 'empty-trash'}
+        title="Empty the trash?"
+        message={<p>The {view.trashed.length} notes in the trash will be deleted forever. This cannot be undone.</p>}
+        confirmLabel="Empty trash"
+        onConfirm={() => {
+          setPending(null);
+          doc.transact(() => view.trashed.forEach((n) => getNote(doc, n.id) && deleteNoteForever(getNote(doc, n.id)!)));
+        }}
+        onCancel={() => setPending(null)}
+      />
+      <ConfirmDialog
+        open={pending?.kind === 'delete-note'}
+        title="Delete this note forever?"
+        message={<p>It will be gone from the trash. This cannot be undone.</p>}
+        confirmLabel="Delete forever"
+        onConfirm={() => {
+          const target = pending?.kind === 'delete-note' ? getNote(doc, pending.noteId) : undefined;
+          setPending(null);
+          if (target) deleteNoteForever(target);
+        }}
+        onCancel={() => setPending(null)}
+      />
+      {pending?.kind === 'profile' && (
+        <ProfileDialog open profile={profile} firstRun={false} onSave={(p) => (setPending(null), saveProfileEverywhere(p))} onCancel={() => setPending(null)} />
+      )}
+    </NoteLinkProvider>
   );
 }
+
+const noSubscription = () => () => {};
+const EMPTY_VIEW = { active: [], trashed: [], tags: [], contentVersion: 0 };
+const emptyView = () => EMPTY_VIEW;

@@ -7,7 +7,7 @@ export interface Profile extends AuthorRef {
 }
 
 const KEY = 'commonplace.profile';
-const COLORS = ['#d9480f', '#2b8a3e', '#1971c2', '#9c36b5', '#e67700', '#0c8599', '#c2255c', '#5f3dc4'];
+export const PROFILE_COLORS = ['#d9480f', '#2b8a3e', '#1971c2', '#9c36b5', '#e67700', '#0c8599', '#c2255c', '#5f3dc4'];
 
 export function loadProfile(): Profile {
   try {
@@ -18,7 +18,11 @@ export function loadProfile(): Profile {
   } catch {
     // unreadable: start a new profile
   }
-  const profile: Profile = { id: newId(), name: '', color: COLORS[Math.floor(Math.random() * COLORS.length)]! };
-  localStorage.setItem(KEY, JSON.stringify(profile));
+  const profile: Profile = { id: newId(), name: '', color: PROFILE_COLORS[Math.floor(Math.random() * PROFILE_COLORS.length)]! };
+  saveProfile(profile);
   return profile;
+}
+
+export function saveProfile(profile: Profile): void {
+  localStorage.setItem(KEY, JSON.stringify(profile));
 }

@@ -105,6 +105,18 @@ export async function removeDir(dir: string): Promise<void> {
 export const body = (page: Page) => page.getByRole('textbox', { name: 'Note body' });
 export const title = (page: Page) => page.getByRole('textbox', { name: 'Note title' });
 
+/** Answers the first-run profile question if the app asks it (a new data directory), then waits for the notebook. */
+export async function passFirstRun(page: Page, name = 'Test member'): Promise<void> {
+  const nameField = page.getByRole('textbox', { name: 'Display name' });
+  const noteTitle = title(page);
+  await Promise.race([nameField.waitFor({ timeout: 20_000 }), noteTitle.waitFor({ timeout: 20_000 })]);
+  if (await nameField.isVisible()) {
+    await nameField.fill(name);
+    await page.getByRole('button', { name: 'Save' }).click();
+  }
+  await noteTitle.waitFor({ timeout: 20_000 });
+}
+
 /** Waits until the app reports that the host has every edit on disk. */
 export async function waitSaved(page: Page): Promise<void> {
   await page.locator('[role="status"][data-state="saved"]').waitFor({ timeout: 15_000 });

@@ -3,7 +3,7 @@
  * host, then reload, wipe the browser profile, restart the host and kill it mid-typing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { body, openBrowser, removeDir, startHost, tempDir, title, waitSaved, type RunningHost } from './harness';
+import { body, openBrowser, passFirstRun, removeDir, startHost, tempDir, title, waitSaved, type RunningHost } from './harness';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -24,6 +24,7 @@ describe('a note survives reloads, wiped profiles and host restarts', () => {
   it('creates a welcome note on first run', async () => {
     const browser = await openBrowser(host.url);
     cleanups.push(browser.close);
+    await passFirstRun(browser.page, 'Ada');
     await expect.poll(() => title(browser.page).inputValue()).toBe('Welcome to Commonplace');
     await expect.poll(() => body(browser.page).textContent()).toContain('community');
     await browser.close();

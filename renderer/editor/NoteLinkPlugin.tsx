@@ -1,0 +1,150 @@
+/**
+ * Links between notes: typing `[[` opens an autocomplete of note titles (or offers to create the note);
+ * a link shows the target's current title, opens it on click, and shows as broken when the target is gone.
+ */
+import { useLexicalComposerContext } from '@lexical/react/LexicalComposerContext';
+import { LexicalTypeaheadMenuPlugin, MenuOption, type MenuTextMatch } from '@lexical/react/LexicalTypeaheadMenuPlugin';
+import { $createTextNode, type TextNode } from 'lexical';
+import { createContext, useContext, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { createPortal } from 'react-dom';
+import type * as Y from 'yjs';
+import { $createNoteLinkNode, NoteLinkNode } from '../../shared/note-link-node';
+import { createNote, getNote, noteState, noteTitle, spaceNotes, type AuthorRef } from '../../shared/space-model';
+import type { SpaceIndex } from '../sync/space-index';
+
+interface NoteLinkContextValue {
+  doc: Y.Doc;
+  index: SpaceIndex;
+  author: AuthorRef;
+  openNote: (noteId: string) => void;
+}
+
+const NoteLinkContext = createContext<NoteLinkContextValue | null>(null);
+
+export function NoteLinkProvider({ value, children }: { value: NoteLinkContextValue; children: ReactNode }) {
+  return <NoteLinkContext.Provider value={value}>{children}</NoteLinkContext.Provider>;
+}
+
+/** The target's title and state, kept current as it is renamed, trashed or restored. */
+function useTarget(doc: Y.Doc, noteId: string): { title: string; state: 'active' | 'trashed' | 'deleted' | 'missing' } {
+  const snapshot = useSyncExternalStore(
+    (onChange) => {
+      const notes = spaceNotes(doc);
+      notes.observeDeep(onChange);
+      return () => notes.unobserveDeep(onChange);
+    },
+    () => {
+      const note = getNote(doc, noteId);
+      return note ? `${noteState(note)}\u0000${noteTitle(note)}` : 'missing\u0000';
+    },
+  );
+  const [state, title] = snapshot.split('\u0000') as ['active' | 'trashed' | 'deleted' | 'missing', string];
+  return { title, state };
+}
+
+function NoteLinkChip({ noteId, linkedTitle }: { noteId: string; linkedTitle: string }) {
+  const context = useContext(NoteLinkContext);
+  if (!context) return <span className="note-link broken">{linkedTitle}</span>;
+  return <LiveNoteLink context={context} noteId={noteId} linkedTitle={linkedTitle} />;
+}
+
+function LiveNoteLink({ context, noteId, linkedTitle }: { context: NoteLinkContextValue; noteId: string; linkedTitle: string }) {
+  const target = useTarget(context.doc, noteId);
+  const broken = target.state === 'deleted' || target.state === 'missing';
+  const shown = broken ? linkedTitle : target.title || 'Untitled note';
+  return (
+    <a
+      href={broken ? undefined : `#note-${noteId}`}
+      className={`note-link${broken ? ' broken' : ''}${target.state === 'trashed' ? ' trashed' : ''}`}
+      title={broken ? 'This note was deleted' : target.state === 'trashed' ? `${shown} (in the trash)` : shown}
+      aria-disabled={broken || undefined}
+      onClick={(event) => {
+        event.preventDefault();
+        if (!broken) context.openNote(noteId);
+      }}
+    >
+      {shown}
+    </a>
+  );
+}
+
+NoteLinkNode.render = (noteId, linkedTitle) => <NoteLinkChip noteId={noteId} linkedTitle={linkedTitle} />;
+
+class NoteOption extends MenuOption {
+  constructor(
+    readonly noteId: string | null,
+    readonly noteTitle: string,
+  ) {
+    super(noteId ?? `new:${noteTitle}`);
+  }
+}
+
+/** Matches `[[query` right before the caret. */
+function matchDoubleBracket(text: string): MenuTextMatch | null {
+  const match = /\[\[([^[\]\n]{0,100})$/.exec(text);
+  if (!match) return null;
+  return { leadOffset: match.index, matchingString: match[1]!, replaceableString: match[0] };
+}
+
+export function NoteLinkPlugin({ currentNoteId }: { currentNoteId: string }) {
+  const [editor] = useLexicalComposerContext();
+  const context = useContext(NoteLinkContext);
+  const [query, setQuery] = useState<string | null>(null);
+
+  const options = useMemo(() => {
+    if (!context || query === null) return [];
+    const q = query.trim();
+    const active = context.index.getView().active.filter((n) => n.id !== currentNoteId);
+    const found = q
+      ? context.index.search.searchTitles(q, 8).filter((hit) => hit.id !== currentNoteId && active.some((n) => n.id === hit.id))
+      : active.slice(0, 8).map((n) => ({ id: n.id, title: n.title }));
+    const list = found.map((hit) => new NoteOption(hit.id, hit.title));
+    if (q && !found.some((hit) => hit.title.toLowerCase() === q.toLowerCase())) list.push(new NoteOption(null, q));
+    return list;
+  }, [context, query, currentNoteId]);
+
+  if (!context) return null;
+
+  const onSelect = (option: NoteOption, textNode: TextNode | null, close: () => void) => {
+    const noteId = option.noteId ?? createNote(context.doc, { title: option.noteTitle, author: context.author });
+    editor.update(() => {
+      const link = $createNoteLinkNode(noteId, option.noteTitle);
+      if (textNode) textNode.replace(link);
+      const space = $createTextNode(' ');
+      link.insertAfter(space);
+      space.select(1, 1);
+    });
+    close();
+  };
+
+  return (
+    <LexicalTypeaheadMenuPlugin<NoteOption>
+      onQueryChange={setQuery}
+      onSelectOption={onSelect}
+      triggerFn={matchDoubleBracket}
+      options={options}
+      menuRenderFn={(anchor, { selectedIndex, selectOptionAndCleanUp, setHighlightedIndex }) =>
+        anchor.current && options.length > 0
+          ? createPortal(
+              <ul className="typeahead" role="listbox" aria-label="Link to note">
+                {options.map((option, i) => (
+                  <li
+                    key={option.key}
+                    role="option"
+                    aria-selected={selectedIndex === i}
+                    ref={option.setRefElement}
+                    onMouseEnter={() => setHighlightedIndex(i)}
+                    onMouseDown={(e) => e.preventDefault()}
+                    onClick={() => selectOptionAndCleanUp(option)}
+                  >
+                    {option.noteId ? option.noteTitle || 'Untitled note' : `Create note “${option.noteTitle}”`}
+                  </li>
+                ))}
+              </ul>,
+              anchor.current,
+            )
+          : null
+      }
+    />
+  );
+}

@@ -1,0 +1,122 @@
+/**
+ * Derived views of an open space that React reads: the note list, tag counts, the search index and the
+ * link graph (for backlinks). Built once when the space opens, then kept current note by note: a
+ * keystroke in a body only marks that note for re-indexing a moment later.
+ */
+import * as Y from 'yjs';
+import { bodyLinks, bodyText } from '../../shared/note-content';
+import { NoteSearchIndex } from '../../shared/search-index';
+import {
+  getNote,
+  listNotes,
+  noteBody,
+  noteState,
+  spaceNotes,
+  summarizeNote,
+  tagCounts,
+  type NoteSummary,
+} from '../../shared/space-model';
+
+const REINDEX_DELAY_MS = 150;
+
+export interface SpaceView {
+  active: NoteSummary[];
+  trashed: NoteSummary[];
+  tags: Array<{ tag: string; count: number }>;
+  /** Bumped when the search index or link graph changed. */
+  contentVersion: number;
+}
+
+export class SpaceIndex {
+  readonly search = new NoteSearchIndex();
+  private readonly links = new Map<string, Set<string>>();
+  private view: SpaceView;
+  private readonly listeners = new Set<() => void>();
+  private dirtyContent = new Set<string>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly observer: (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => void;
+  /** Milliseconds the first full index build took (reported by the benchmark). */
+  readonly buildMs: number;
+
+  constructor(private readonly doc: Y.Doc) {
+    const started = performance.now();
+    spaceNotes(doc).forEach((_note, id) => this.indexContent(id));
+    this.buildMs = performance.now() - started;
+    this.view = this.computeView(0);
+    this.observer = (events) => {
+      let listChanged = false;
+      for (const event of events) {
+        const [noteId, field] = event.path as [string | undefined, string | undefined];
+        if (noteId === undefined) {
+          // The notes map itself: notes added (or replaced).
+          for (const key of (event as Y.YMapEvent<unknown>).keysChanged) this.dirtyContent.add(key);
+          listChanged = true;
+        } else {
+          this.dirtyContent.add(noteId);
+          if (field !== 'body') listChanged = true;
+        }
+      }
+      if (listChanged) this.publish(this.computeView(this.view.contentVersion));
+      this.scheduleReindex();
+    };
+    spaceNotes(doc).observeDeep(this.observer);
+  }
+
+  private indexContent(id: string): void {
+    const note = getNote(this.doc, id);
+    if (!note || noteState(note) === 'deleted') {
+      this.search.remove(id);
+      this.links.delete(id);
+      return;
+    }
+    const body = noteBody(note);
+    const summary = summarizeNote(id, note);
+    this.search.set({ id, title: summary.title, body: bodyText(body), tags: summary.tags });
+    this.links.set(id, bodyLinks(body));
+  }
+
+  private computeView(contentVersion: number): SpaceView {
+    const active = listNotes(this.doc);
+    return { active, trashed: listNotes(this.doc, { state: 'trashed' }), tags: tagCounts(active), contentVersion };
+  }
+
+  private scheduleReindex(): void {
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const dirty = this.dirtyContent;
+      this.dirtyContent = new Set();
+      for (const id of dirty) this.indexContent(id);
+      this.publish({ ...this.view, contentVersion: this.view.contentVersion + 1 });
+    }, REINDEX_DELAY_MS);
+  }
+
+  private publish(view: SpaceView): void {
+    this.view = view;
+    for (const listener of this.listeners) listener();
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getView = (): SpaceView => this.view;
+
+  /** Active notes that link to `noteId`, by title. */
+  backlinks(noteId: string): NoteSummary[] {
+    const out: NoteSummary[] = [];
+    for (const [from, targets] of this.links) {
+      if (from === noteId || !targets.has(noteId)) continue;
+      const note = getNote(this.doc, from);
+      if (note && noteState(note) === 'active') out.push(summarizeNote(from, note));
+    }
+    return out.sort((a, b) => a.title.localeCompare(b.title));
+  }
+
+  destroy(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    spaceNotes(this.doc).unobserveDeep(this.observer);
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Full-text search over a space's notes (titles, bodies, tags) with MiniSearch: ranked, prefix- and
+ * typo-tolerant, updated note by note as notes change.
+ */
+import MiniSearch from 'minisearch';
+
+export interface SearchDocument {
+  id: string;
+  title: string;
+  body: string;
+  tags: string[];
+}
+
+export interface SearchHit {
+  id: string;
+  title: string;
+  score: number;
+  /** Text around the first match, split so the matches can be highlighted. */
+  snippet: Array<{ text: string; match: boolean }>;
+}
+
+const SNIPPET_RADIUS = 60;
+
+/** Splits `text` around every occurrence of the matched terms (case-insensitive). */
+export function highlight(text: string, terms: string[]): Array<{ text: string; match: boolean }> {
+  const words = [...new Set(terms.filter(Boolean).map((t) => t.toLowerCase()))].sort((a, b) => b.length - a.length);
+  if (words.length === 0) return [{ text, match: false }];
+  const pattern = new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'giu');
+  const parts: Array<{ text: string; match: boolean }> = [];
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    if (m.index > last) parts.push({ text: text.slice(last, m.index), match: false });
+    parts.push({ text: m[0], match: true });
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) parts.push({ text: text.slice(last), match: false });
+  return parts;
+}
+
+function snippetAround(body: string, terms: string[]): string {
+  const lower = body.toLowerCase();
+  let at = -1;
+  for (const term of terms) {
+    const i = lower.indexOf(term.toLowerCase());
+    if (i !== -1 && (at === -1 || i < at)) at = i;
+  }
+  const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
+  if (at === -1) return flat(body.slice(0, SNIPPET_RADIUS * 2));
+  const start = Math.max(0, at - SNIPPET_RADIUS);
+  const end = Math.min(body.length, at + SNIPPET_RADIUS);
+  return `${start > 0 ? '…' : ''}${flat(body.slice(start, end))}${end < body.length ? '…' : ''}`;
+}
+
+export class NoteSearchIndex {
+  private readonly index = new MiniSearch<SearchDocument>({
+    fields: ['title', 'body', 'tagText'],
+    storeFields: ['title'],
+    extractField: (doc, field) => (field === 'tagText' ? doc.tags.join(' ') : (doc as unknown as Record<string, string>)[field]!),
+    searchOptions: { boost: { title: 3, tagText: 2 }, prefix: true, fuzzy: 0.2, combineWith: 'AND' },
+    autoVacuum: true,
+  });
+  private readonly bodies = new Map<string, string>();
+
+  /** Adds or replaces one note. */
+  set(doc: SearchDocument): void {
+    if (this.index.has(doc.id)) this.index.discard(doc.id);
+    this.index.add(doc);
+    this.bodies.set(doc.id, doc.body);
+  }
+
+  remove(id: string): void {
+    if (this.index.has(id)) this.index.discard(id);
+    this.bodies.delete(id);
+  }
+
+  has(id: string): boolean {
+    return this.index.has(id);
+  }
+
+  get size(): number {
+    return this.index.documentCount;
+  }
+
+  search(query: string, limit = 50): SearchHit[] {
+    const q = query.trim();
+    if (!q) return [];
+    let results = this.index.search(q);
+    // Every word must match; if that finds nothing, rank notes matching any word.
+    if (results.length === 0) results = this.index.search(q, { combineWith: 'OR' });
+    return results.slice(0, limit).map((r) => {
+      const terms = [...new Set([...r.terms, ...r.queryTerms])];
+      const body = this.bodies.get(String(r.id)) ?? '';
+      return { id: String(r.id), title: String(r.title ?? ''), score: r.score, snippet: highlight(snippetAround(body, terms), terms) };
+    });
+  }
+
+  /** Titles for the quick switcher: prefix and typo tolerant, titles only. */
+  searchTitles(query: string, limit = 20): Array<{ id: string; title: string }> {
+    const q = query.trim();
+    if (!q) return [];
+    return this.index
+      .search(q, { fields: ['title'], prefix: true, fuzzy: 0.2, combineWith: 'AND' })
+      .slice(0, limit)
+      .map((r) => ({ id: String(r.id), title: String(r.title ?? '') }));
+  }
+}

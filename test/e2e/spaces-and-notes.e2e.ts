@@ -1,0 +1,127 @@
+/**
+ * Organising a notebook as a member does: three notes, tags, a link and its backlink, search, the trash,
+ * and everything still in place after a reload.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { body, openBrowser, passFirstRun, removeDir, startHost, tempDir, title, type Browser, type RunningHost } from './harness';
+
+let host: RunningHost;
+let browser: Browser;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await tempDir('spaces');
+  host = await startHost(dataDir);
+  browser = await openBrowser(host.url);
+  await passFirstRun(browser.page, 'Grace');
+});
+
+afterAll(async () => {
+  await browser?.close().catch(() => {});
+  await host?.stop('SIGKILL');
+  await removeDir(dataDir);
+});
+
+describe('spaces and notes', () => {
+  it('creates, tags, links, searches, trashes and restores notes, and keeps it all through a reload', async () => {
+    const { page } = browser;
+    const notesNav = page.getByRole('navigation', { name: 'Notes' });
+    const tagsNav = page.getByRole('navigation', { name: 'Tags' });
+
+    const newNote = async (noteTitle: string, text: string, tags: string[]) => {
+      await page.getByRole('button', { name: 'New note' }).first().click();
+      await title(page).fill(noteTitle);
+      for (const tag of tags) {
+        await page.getByRole('textbox', { name: 'Add tag' }).fill(tag);
+        await page.getByRole('textbox', { name: 'Add tag' }).press('Enter');
+      }
+      await body(page).click();
+      await page.keyboard.type(text);
+    };
+
+    await newNote('Flushing a PICC line', 'Use a 10 ml syringe and push-pause technique.', ['iv-care', 'procedures']);
+    await newNote('Dressing changes', 'Change transparent dressings every seven days.', ['iv-care']);
+    await newNote('Handover checklist', 'Before handover, read ', ['handover']);
+    // Link to another note with [[.
+    await page.keyboard.type('[[Flush');
+    await page.getByRole('option', { name: 'Flushing a PICC line' }).click();
+    await page.keyboard.type('first.');
+    await expect.poll(() => body(page).locator('.note-link').textContent()).toBe('Flushing a PICC line');
+
+    // Tags with counts, and filtering by tag.
+    await expect.poll(() => tagsNav.getByRole('button', { name: /iv-care/ }).textContent()).toContain('2');
+    await tagsNav.getByRole('button', { name: /procedures/ }).click();
+    await expect.poll(() => notesNav.getByRole('link').allTextContents()).toEqual(['Flushing a PICC line']);
+    await tagsNav.getByRole('button', { name: /procedures/ }).click();
+    await expect.poll(() => notesNav.getByRole('link').count()).toBe(4); // with the welcome note
+
+    // Follow the link; the target shows the backlink.
+    await body(page).locator('.note-link').click();
+    await expect.poll(() => title(page).inputValue()).toBe('Flushing a PICC line');
+    const backlinks = page.getByRole('region', { name: 'Backlinks' });
+    await expect.poll(() => backlinks.getByRole('link').allTextContents()).toEqual(['Handover checklist']);
+
+    // The link follows a rename of its target.
+    await title(page).fill('Flushing a PICC or midline');
+    await backlinks.getByRole('link', { name: 'Handover checklist' }).click();
+    await expect.poll(() => body(page).locator('.note-link').textContent()).toBe('Flushing a PICC or midline');
+
+    // Search: ranked, prefix and typo tolerant, with a highlighted snippet.
+    const search = page.getByRole('searchbox', { name: 'Search notes' });
+    await search.fill('dresing');
+    await expect.poll(() => notesNav.getByRole('link').allTextContents()).toEqual(['Dressing changes']);
+    await expect.poll(() => notesNav.locator('mark').first().textContent()).toMatch(/dressing/i);
+    await search.fill('syring');
+    await expect.poll(() => notesNav.getByRole('link').first().textContent()).toBe('Flushing a PICC or midline');
+    await search.fill('');
+
+    // Trash and restore.
+    await notesNav.getByRole('link', { name: 'Dressing changes' }).click();
+    await page.getByRole('button', { name: 'Move to trash' }).click();
+    await expect.poll(() => notesNav.getByRole('link', { name: 'Dressing changes' }).count()).toBe(0);
+    await notesNav.getByRole('button', { name: /Trash \(1\)/ }).click();
+    await notesNav.getByRole('link', { name: 'Dressing changes' }).click();
+    await page.getByRole('button', { name: 'Restore' }).click();
+    await notesNav.getByRole('button', { name: '← Notes' }).click();
+    await expect.poll(() => notesNav.getByRole('link', { name: 'Dressing changes' }).count()).toBe(1);
+
+    // Everything is where it was after a reload, and the URL opens the same note.
+    await notesNav.getByRole('link', { name: 'Handover checklist' }).click();
+    const url = page.url();
+    await page.waitForTimeout(300);
+    await page.reload();
+    await expect.poll(() => title(page).inputValue(), { timeout: 15_000 }).toBe('Handover checklist');
+    expect(page.url()).toBe(url);
+    await expect.poll(() => body(page).locator('.note-link').textContent()).toBe('Flushing a PICC or midline');
+    await expect.poll(() => tagsNav.getByRole('button', { name: /iv-care/ }).textContent()).toContain('2');
+    await expect.poll(() => notesNav.getByRole('link').count()).toBe(4);
+
+    // Back and forward land on the notes visited.
+    await notesNav.getByRole('link', { name: 'Dressing changes' }).click();
+    await expect.poll(() => title(page).inputValue()).toBe('Dressing changes');
+    await page.goBack();
+    await expect.poll(() => title(page).inputValue()).toBe('Handover checklist');
+    await page.goForward();
+    await expect.poll(() => title(page).inputValue()).toBe('Dressing changes');
+    await page.screenshot({ path: 'test-results/spaces-and-notes.png' });
+  });
+
+  it('keeps several spaces apart and opens any note with the quick switcher', async () => {
+    const { page } = browser;
+    await page.getByRole('button', { name: 'New space' }).click();
+    await page.getByRole('textbox', { name: 'Name of the space' }).fill('District teachers');
+    await page.getByRole('button', { name: 'Create space' }).click();
+    const spacesNav = page.getByRole('navigation', { name: 'Spaces' });
+    await expect.poll(() => spacesNav.getByRole('button').allTextContents()).toContain('District teachers');
+    await expect.poll(() => page.getByRole('navigation', { name: 'Notes' }).getByRole('link').count()).toBe(0);
+    await page.getByRole('button', { name: 'New note' }).first().click();
+    await title(page).fill('Reading groups that work');
+
+    await spacesNav.getByRole('button', { name: 'My notebook' }).click();
+    await expect.poll(() => page.getByRole('navigation', { name: 'Notes' }).getByRole('link').count()).toBe(4);
+    await page.keyboard.press('Control+k');
+    await page.getByRole('textbox', { name: 'Go to note' }).fill('hand');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => title(page).inputValue()).toBe('Handover checklist');
+  });
+});
