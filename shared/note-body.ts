@@ -5,11 +5,11 @@
 import { createHeadlessEditor } from '@lexical/headless';
 import { $convertFromMarkdownString, $convertToMarkdownString } from '@lexical/markdown';
 import { createYjsBinding, syncLexicalUpdateToYjs, syncYjsChangesToLexical, type Binding, type Provider } from '@lexical/yjs';
-import { $getRoot, type EditorState, type LexicalEditor } from 'lexical';
+import { $getRoot, $parseSerializedNode, type EditorState, type LexicalEditor } from 'lexical';
 import * as Y from 'yjs';
 import { EDITOR_NODES } from './editor-nodes';
 import { COMMONPLACE_TRANSFORMERS } from './markdown-transformers';
-import { noteBodyIn } from './space-model';
+import { createNote, getNote, noteTags, noteTitle, noteBodyIn, type AuthorRef } from './space-model';
 
 /** A provider with no awareness: headless edits carry no cursor. */
 export const HEADLESS_PROVIDER: Provider = {
@@ -152,4 +152,32 @@ export function readNoteState(doc: Y.Doc, noteId: string): EditorState {
   } finally {
     dispose();
   }
+}
+
+/** Copies a note (title, body, tags) into a new active note, through editors like any edit; returns its id. */
+export function duplicateNote(doc: Y.Doc, noteId: string, author: AuthorRef, titleSuffix = ' (copy)'): string {
+  const source = getNote(doc, noteId);
+  if (!source) throw new Error(`no note ${noteId}`);
+  const children = readNoteState(doc, noteId).toJSON().root.children;
+  const id = createNote(doc, { title: noteTitle(source) + titleSuffix, author, tags: noteTags(source) });
+  const { editor, dispose } = bindNoteBody(doc, id);
+  try {
+    editor.update(() => $getRoot().append(...children.map((child) => $parseSerializedNode(child))), { discrete: true });
+  } finally {
+    dispose();
+  }
+  return id;
+}
+
+/**
+ * Creates a note whose body already holds its first (empty) paragraph. Written once, by the creating
+ * device: if every device that opened an empty note added one, they would all be kept.
+ */
+export function createNoteWithBody(doc: Y.Doc, options: Parameters<typeof createNote>[1], markdown = ''): string {
+  let id = '';
+  doc.transact(() => {
+    id = createNote(doc, options);
+    writeNoteMarkdown(doc, id, markdown);
+  });
+  return id;
 }

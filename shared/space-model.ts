@@ -270,16 +270,3 @@ export function tagCounts(notes: NoteSummary[]): Array<{ tag: string; count: num
   for (const note of notes) for (const tag of note.tags) counts.set(tag, (counts.get(tag) ?? 0) + 1);
   return [...counts].map(([tag, count]) => ({ tag, count })).sort((a, b) => titleCollator.compare(a.tag, b.tag));
 }
-
-/** Copies a note (title, body, tags) into a new active note and returns its id. */
-export function duplicateNote(doc: Y.Doc, noteId: string, author: AuthorRef, titleSuffix = ' (copy)'): string {
-  const source = getNote(doc, noteId);
-  if (!source) throw new Error(`no note ${noteId}`);
-  const id = newId();
-  doc.transact(() => {
-    createNote(doc, { id, title: noteTitle(source) + titleSuffix, author, tags: noteTags(source) });
-    const copy = getNote(doc, id)!;
-    copy.set('body', noteBody(source).clone());
-  });
-  return id;
-}

@@ -2,14 +2,15 @@
  * Links between notes: typing `[[` opens an autocomplete of note titles (or offers to create the note);
  * a link shows the target's current title, opens it on click, and shows as broken when the target is gone.
  */
-import { useLexicalComposerContext } from '@lexical/react/LexicalComposerContext';
 import { LexicalTypeaheadMenuPlugin, MenuOption, type MenuTextMatch } from '@lexical/react/LexicalTypeaheadMenuPlugin';
-import { $createTextNode, type TextNode } from 'lexical';
+import { $createTextNode, $insertNodes, type TextNode } from 'lexical';
+import { newId } from '../../shared/ids';
 import { createContext, useContext, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 import type * as Y from 'yjs';
+import { createNoteWithBody } from '../../shared/note-body';
 import { $createNoteLinkNode, NoteLinkNode } from '../../shared/note-link-node';
-import { createNote, getNote, noteState, noteTitle, spaceNotes, type AuthorRef } from '../../shared/space-model';
+import { getNote, noteState, noteTitle, spaceNotes, type AuthorRef } from '../../shared/space-model';
 import type { SpaceIndex } from '../sync/space-index';
 
 interface NoteLinkContextValue {
@@ -87,7 +88,6 @@ function matchDoubleBracket(text: string): MenuTextMatch | null {
 }
 
 export function NoteLinkPlugin({ currentNoteId }: { currentNoteId: string }) {
-  const [editor] = useLexicalComposerContext();
   const context = useContext(NoteLinkContext);
   const [query, setQuery] = useState<string | null>(null);
 
@@ -105,15 +105,16 @@ export function NoteLinkPlugin({ currentNoteId }: { currentNoteId: string }) {
 
   if (!context) return null;
 
+  // Runs inside the typeahead's editor.update: only editor work here; a new note is created right after.
   const onSelect = (option: NoteOption, textNode: TextNode | null, close: () => void) => {
-    const noteId = option.noteId ?? createNote(context.doc, { title: option.noteTitle, author: context.author });
-    editor.update(() => {
-      const link = $createNoteLinkNode(noteId, option.noteTitle);
-      if (textNode) textNode.replace(link);
-      const space = $createTextNode(' ');
-      link.insertAfter(space);
-      space.select(1, 1);
-    });
+    const noteId = option.noteId ?? newId();
+    const link = $createNoteLinkNode(noteId, option.noteTitle);
+    if (textNode) textNode.replace(link);
+    else $insertNodes([link]);
+    const space = $createTextNode(' ');
+    link.insertAfter(space);
+    space.select(1, 1);
+    if (!option.noteId) queueMicrotask(() => createNoteWithBody(context.doc, { id: noteId, title: option.noteTitle, author: context.author }));
     close();
   };
 

@@ -3,9 +3,9 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import type { HostApi, SpaceSummary } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
 import {
-  createNote,
+
   deleteNoteForever,
-  duplicateNote,
+
   getNote,
   initSpace,
   noteState,
@@ -19,6 +19,7 @@ import {
   trashNote,
   type NoteSort,
 } from '../../shared/space-model';
+import { createNoteWithBody, duplicateNote } from '../../shared/note-body';
 import { NoteLinkProvider } from '../editor/NoteLinkPlugin';
 import type { SaveState } from '../sync/host-persistence';
 import { closeSpace, openSpace, type SpaceSession } from '../sync/space-session';
@@ -227,7 +228,7 @@ export function App({ host }: { host: HostApi }) {
   if (!profile || !doc || !spaceId || !index || !spaces) return <div className="app-message">Opening your notebook…</div>;
 
   const newNote = () => {
-    const id = createNote(doc, { author: profile, tags: tagFilter ? [tagFilter] : [] });
+    const id = createNoteWithBody(doc, { author: profile, tags: tagFilter ? [tagFilter] : [] });
     setMode('notes');
     setQuery('');
     navigate({ spaceId, noteId: id });

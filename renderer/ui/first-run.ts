@@ -1,8 +1,8 @@
 /** Opens the notebook a member had, or on first run creates a default space with a welcome note. */
 import type { HostApi, SpaceSummary } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
-import { writeNoteMarkdown } from '../../shared/note-body';
-import { createNote, initSpace } from '../../shared/space-model';
+import { createNoteWithBody } from '../../shared/note-body';
+import { initSpace } from '../../shared/space-model';
 import { WELCOME_MARKDOWN, WELCOME_TITLE } from '../../shared/welcome-note';
 import { openSpace } from '../sync/space-session';
 import type { Profile } from './profile';
@@ -20,8 +20,8 @@ export async function ensureSpaces(host: HostApi, profile: Profile): Promise<Spa
     const spaceId = newId();
     const session = openSpace(spaceId, host);
     initSpace(session.doc, DEFAULT_SPACE_NAME);
-    const noteId = createNote(session.doc, { title: WELCOME_TITLE, author: profile });
-    writeNoteMarkdown(session.doc, noteId, WELCOME_MARKDOWN);
+    createNoteWithBody(session.doc, { title: WELCOME_TITLE, author: profile }, WELCOME_MARKDOWN);
+
     await session.durable.whenSaved();
     return [{ id: spaceId, name: DEFAULT_SPACE_NAME, noteCount: 1 }];
   };

@@ -124,4 +124,26 @@ describe('spaces and notes', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => title(page).inputValue()).toBe('Handover checklist');
   });
+
+  it('creates a note from a link to a title that does not exist, and shows a link to a deleted note as broken', async () => {
+    const { page } = browser;
+    const notesNav = page.getByRole('navigation', { name: 'Notes' });
+    await page.getByRole('button', { name: 'New note' }).first().click();
+    await title(page).fill('Night shift');
+    await body(page).click();
+    await page.keyboard.type('See [[Sleep hygiene');
+    await page.getByRole('option', { name: 'Create note “Sleep hygiene”' }).click();
+    const link = body(page).locator('a.note-link');
+    await expect.poll(() => link.textContent()).toBe('Sleep hygiene');
+    await link.click();
+    await expect.poll(() => title(page).inputValue()).toBe('Sleep hygiene');
+    await page.getByRole('button', { name: 'Move to trash' }).click();
+    await notesNav.getByRole('button', { name: /Trash/ }).click();
+    await notesNav.getByRole('link', { name: 'Sleep hygiene' }).click();
+    await page.getByRole('button', { name: 'Delete forever' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete forever' }).click();
+    await notesNav.getByRole('button', { name: '← Notes' }).click();
+    await notesNav.getByRole('link', { name: 'Night shift' }).click();
+    await expect.poll(() => body(page).locator('a.note-link.broken').textContent()).toBe('Sleep hygiene');
+  });
 });
