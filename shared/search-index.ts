@@ -20,6 +20,17 @@ export interface SearchHit {
 }
 
 const SNIPPET_RADIUS = 60;
+const MAX_HIGHLIGHT_TERMS = 8;
+
+/**
+ * A query being typed: a last word of one letter ("docker c") would prefix-match most of the index, so it
+ * waits for its second letter. A one-letter query alone still searches.
+ */
+function withoutDanglingLetter(query: string): string {
+  const words = query.trim().split(/\s+/).filter(Boolean);
+  if (words.length > 1 && words.at(-1)!.length < 2) words.pop();
+  return words.join(' ');
+}
 
 /** Splits `text` around every occurrence of the matched terms (case-insensitive). */
 export function highlight(text: string, terms: string[]): Array<{ text: string; match: boolean }> {
@@ -37,8 +48,7 @@ export function highlight(text: string, terms: string[]): Array<{ text: string; 
   return parts;
 }
 
-function snippetAround(body: string, terms: string[]): string {
-  const lower = body.toLowerCase();
+function snippetAround(body: string, lower: string, terms: string[]): string {
   let at = -1;
   for (const term of terms) {
     const i = lower.indexOf(term.toLowerCase());
@@ -56,16 +66,19 @@ export class NoteSearchIndex {
     fields: ['title', 'body', 'tagText'],
     storeFields: ['title'],
     extractField: (doc, field) => (field === 'tagText' ? doc.tags.join(' ') : (doc as unknown as Record<string, string>)[field]!),
-    searchOptions: { boost: { title: 3, tagText: 2 }, prefix: true, fuzzy: 0.2, combineWith: 'AND' },
+    // Typos are forgiven in words of four letters or more; shorter ones match as prefixes only (fast, and
+    // a one-letter "typo" in a two-letter word matches everything).
+    searchOptions: { boost: { title: 3, tagText: 2 }, prefix: true, fuzzy: (term) => (term.length >= 4 ? 0.2 : false), maxFuzzy: 2, combineWith: 'AND' },
     autoVacuum: true,
   });
-  private readonly bodies = new Map<string, string>();
+  /** Each body as indexed, and lower-cased once for finding snippets. */
+  private readonly bodies = new Map<string, { text: string; lower: string }>();
 
   /** Adds or replaces one note. */
   set(doc: SearchDocument): void {
     if (this.index.has(doc.id)) this.index.discard(doc.id);
     this.index.add(doc);
-    this.bodies.set(doc.id, doc.body);
+    this.bodies.set(doc.id, { text: doc.body, lower: doc.body.toLowerCase() });
   }
 
   remove(id: string): void {
@@ -81,25 +94,25 @@ export class NoteSearchIndex {
     return this.index.documentCount;
   }
 
-  search(query: string, limit = 50): SearchHit[] {
-    const q = query.trim();
+  search(query: string, limit = 30): SearchHit[] {
+    const q = withoutDanglingLetter(query);
     if (!q) return [];
     let results = this.index.search(q);
     // Every word must match; if that finds nothing, rank notes matching any word.
-    if (results.length === 0) results = this.index.search(q, { combineWith: 'OR' });
+    if (results.length === 0 && /\s/.test(q)) results = this.index.search(q, { combineWith: 'OR' });
     return results.slice(0, limit).map((r) => {
-      const terms = [...new Set([...r.terms, ...r.queryTerms])];
-      const body = this.bodies.get(String(r.id)) ?? '';
-      return { id: String(r.id), title: String(r.title ?? ''), score: r.score, snippet: highlight(snippetAround(body, terms), terms) };
+      const terms = [...new Set([...r.queryTerms, ...r.terms])].slice(0, MAX_HIGHLIGHT_TERMS);
+      const body = this.bodies.get(String(r.id)) ?? { text: '', lower: '' };
+      return { id: String(r.id), title: String(r.title ?? ''), score: r.score, snippet: highlight(snippetAround(body.text, body.lower, terms), terms) };
     });
   }
 
   /** Titles for the quick switcher: prefix and typo tolerant, titles only. */
   searchTitles(query: string, limit = 20): Array<{ id: string; title: string }> {
-    const q = query.trim();
+    const q = withoutDanglingLetter(query);
     if (!q) return [];
     return this.index
-      .search(q, { fields: ['title'], prefix: true, fuzzy: 0.2, combineWith: 'AND' })
+      .search(q, { fields: ['title'], combineWith: 'AND' })
       .slice(0, limit)
       .map((r) => ({ id: String(r.id), title: String(r.title ?? '') }));
   }

@@ -1,0 +1,80 @@
+/**
+ * Search at scale: a space of 2,000 real notes (the til corpus, topped up with copies), timed for the
+ * index build and for queries (prefix, typo, multi-word). Exported for `npm run bench`.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as Y from 'yjs';
+import { createNoteWithBody } from '../shared/note-body';
+import { bodyText } from '../shared/note-content';
+import { NoteSearchIndex } from '../shared/search-index';
+import { getNote, noteBody, spaceNotes, summarizeNote } from '../shared/space-model';
+
+export interface BenchFigure {
+  name: string;
+  unit: string;
+  samples: number[];
+}
+
+function markdownFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...markdownFiles(path));
+    else if (name.endsWith('.md') && name !== 'README.md') out.push(path);
+  }
+  return out.sort();
+}
+
+/** A space doc with `count` notes made from the corpus, through the same headless editor path imports use. */
+export function buildCorpusSpace(corpusDir: string, count = 2000): Y.Doc {
+  const files = markdownFiles(corpusDir);
+  const doc = new Y.Doc();
+  const author = { id: 'bench-author', name: 'Bench' };
+  for (let i = 0; i < count; i++) {
+    const file = files[i % files.length]!;
+    const text = readFileSync(file, 'utf8');
+    const heading = /^#\s+(.+)$/m.exec(text)?.[1] ?? file;
+    const topic = file.split(/[\\/]/).at(-2)!;
+    createNoteWithBody(doc, { title: i < files.length ? heading : `${heading} (${i})`, author, tags: [topic] }, text.replace(/^#\s+.+\n/, ''));
+  }
+  return doc;
+}
+
+export function indexSpace(doc: Y.Doc): NoteSearchIndex {
+  const index = new NoteSearchIndex();
+  spaceNotes(doc).forEach((_n, id) => {
+    const note = getNote(doc, id)!;
+    const summary = summarizeNote(id, note);
+    index.set({ id, title: summary.title, body: bodyText(noteBody(note)), tags: summary.tags });
+  });
+  return index;
+}
+
+const QUERIES = ['git', 'rebase', 'postgres index', 'javscript', 'reac hook', 'docker compose', 'vim macro', 'sql join', 'rails', 'bash loop', 'tmux', 'ruby'];
+
+export async function runSearchBench({ corpusDir = join(import.meta.dirname, '..', '..', 'shared', 'corpus', 'til'), rounds = 5 } = {}): Promise<BenchFigure[]> {
+  const doc = buildCorpusSpace(corpusDir);
+  const build: number[] = [];
+  let index = indexSpace(doc);
+  for (let r = 0; r < rounds; r++) {
+    const started = performance.now();
+    index = indexSpace(doc);
+    build.push(performance.now() - started);
+  }
+  const queries: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const q of QUERIES) {
+      // Typing a query searches at every keystroke: time each prefix as the user would see it.
+      for (let len = 2; len <= q.length; len++) {
+        const started = performance.now();
+        index.search(q.slice(0, len));
+        queries.push(performance.now() - started);
+      }
+    }
+  }
+  return [
+    { name: 'search: index build, 2,000 notes', unit: 'ms', samples: build },
+    { name: 'search: query (each keystroke), 2,000 notes', unit: 'ms', samples: queries },
+  ];
+}
