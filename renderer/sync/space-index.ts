@@ -21,12 +21,11 @@ const REINDEX_DELAY_MS = 150;
 /** The first build runs in slices this long, so opening a large space never blocks typing or painting. */
 const BUILD_SLICE_MS = 12;
 
+/** What lists show; replaced only when a note's fields change, never on typing in a body. */
 export interface SpaceView {
   active: NoteSummary[];
   trashed: NoteSummary[];
   tags: Array<{ tag: string; count: number }>;
-  /** Bumped when the search index or link graph changed. */
-  contentVersion: number;
 }
 
 export class SpaceIndex {
@@ -34,6 +33,9 @@ export class SpaceIndex {
   private readonly links = new Map<string, Set<string>>();
   private view: SpaceView;
   private readonly listeners = new Set<() => void>();
+  private readonly contentListeners = new Set<() => void>();
+  /** Bumped when the search index or the link graph changed (after typing pauses). */
+  private contentVersion = 0;
   private dirtyContent = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly observer: (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => void;
@@ -42,7 +44,7 @@ export class SpaceIndex {
   private destroyed = false;
 
   constructor(private readonly doc: Y.Doc) {
-    this.view = this.computeView(0);
+    this.view = this.computeView();
     void this.buildInSlices([...spaceNotes(doc).keys()]);
     this.observer = (events) => {
       let listChanged = false;
@@ -57,7 +59,7 @@ export class SpaceIndex {
           if (field !== 'body') listChanged = true;
         }
       }
-      if (listChanged) this.publish(this.computeView(this.view.contentVersion));
+      if (listChanged) this.publish(this.computeView());
       this.scheduleReindex();
     };
     spaceNotes(doc).observeDeep(this.observer);
@@ -73,7 +75,7 @@ export class SpaceIndex {
     }
     if (this.destroyed) return;
     this.buildMs = work;
-    this.publish({ ...this.view, contentVersion: this.view.contentVersion + 1 });
+    this.publishContent();
   }
 
   private indexContent(id: string): void {
@@ -89,9 +91,9 @@ export class SpaceIndex {
     this.links.set(id, bodyLinks(body));
   }
 
-  private computeView(contentVersion: number): SpaceView {
+  private computeView(): SpaceView {
     const active = listNotes(this.doc);
-    return { active, trashed: listNotes(this.doc, { state: 'trashed' }), tags: tagCounts(active), contentVersion };
+    return { active, trashed: listNotes(this.doc, { state: 'trashed' }), tags: tagCounts(active) };
   }
 
   private scheduleReindex(): void {
@@ -101,7 +103,7 @@ export class SpaceIndex {
       const dirty = this.dirtyContent;
       this.dirtyContent = new Set();
       for (const id of dirty) this.indexContent(id);
-      this.publish({ ...this.view, contentVersion: this.view.contentVersion + 1 });
+      this.publishContent();
     }, REINDEX_DELAY_MS);
   }
 
@@ -109,6 +111,19 @@ export class SpaceIndex {
     this.view = view;
     for (const listener of this.listeners) listener();
   }
+
+  private publishContent(): void {
+    this.contentVersion++;
+    for (const listener of this.contentListeners) listener();
+  }
+
+  /** For views of the content (search results, backlinks): told after the index caught up with edits. */
+  subscribeContent = (listener: () => void): (() => void) => {
+    this.contentListeners.add(listener);
+    return () => this.contentListeners.delete(listener);
+  };
+
+  getContentVersion = (): number => this.contentVersion;
 
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
@@ -133,5 +148,6 @@ export class SpaceIndex {
     if (this.timer !== null) clearTimeout(this.timer);
     spaceNotes(this.doc).unobserveDeep(this.observer);
     this.listeners.clear();
+    this.contentListeners.clear();
   }
 }

@@ -179,11 +179,12 @@ export function App({ host }: { host: HostApi }) {
     const filtered = tagFilter ? view.active.filter((n) => n.tags.includes(tagFilter)) : view.active;
     return sort === 'updated' ? filtered : sortNotes([...filtered], sort);
   }, [view.active, tagFilter, sort]);
+  const contentVersion = useSyncExternalStore(index?.subscribeContent ?? noSubscription, index?.getContentVersion ?? zero);
   const hits = useMemo(
     () => (index && query.trim() ? index.search.search(query) : null),
-    // contentVersion: search again when the index changed.
+    // contentVersion: search again when the index caught up with edits.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [index, query, view.contentVersion],
+    [index, query, query.trim() ? contentVersion : 0],
   );
 
   const routedNote = route.noteId && doc ? getNote(doc, route.noteId) : undefined;
@@ -402,5 +403,6 @@ export function App({ host }: { host: HostApi }) {
 }
 
 const noSubscription = () => () => {};
-const EMPTY_VIEW = { active: [], trashed: [], tags: [], contentVersion: 0 };
+const EMPTY_VIEW = { active: [], trashed: [], tags: [] };
+const zero = () => 0;
 const emptyView = () => EMPTY_VIEW;

@@ -18,6 +18,28 @@ function useNoteFields(note: NoteMap) {
   return { state: key.split('|')[0] as ReturnType<typeof noteState> };
 }
 
+/** The notes that link to this one, kept current as links are added and removed. */
+function Backlinks({ index, spaceId, noteId }: { index: SpaceIndex; spaceId: string; noteId: string }) {
+  useSyncExternalStore(index.subscribeContent, index.getContentVersion);
+  const backlinks = index.backlinks(noteId);
+  return (
+    <section aria-label="Backlinks" className="backlinks">
+      <h2>Backlinks</h2>
+      {backlinks.length === 0 ? (
+        <p className="muted">No note links here yet. Type [[ in another note to link to this one.</p>
+      ) : (
+        <ul>
+          {backlinks.map((b) => (
+            <li key={b.id}>
+              <a href={`#/space/${spaceId}/note/${b.id}`}>{b.title || 'Untitled note'}</a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 function memberName(doc: Y.Doc, id: string, self: AuthorRef): string {
   if (id === self.id) return 'you';
   return spaceMembers(doc).get(id)?.name || 'a member';
@@ -54,7 +76,6 @@ export function NoteView({
 }) {
   const { state } = useNoteFields(note);
   const summary = summarizeNote(noteId, note);
-  const backlinks = index.backlinks(noteId);
   const focusBody = () => document.querySelector<HTMLElement>('[aria-label="Note body"]')?.focus();
   return (
     <article className="note">
@@ -88,22 +109,7 @@ export function NoteView({
         {summary.updatedAt ? dateFormat.format(summary.updatedAt) : '—'} by {memberName(doc, summary.updatedBy, author)}
       </p>
       <NoteEditor doc={doc} noteId={noteId} onLocalEdit={onLocalEdit} />
-      <section aria-label="Backlinks" className="backlinks">
-        <h2>Backlinks</h2>
-        {backlinks.length === 0 ? (
-          <p className="muted">No note links here yet. Type [[ in another note to link to this one.</p>
-        ) : (
-          <ul>
-            {backlinks.map((b) => (
-              <li key={b.id}>
-                <a href={`#/space/${spaceId}/note/${b.id}`}>
-                  {b.title || 'Untitled note'}
-                </a>
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
+      <Backlinks index={index} spaceId={spaceId} noteId={noteId} />
     </article>
   );
 }
