@@ -7,7 +7,7 @@ import { $convertFromMarkdownString, $convertToMarkdownString } from '@lexical/m
 import { createYjsBinding, syncLexicalUpdateToYjs, syncYjsChangesToLexical, type Binding, type Provider } from '@lexical/yjs';
 import { $getRoot, $parseSerializedNode, type EditorState, type LexicalEditor } from 'lexical';
 import * as Y from 'yjs';
-import { EDITOR_NODES } from './editor-nodes';
+import { EDITOR_NODES, EXCLUDED_PROPERTIES } from './editor-nodes';
 import { COMMONPLACE_TRANSFORMERS } from './markdown-transformers';
 import { createNote, getNote, noteTags, noteTitle, noteBodyIn, type AuthorRef } from './space-model';
 
@@ -94,6 +94,7 @@ export function bindNoteBody(
     doc,
     docMap: new Map([[noteId, doc]]),
     editor,
+    excludedProperties: EXCLUDED_PROPERTIES,
     getXmlText: () => body,
     id: noteId,
   });

@@ -26,6 +26,8 @@ export class HostPersistence {
     private readonly doc: Y.Doc,
     private readonly spaceId: string,
     private readonly host: HostApi,
+    /** The local cache's load: the first exchange waits for it, or the host would resend the whole space. */
+    private readonly localLoaded: Promise<void> = Promise.resolve(),
   ) {
     this.firstSync = new Promise((resolve) => (this.resolveFirstSync = resolve));
     const onUpdate = (update: Uint8Array, origin: unknown) => {
@@ -82,6 +84,8 @@ export class HostPersistence {
 
   private async reconcile(): Promise<void> {
     try {
+      await this.localLoaded;
+      if (!this.connected || this.destroyed) return;
       await this.host.call('space.subscribe', { spaceId: this.spaceId });
       const reply = await this.host.call('space.sync', { spaceId: this.spaceId, stateVector: Y.encodeStateVector(this.doc) });
       Y.applyUpdate(this.doc, reply.update, this);

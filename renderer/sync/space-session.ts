@@ -22,7 +22,7 @@ export class SpaceSession {
       // A browser that blocks IndexedDB still gets the host's copy.
       new Promise<void>((resolve) => setTimeout(resolve, 3000)),
     ]);
-    this.durable = new HostPersistence(this.doc, spaceId, host);
+    this.durable = new HostPersistence(this.doc, spaceId, host, this.localLoaded);
   }
 
   /** Resolves when the notebook is ready to show: local cache loaded, or the host answered. */

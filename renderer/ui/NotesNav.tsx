@@ -1,17 +1,19 @@
 /** The notes of the space: a list (sorted, filtered by tag), search results with highlighted snippets, or the trash. */
+import { memo } from 'react';
 import type { SearchHit } from '../../shared/search-index';
 import type { NoteSort, NoteSummary } from '../../shared/space-model';
 
 export type ListMode = 'notes' | 'trash';
 
-function NoteLink({ note, spaceId, current }: { note: { id: string; title: string }; spaceId: string; current: boolean }) {
+/** One row; memoised so opening another note re-renders two rows, not thousands. */
+const NoteLink = memo(function NoteLink({ note, spaceId, current }: { note: { id: string; title: string }; spaceId: string; current: boolean }) {
   const title = note.title || 'Untitled note';
   return (
     <a href={`#/space/${spaceId}/note/${note.id}`} aria-current={current ? 'page' : undefined} className={note.title ? undefined : 'untitled'} title={title}>
       {title}
     </a>
   );
-}
+});
 
 export function NotesNav({
   spaceId,
