@@ -3,11 +3,14 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import * as Y from 'yjs';
 import type { HostApi } from '../../shared/host-api';
 import { HostPersistence } from './host-persistence';
+import { PeerSync } from './peer-sync';
 
 export class SpaceSession {
   readonly doc = new Y.Doc();
   readonly local: IndexeddbPersistence;
   readonly durable: HostPersistence;
+  /** Sync with other members' devices (WebRTC), and the space's presence. */
+  readonly peers: PeerSync;
   /** Resolves when the local cache has loaded (or failed to). */
   readonly localLoaded: Promise<void>;
 
@@ -22,6 +25,7 @@ export class SpaceSession {
       new Promise<void>((resolve) => setTimeout(resolve, 3000)),
     ]);
     this.durable = new HostPersistence(this.doc, spaceId, host);
+    this.peers = new PeerSync(this.doc, spaceId, host);
   }
 
   /** Resolves when the notebook is ready to show: local cache loaded, or the host answered. */
@@ -30,6 +34,7 @@ export class SpaceSession {
   }
 
   destroy(): void {
+    this.peers.destroy();
     this.durable.destroy();
     void this.local.destroy();
     this.doc.destroy();

@@ -10,6 +10,7 @@ import { openSpace, type SpaceSession } from '../sync/space-session';
 import { ensureSpaces } from './first-run';
 import { loadProfile } from './profile';
 import { NoteListStore } from './note-list-store';
+import { SyncPanel } from './sync/SyncPanel';
 import { navigate, parseRoute, type Route } from './route';
 
 const LAST_SPACE_KEY = 'commonplace.lastSpace';
@@ -154,12 +155,13 @@ export function App({ host }: { host: HostApi }) {
         <div className="save-status" role="status" aria-label="Save status" data-state={saveState}>
           {SAVE_LABELS[saveState]}
         </div>
+        {session && <SyncPanel session={session} profile={profile} />}
       </aside>
       <main className="note-pane">
         {note && noteId ? (
           <article key={noteId} className="note">
             <TitleField note={note} author={profile} onEnter={focusBody} />
-            <NoteEditor doc={doc} noteId={noteId} onLocalEdit={onLocalEdit} />
+            <NoteEditor doc={doc} noteId={noteId} onLocalEdit={onLocalEdit} sync={session?.peers} />
           </article>
         ) : (
           <div className="empty-note">

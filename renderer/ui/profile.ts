@@ -22,3 +22,8 @@ export function loadProfile(): Profile {
   localStorage.setItem(KEY, JSON.stringify(profile));
   return profile;
 }
+
+/** Saves a changed profile (the name members see next to this device's cursor). */
+export function saveProfile(profile: Profile): void {
+  localStorage.setItem(KEY, JSON.stringify(profile));
+}
