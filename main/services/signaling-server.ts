@@ -122,6 +122,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     typeof value === 'string' && value.length > 0 && value.length <= limits.maxTopicLength;
 
   const onMessage = (client: Client, data: RawData, isBinary: boolean) => {
+    if (client.socket.readyState !== WebSocket.OPEN) return;
     const now = Date.now();
     if (now - client.windowStart >= 1000) {
       client.windowStart = now;

@@ -36,15 +36,20 @@ export interface RunningHost {
 export interface HostOptions {
   /** Run the host inside this network namespace (`ip netns exec`). */
   netns?: string;
-  /** More command-line arguments (e.g. --no-lan, --signaling-port). */
+  /** More command-line arguments (e.g. --signaling-port). */
   args?: string[];
+  /**
+   * LAN sync (mDNS and signalling on every interface). Off unless asked for: outside a network
+   * namespace of the test's own it would reach this machine's real network.
+   */
+  lan?: boolean;
 }
 
 /** Starts `dist/web/host.mjs` (what `npm run web` runs after building) and waits for its ready line. */
 export async function startHost(dataDir: string, port = 0, options: HostOptions = {}): Promise<RunningHost> {
   const entry = join(ROOT, 'dist', 'web', 'host.mjs');
   if (!existsSync(entry)) throw new Error('dist/web/host.mjs is missing: run `npm run build` first');
-  const argv = [entry, '--port', String(port), '--data-dir', dataDir, ...(options.args ?? [])];
+  const argv = [entry, '--port', String(port), '--data-dir', dataDir, ...(options.lan ? [] : ['--no-lan']), ...(options.args ?? [])];
   const child = options.netns
     ? spawn('ip', ['netns', 'exec', options.netns, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });

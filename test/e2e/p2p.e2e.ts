@@ -28,7 +28,7 @@ const poll = { timeout: 30_000, interval: 200 };
 async function member(ns: string, name: string, scratch: string): Promise<{ host: RunningHost; browser: Browser }> {
   const dataDir = await tempDir(`p2p-${name}`);
   cleanups.push(() => removeDir(dataDir));
-  const host = await startHost(dataDir, 0, { netns: ns, args: ['--no-lan', '--signaling-port', '0'] });
+  const host = await startHost(dataDir, 0, { netns: ns, args: ['--signaling-port', '0'] });
   cleanups.push(() => host.stop('SIGKILL'));
   const browser = await openBrowser(host.url, undefined, { executablePath: chromiumInNamespace(scratch, ns), args: WEBRTC_ARGS });
   cleanups.push(() => browser.close());
