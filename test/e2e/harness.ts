@@ -142,3 +142,15 @@ export async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean
   }
   throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
 }
+
+/** Pastes about `size` bytes of text (lines of 1000 characters) into the note body. */
+export async function pasteText(page: Page, size: number): Promise<void> {
+  await body(page).click();
+  await page.evaluate((total) => {
+    const line = 'Practice note line with enough words to look like real writing. '.repeat(16).slice(0, 999);
+    const text = Array.from({ length: Math.ceil(total / 1000) }, (_, i) => `${i} ${line}`.slice(0, 999)).join('\n');
+    const data = new DataTransfer();
+    data.setData('text/plain', text);
+    document.querySelector('[aria-label="Note body"]')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, size);
+}

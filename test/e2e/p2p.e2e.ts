@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeInvite, encodeInvite, toBase64Url } from '../../shared/invite';
-import { body, openBrowser, removeDir, startHost, tempDir, title, until, type Browser, type RunningHost } from './harness';
+import { body, openBrowser, removeDir, startHost, pasteText, tempDir, title, until, type Browser, type RunningHost } from './harness';
 import { chromiumInNamespace, netnsUnavailable, soloNamespace } from './netns';
 
 const skipReason = netnsUnavailable();
@@ -129,6 +129,18 @@ describe.skipIf(skipReason !== null)('two members sync peer to peer', () => {
     await expect.poll(() => body(a).textContent(), poll).toContain('Offline Ben.');
     await expect.poll(() => body(b).textContent(), poll).toContain('Offline Ana.');
     expect(await body(a).textContent()).toBe(await body(b).textContent());
+  });
+
+  it('syncs a 5 MB note (messages far over the 256 KiB data-channel limit)', async () => {
+    const a = ana.browser.page;
+    const b = ben.browser.page;
+    await a.getByRole('button', { name: 'New note' }).first().click();
+    await title(a).fill('Big note');
+    await pasteText(a, 5 * 1024 * 1024);
+    const expected = (await body(a).textContent())!.length;
+    expect(expected).toBeGreaterThan(5_000_000);
+    await b.getByRole('link', { name: 'Big note' }).click();
+    await expect.poll(async () => (await body(b).textContent())?.length, { timeout: 60_000, interval: 500 }).toBe(expected);
   });
 
   it('a device with a forged invite (right id and addresses, wrong secret) sees nothing', async () => {
