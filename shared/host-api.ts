@@ -27,6 +27,21 @@ export const profileSchema = z
   })
   .strict();
 export type MemberProfile = z.infer<typeof profileSchema>;
+/** host:port of a signalling server: an IPv4 address, a bracketed IPv6 address or a DNS name. */
+export const signalingAddressSchema = z
+  .string()
+  .max(300)
+  .regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*):\d{1,5}$/, 'not a host:port address')
+  .refine((a) => {
+    const port = Number(a.slice(a.lastIndexOf(':') + 1));
+    return port > 0 && port <= 65535;
+  }, 'port out of range');
+
+/** A space secret as text: 32 random bytes in base64url without padding. */
+export const secretSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a space secret');
+
+/** Most signalling addresses remembered per space (invite hints and manual connections). */
+export const MAX_SPACE_ADDRESSES = 32;
 
 export const hostInputSchemas = {
   'app.info': z.object({}).strict(),
@@ -39,6 +54,17 @@ export const hostInputSchemas = {
   'space.subscribe': z.object({ spaceId: spaceIdSchema }).strict(),
   'space.unsubscribe': z.object({ spaceId: spaceIdSchema }).strict(),
   'shell.openExternal': z.object({ url: z.string().max(4096) }).strict(),
+  'sync.info': z.object({}).strict(),
+  'space.sharing': z.object({ spaceId: spaceIdSchema, create: z.boolean() }).strict(),
+  'space.join': z
+    .object({
+      spaceId: spaceIdSchema,
+      name: z.string().max(200),
+      secret: secretSchema,
+      addresses: z.array(signalingAddressSchema).max(MAX_SPACE_ADDRESSES),
+    })
+    .strict(),
+  'space.addAddress': z.object({ spaceId: spaceIdSchema, address: signalingAddressSchema }).strict(),
 } as const;
 
 export type HostMethod = keyof typeof hostInputSchemas;
@@ -65,6 +91,23 @@ export interface HostResults {
   'space.subscribe': { subscribed: true };
   'space.unsubscribe': { subscribed: false };
   'shell.openExternal': { opened: boolean };
+  /** Where the renderer finds peers: its own host's signalling server and every one discovered on the LAN. */
+  'sync.info': SyncInfo;
+  /** The space's secret (null until it is first shared, unless `create`) and its remembered addresses. */
+  'space.sharing': { secret: string | null; addresses: string[] };
+  /** Records a joined space's secret and addresses on this device and creates the space in the store. */
+  'space.join': { joined: true };
+  /** Remembers a signalling address for a space ("Connect to address"). */
+  'space.addAddress': { addresses: string[] };
+}
+
+export interface SyncInfo {
+  /** False when LAN sync is off (`--no-lan`): only this machine's own signalling server is used. */
+  lan: boolean;
+  /** ws:// URLs: this host's signalling server first, then those discovered over mDNS. */
+  signalingUrls: string[];
+  /** host:port of every address this host's signalling server listens on (for invites). */
+  addresses: string[];
 }
 
 export type HostResult<M extends HostMethod> = HostResults[M];
@@ -73,6 +116,8 @@ export type HostResult<M extends HostMethod> = HostResults[M];
 export interface HostEvents {
   /** Another client of the same host changed the space; apply it. */
   'space.update': { spaceId: string; update: Uint8Array };
+  /** The set of reachable signalling servers changed (a peer appeared on or left the LAN). */
+  'sync.changed': SyncInfo;
 }
 export type HostEventName = keyof HostEvents;
 

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { isAllowedExternalUrl } from '../../shared/host-api';
 import { acquireDataDir, DataDirBusyError, defaultDataDir } from '../services/data-dir';
 import { HostService } from '../services/host-service';
+import { DEFAULT_SIGNALING_PORT, startLanSync, type LanSync } from '../services/lan-sync';
 import { logger } from '../services/logger';
 import { registerIpcRouter, type IpcRouter } from './ipc-router';
 import {
@@ -55,6 +56,7 @@ const preloadPath = path.join(rootDir, 'dist', 'electron', 'preload.cjs');
 
 let mainWindow: BrowserWindow | null = null;
 let service: HostService | null = null;
+let lanSync: LanSync | null = null;
 let router: IpcRouter | null = null;
 let dataDirLock: { release: () => void } | null = null;
 let shutdown: 'running' | 'flushing' | 'done' = 'running';
@@ -205,7 +207,18 @@ async function start(): Promise<void> {
     return;
   }
 
-  service = new HostService({ dataDir, host: 'electron', version: app.getVersion(), openExternal });
+  // Same switches as the web host: --no-lan keeps signalling on this machine, --signaling-port=N moves it.
+  const portSwitch = app.commandLine.getSwitchValue('signaling-port');
+  try {
+    lanSync = await startLanSync({
+      port: portSwitch ? Number(portSwitch) : DEFAULT_SIGNALING_PORT,
+      lan: !app.commandLine.hasSwitch('no-lan'),
+      fallbackToFreePort: !portSwitch,
+    });
+  } catch (error) {
+    logger.warn(`peer-to-peer sync is unavailable: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  service = new HostService({ dataDir, host: 'electron', version: app.getVersion(), openExternal, sync: lanSync ?? undefined });
   router = registerIpcRouter(ipcMain, service);
   secureSession(session.defaultSession);
   protocol.handle(APP_SCHEME, (request) =>
@@ -223,6 +236,9 @@ async function start(): Promise<void> {
 async function stop(): Promise<void> {
   router?.dispose();
   router = null;
+  const sync = lanSync;
+  lanSync = null;
+  await sync?.close().catch(() => {});
   const running = service;
   service = null;
   if (running) {

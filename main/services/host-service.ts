@@ -16,8 +16,10 @@ import {
 } from '../../shared/host-api';
 import { listNotes, spaceName } from '../../shared/space-model';
 import { DurableStore, InvalidUpdateError, StoreError, type StoreOptions } from './durable-store';
+import type { LanSync } from './lan-sync';
 import { logger } from './logger';
 import { readProfile, writeProfile } from './profile-store';
+import { SecretConflictError, SpaceSecrets } from './space-secrets';
 
 /** One connected renderer: a window in Electron, a WebSocket on the web host. */
 export interface HostClient {
@@ -31,6 +33,8 @@ export interface HostServiceOptions {
   /** Opens an already-validated external URL; hosts without a shell say false. */
   openExternal?: (url: string) => Promise<boolean>;
   store?: StoreOptions;
+  /** The host's signalling server and LAN discovery; absent, sync.info reports no servers. */
+  sync?: LanSync;
 }
 
 type Handlers = { [M in HostMethod]: (client: HostClient, input: HostInput<M>) => Promise<HostResult<M>> };
@@ -38,7 +42,10 @@ type Handlers = { [M in HostMethod]: (client: HostClient, input: HostInput<M>) =
 export class HostService {
   readonly store: DurableStore;
   private readonly subscribers = new Map<string, Set<HostClient>>();
+  private readonly clients = new Set<HostClient>();
   private readonly handlers: Handlers;
+  private readonly secrets: SpaceSecrets;
+  private readonly offSync: () => void;
 
   constructor(private readonly options: HostServiceOptions) {
     this.store = new DurableStore(options.dataDir, {
@@ -48,6 +55,11 @@ export class HostService {
         options.store?.onProblem?.(problem);
       },
     });
+    this.secrets = new SpaceSecrets(options.dataDir);
+    this.offSync =
+      options.sync?.onChange((info) => {
+        for (const client of this.clients) client.send('sync.changed', info);
+      }) ?? (() => {});
     this.handlers = {
       'app.info': async () => ({ version: options.version, host: options.host, platform: process.platform }),
       'spaces.list': async () => ({ spaces: await this.listSpaces() }),
@@ -96,12 +108,26 @@ export class HostService {
         if (!isAllowedExternalUrl(url)) throw new HostError('forbidden', 'shell.openExternal: only http, https and mailto links open');
         return { opened: options.openExternal ? await options.openExternal(url) : false };
       },
+      'sync.info': async () => options.sync?.info() ?? { lan: false, signalingUrls: [], addresses: [] },
+      'space.sharing': async (_client, { spaceId, create }) => this.secrets.sharing(spaceId, create),
+      'space.join': async (_client, { spaceId, secret, addresses }) => {
+        try {
+          await this.secrets.join(spaceId, secret, addresses, await this.store.hasSpace(spaceId));
+        } catch (error) {
+          if (error instanceof SecretConflictError) throw new HostError('forbidden', `space.join: ${error.message}`);
+          throw error;
+        }
+        await this.store.space(spaceId);
+        return { joined: true };
+      },
+      'space.addAddress': async (_client, { spaceId, address }) => ({ addresses: await this.secrets.addAddress(spaceId, address) }),
     };
   }
 
   /** Validates a call from an untrusted client and runs it; failures are HostErrors. */
   async handle(client: HostClient, method: unknown, input: unknown): Promise<unknown> {
     const call = parseHostCall(method, input);
+    this.clients.add(client);
     const handler = this.handlers[call.method] as (client: HostClient, input: unknown) => Promise<unknown>;
     try {
       return await handler(client, call.input);
@@ -115,6 +141,7 @@ export class HostService {
   /** Forgets a client that went away. */
   detach(client: HostClient): void {
     for (const set of this.subscribers.values()) set.delete(client);
+    this.clients.delete(client);
   }
 
   private broadcast(spaceId: string, update: Uint8Array, from: HostClient): void {
@@ -144,6 +171,8 @@ export class HostService {
 
   async close(): Promise<void> {
     this.subscribers.clear();
+    this.clients.clear();
+    this.offSync();
     await this.store.close();
   }
 }

@@ -8,16 +8,20 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { acquireDataDir, DataDirBusyError, defaultDataDir } from '../services/data-dir';
 import { HostService } from '../services/host-service';
+import { DEFAULT_SIGNALING_PORT, startLanSync, type LanSync } from '../services/lan-sync';
 import { logger } from '../services/logger';
 import { startWebHost } from './web-host';
 
 /** The documented default port; when it is taken, a free one is used. */
 export const DEFAULT_PORT = 4317;
 
-const USAGE = `usage: npm run web -- [--port N] [--data-dir DIR] [--host ADDR --allow-remote]
+const USAGE = `usage: npm run web -- [--port N] [--data-dir DIR] [--signaling-port N] [--no-lan] [--host ADDR --allow-remote]
 
   --port N         port to serve on (default ${DEFAULT_PORT}, or a free port if that one is taken)
   --data-dir DIR   where notes are stored (default: ${defaultDataDir()})
+  --signaling-port N  port of the peer-to-peer signalling server (default ${DEFAULT_SIGNALING_PORT}, or a free
+                   port if that one is taken; 0 for any free port)
+  --no-lan         no LAN sync: signalling on 127.0.0.1 only and no mDNS (peers on this machine still sync)
   --host ADDR      address to listen on (default 127.0.0.1)
   --allow-remote   allow a --host beyond loopback (anyone who reaches it can read your notes)`;
 
@@ -35,6 +39,8 @@ async function main(): Promise<void> {
         'data-dir': { type: 'string' },
         host: { type: 'string' },
         'allow-remote': { type: 'boolean', default: false },
+        'signaling-port': { type: 'string' },
+        'no-lan': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -48,6 +54,8 @@ async function main(): Promise<void> {
   }
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not ${values.port}`);
+  const signalingPort = values['signaling-port'] === undefined ? DEFAULT_SIGNALING_PORT : Number(values['signaling-port']);
+  if (!Number.isInteger(signalingPort) || signalingPort < 0 || signalingPort > 65535) fail(`--signaling-port must be a port number, not ${values['signaling-port']}`);
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
   const here = dirname(fileURLToPath(import.meta.url));
   const rendererDir = join(here, '..', 'renderer');
@@ -63,7 +71,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const service = new HostService({ dataDir, host: 'web', version });
+  let sync: LanSync;
+  try {
+    sync = await startLanSync({ port: signalingPort, lan: !values['no-lan'], fallbackToFreePort: values['signaling-port'] === undefined });
+  } catch (error) {
+    lock.release();
+    process.stderr.write(`Commonplace: the signalling server could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  const service = new HostService({ dataDir, host: 'web', version, sync });
   let host;
   try {
     host = await startWebHost({
@@ -88,6 +104,7 @@ async function main(): Promise<void> {
     logger.info(`${signal}: saving and stopping`);
     try {
       await host.close();
+      await sync.close();
       await service.close();
       lock.release();
       process.exit(0);
@@ -98,7 +115,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.stdout.write(`Commonplace is running at ${host.url} (notes in ${dataDir})\n`);
+  process.stdout.write(`Commonplace is running at ${host.url} (notes in ${dataDir}; peer signalling on port ${sync.info().addresses[0]?.split(':').pop()})\n`);
 }
 
 await main();

@@ -12,13 +12,18 @@ import { decodeWire, encodeWire, type WireResponse } from '../../shared/wire';
 import type { HostClient, HostService } from '../services/host-service';
 import { logger } from '../services/logger';
 
-/** The renderer's Content Security Policy on the web host (Lexical sets inline styles). */
+/**
+ * The renderer's Content Security Policy on the web host (Lexical sets inline styles). connect-src
+ * allows ws: anywhere because peers' signalling servers are found at run time on LAN addresses a
+ * CSP cannot list; plain ws: only (no http:, no wss: to the internet's relays), and what travels
+ * over it is encrypted with the space secret. The renderer only dials URLs its host hands it.
+ */
 export const WEB_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
-  "connect-src 'self'",
+  "connect-src 'self' ws:",
   "object-src 'none'",
   "base-uri 'none'",
   "frame-ancestors 'none'",

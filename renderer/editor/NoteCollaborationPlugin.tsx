@@ -5,15 +5,18 @@
  * and load what the body holds first. Remount (React key) to edit another note.
  */
 import { useLexicalComposerContext } from '@lexical/react/LexicalComposerContext';
-import { createUndoManager, type Provider } from '@lexical/yjs';
+import { createUndoManager, initLocalState, type Binding, setLocalStateFocus, syncCursorPositions, type Provider } from '@lexical/yjs';
 import { mergeRegister } from '@lexical/utils';
 import {
+  BLUR_COMMAND,
+  FOCUS_COMMAND,
   CAN_REDO_COMMAND,
   CAN_UNDO_COMMAND,
   COMMAND_PRIORITY_EDITOR,
   REDO_COMMAND,
   UNDO_COMMAND,
 } from 'lexical';
+import type { LexicalEditor } from 'lexical';
 import { useEffect, useRef } from 'react';
 import type * as Y from 'yjs';
 import { bindNoteBody } from '../../shared/note-body';
@@ -22,11 +25,15 @@ export function NoteCollaborationPlugin({
   doc,
   noteId,
   provider,
+  member,
   onLocalEdit,
 }: {
   doc: Y.Doc;
   noteId: string;
+  /** Awareness scoped to this note: remote cursors and selections of the peers on it are drawn. */
   provider?: Provider;
+  /** How this member's cursor looks to others. */
+  member?: () => { name: string; color: string };
   /** Called after each local change reaches the doc (to record who edited and when). */
   onLocalEdit?: () => void;
 }): null {
@@ -54,13 +61,60 @@ export function NoteCollaborationPlugin({
       editor.registerCommand(UNDO_COMMAND, () => (undoManager.undo(), true), COMMAND_PRIORITY_EDITOR),
       editor.registerCommand(REDO_COMMAND, () => (undoManager.redo(), true), COMMAND_PRIORITY_EDITOR),
     );
+    const stopCursors = provider ? showRemoteCursors(editor, binding, provider, noteId, member ?? (() => ({ name: '', color: '#888' }))) : () => {};
     return () => {
+      stopCursors();
       unregister();
       doc.off('afterTransaction', onTransaction);
       undoManager.destroy();
       dispose();
     };
-  }, [doc, noteId, editor, provider]);
+  }, [doc, noteId, editor, provider, member]);
 
   return null;
+}
+
+/**
+ * Publishes this member's cursor for the note and draws the cursors and selections of peers on the
+ * same note (the provider's awareness is already filtered to them), in a layer over the editor.
+ */
+function showRemoteCursors(
+  editor: LexicalEditor,
+  binding: Binding,
+  provider: Provider,
+  noteId: string,
+  member: () => { name: string; color: string },
+): () => void {
+  const layer = document.createElement('div');
+  layer.className = 'remote-cursors';
+  layer.setAttribute('aria-hidden', 'true');
+  binding.cursorsContainer = layer;
+  const placeLayer = (root: HTMLElement | null) => {
+    if (root?.parentElement && layer.parentElement !== root.parentElement) root.parentElement.appendChild(layer);
+  };
+  const awarenessData = { noteId };
+  const root = editor.getRootElement();
+  initLocalState(provider, member().name, member().color, root !== null && document.activeElement === root, awarenessData);
+  const redraw = () => {
+    try {
+      syncCursorPositions(binding, provider);
+    } catch (error) {
+      console.warn('could not draw remote cursors:', error);
+    }
+  };
+  provider.awareness.on('update', redraw);
+  const unregister = mergeRegister(
+    editor.registerRootListener((rootElement) => placeLayer(rootElement)),
+    editor.registerCommand(FOCUS_COMMAND, () => (setLocalStateFocus(provider, member().name, member().color, true, awarenessData), false), COMMAND_PRIORITY_EDITOR),
+    editor.registerCommand(BLUR_COMMAND, () => (setLocalStateFocus(provider, member().name, member().color, false, awarenessData), false), COMMAND_PRIORITY_EDITOR),
+  );
+  placeLayer(root);
+  redraw();
+  return () => {
+    unregister();
+    provider.awareness.off('update', redraw);
+    const state = provider.awareness.getLocalState();
+    if (state) provider.awareness.setLocalState({ ...state, anchorPos: null, focusPos: null, focusing: false, awarenessData: { noteId: null } });
+    layer.remove();
+  };
 }

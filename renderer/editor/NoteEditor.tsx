@@ -9,7 +9,9 @@ import { ListPlugin } from '@lexical/react/LexicalListPlugin';
 import { MarkdownShortcutPlugin } from '@lexical/react/LexicalMarkdownShortcutPlugin';
 import { RichTextPlugin } from '@lexical/react/LexicalRichTextPlugin';
 import { TabIndentationPlugin } from '@lexical/react/LexicalTabIndentationPlugin';
+import { useMemo } from 'react';
 import type * as Y from 'yjs';
+import type { PeerSync } from '../sync/peer-sync';
 import { EDITOR_NODES } from '../../shared/editor-nodes';
 import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-transformers';
 import { NoteCollaborationPlugin } from './NoteCollaborationPlugin';
@@ -19,7 +21,10 @@ import { editorTheme } from './theme';
 
 const isValidLink = (url: string) => normalizeLinkUrl(url) === url;
 
-export function NoteEditor({ doc, noteId, onLocalEdit }: { doc: Y.Doc; noteId: string; onLocalEdit: () => void }) {
+export function NoteEditor({ doc, noteId, onLocalEdit, sync }: { doc: Y.Doc; noteId: string; onLocalEdit: () => void; sync?: PeerSync }) {
+  // One provider per mounted note: its awareness shows only the peers on this note.
+  const provider = useMemo(() => sync?.noteProvider(noteId), [sync, noteId]);
+  const member = useMemo(() => (sync ? () => sync.member : undefined), [sync]);
   return (
     <LexicalComposer
       initialConfig={{
@@ -39,7 +44,7 @@ export function NoteEditor({ doc, noteId, onLocalEdit }: { doc: Y.Doc; noteId: s
           ErrorBoundary={LexicalErrorBoundary}
         />
       </div>
-      <NoteCollaborationPlugin doc={doc} noteId={noteId} onLocalEdit={onLocalEdit} />
+      <NoteCollaborationPlugin doc={doc} noteId={noteId} provider={provider} member={member} onLocalEdit={onLocalEdit} />
       <ListPlugin />
       <CheckListPlugin />
       <LinkPlugin validateUrl={isValidLink} />

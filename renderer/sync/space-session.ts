@@ -4,11 +4,14 @@ import * as Y from 'yjs';
 import type { HostApi } from '../../shared/host-api';
 import { HostPersistence } from './host-persistence';
 import { SpaceIndex } from './space-index';
+import { PeerSync } from './peer-sync';
 
 export class SpaceSession {
   readonly doc = new Y.Doc();
   readonly local: IndexeddbPersistence;
   readonly durable: HostPersistence;
+  /** Sync with other members' devices (WebRTC), and the space's presence. */
+  readonly peers: PeerSync;
   /** Resolves when the local cache has loaded (or failed to). */
   readonly localLoaded: Promise<void>;
 
@@ -23,6 +26,7 @@ export class SpaceSession {
       new Promise<void>((resolve) => setTimeout(resolve, 3000)),
     ]);
     this.durable = new HostPersistence(this.doc, spaceId, host, this.localLoaded);
+    this.peers = new PeerSync(this.doc, spaceId, host);
   }
 
   /** Resolves when the notebook is ready to show: local cache loaded, or the host answered. */
@@ -40,6 +44,7 @@ export class SpaceSession {
 
   destroy(): void {
     this.spaceIndex?.destroy();
+    this.peers.destroy();
     this.durable.destroy();
     void this.local.destroy();
     this.doc.destroy();

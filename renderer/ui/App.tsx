@@ -32,6 +32,7 @@ import { loadProfile, saveProfile, type Profile } from './profile';
 import { QuickSwitcher } from './QuickSwitcher';
 import { navigate, parseRoute, type Route } from './route';
 import { SpacesNav } from './SpacesNav';
+import { SyncPanel } from './sync/SyncPanel';
 
 const LAST_SPACE_KEY = 'commonplace.lastSpace';
 /** Touching a note's "updated" fields on every keystroke would flood the doc; once in a while is enough. */
@@ -226,7 +227,7 @@ export function App({ host }: { host: HostApi }) {
       </div>
     );
   }
-  if (!profile || !doc || !spaceId || !index || !spaces) return <div className="app-message">Opening your notebook…</div>;
+  if (!profile || !session || !doc || !spaceId || !index || !spaces) return <div className="app-message">Opening your notebook…</div>;
 
   const newNote = () => {
     const id = createNoteWithBody(doc, { author: profile, tags: tagFilter ? [tagFilter] : [] });
@@ -312,6 +313,7 @@ export function App({ host }: { host: HostApi }) {
               {SAVE_LABELS[saveState]}
             </div>
           </div>
+          <SyncPanel session={session} profile={profile} />
         </aside>
         <main className="note-pane">
           {note && noteId ? (
@@ -325,6 +327,7 @@ export function App({ host }: { host: HostApi }) {
               author={profile}
               spaceTags={view.tags.map((t) => t.tag)}
               onLocalEdit={onLocalEdit}
+              sync={session.peers}
               onDuplicate={() => openNote(duplicateNote(doc, noteId, profile))}
               onTrash={() => trashNote(note)}
               onRestore={() => restoreNote(note)}

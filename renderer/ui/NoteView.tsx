@@ -4,6 +4,7 @@ import type * as Y from 'yjs';
 import { noteState, spaceMembers, summarizeNote, type AuthorRef, type NoteMap } from '../../shared/space-model';
 import { NoteEditor } from '../editor/NoteEditor';
 import { TitleField } from '../editor/TitleField';
+import type { PeerSync } from '../sync/peer-sync';
 import type { SpaceIndex } from '../sync/space-index';
 import { TagEditor } from './TagEditor';
 
@@ -56,6 +57,7 @@ export function NoteView({
   author,
   spaceTags,
   onLocalEdit,
+  sync,
   onDuplicate,
   onTrash,
   onRestore,
@@ -69,6 +71,7 @@ export function NoteView({
   author: AuthorRef;
   spaceTags: string[];
   onLocalEdit: () => void;
+  sync: PeerSync;
   onDuplicate: () => void;
   onTrash: () => void;
   onRestore: () => void;
@@ -108,7 +111,7 @@ export function NoteView({
         Created {summary.createdAt ? dateFormat.format(summary.createdAt) : '—'} by {memberName(doc, summary.createdBy, author)} · updated{' '}
         {summary.updatedAt ? dateFormat.format(summary.updatedAt) : '—'} by {memberName(doc, summary.updatedBy, author)}
       </p>
-      <NoteEditor doc={doc} noteId={noteId} onLocalEdit={onLocalEdit} />
+      <NoteEditor doc={doc} noteId={noteId} onLocalEdit={onLocalEdit} sync={sync} />
       <Backlinks index={index} spaceId={spaceId} noteId={noteId} />
     </article>
   );

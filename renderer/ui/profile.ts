@@ -23,6 +23,7 @@ export function loadProfile(): Profile {
   return profile;
 }
 
+/** Saves a changed profile (the name members see next to this device's cursor). */
 export function saveProfile(profile: Profile): void {
   localStorage.setItem(KEY, JSON.stringify(profile));
 }

@@ -33,11 +33,26 @@ export interface RunningHost {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
+export interface HostOptions {
+  /** Run the host inside this network namespace (`ip netns exec`). */
+  netns?: string;
+  /** More command-line arguments (e.g. --signaling-port). */
+  args?: string[];
+  /**
+   * LAN sync (mDNS and signalling on every interface). Off unless asked for: outside a network
+   * namespace of the test's own it would reach this machine's real network.
+   */
+  lan?: boolean;
+}
+
 /** Starts `dist/web/host.mjs` (what `npm run web` runs after building) and waits for its ready line. */
-export async function startHost(dataDir: string, port = 0): Promise<RunningHost> {
+export async function startHost(dataDir: string, port = 0, options: HostOptions = {}): Promise<RunningHost> {
   const entry = join(ROOT, 'dist', 'web', 'host.mjs');
   if (!existsSync(entry)) throw new Error('dist/web/host.mjs is missing: run `npm run build` first');
-  const child = spawn(process.execPath, [entry, '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [entry, '--port', String(port), '--data-dir', dataDir, ...(options.lan ? [] : ['--no-lan']), ...(options.args ?? [])];
+  const child = options.netns
+    ? spawn('ip', ['netns', 'exec', options.netns, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -76,13 +91,19 @@ export interface Browser {
   close: () => Promise<void>;
 }
 
+export interface BrowserOptions {
+  /** Another Chromium executable, e.g. a script running it inside a network namespace. */
+  executablePath?: string;
+  args?: string[];
+}
+
 /** A Chromium process of its own with a persistent profile (so IndexedDB survives reloads, and can be wiped). */
-export async function openBrowser(url: string, profileDir?: string): Promise<Browser> {
+export async function openBrowser(url: string, profileDir?: string, options: BrowserOptions = {}): Promise<Browser> {
   const dir = profileDir ?? (await tempDir('profile'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
+    executablePath: options.executablePath ?? CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
     viewport: { width: 1200, height: 850 },
   });
   const page = context.pages()[0] ?? (await context.newPage());
@@ -120,4 +141,28 @@ export async function passFirstRun(page: Page, name = 'Test member'): Promise<vo
 /** Waits until the app reports that the host has every edit on disk. */
 export async function waitSaved(page: Page): Promise<void> {
   await page.locator('[role="status"][data-state="saved"]').waitFor({ timeout: 15_000 });
+}
+
+/** Polls until `ok(read())` (usable in hooks, where expect.poll is not); throws with the last value. */
+export async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read().catch(() => undefined as T);
+    if (last !== undefined && ok(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+/** Pastes about `size` bytes of text (lines of 1000 characters) into the note body. */
+export async function pasteText(page: Page, size: number): Promise<void> {
+  await body(page).click();
+  await page.evaluate((total) => {
+    const line = 'Practice note line with enough words to look like real writing. '.repeat(16).slice(0, 999);
+    const text = Array.from({ length: Math.ceil(total / 1000) }, (_, i) => `${i} ${line}`.slice(0, 999)).join('\n');
+    const data = new DataTransfer();
+    data.setData('text/plain', text);
+    document.querySelector('[aria-label="Note body"]')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, size);
 }

@@ -19,6 +19,8 @@ import {
 } from '../../shared/host-api';
 import { createNote, initSpace } from '../../shared/space-model';
 
+type SpaceUpdate = { spaceId: string; update: Uint8Array };
+
 logger.setQuiet(true);
 
 const SPACE = 'space-aaaa1111';
@@ -289,10 +291,10 @@ describe('HostService.handle', () => {
     expect(unsubscribed.events).toEqual([]);
     expect(b.events).toHaveLength(1);
     expect(b.events[0]!.event).toBe('space.update');
-    expect(b.events[0]!.payload.spaceId).toBe(SPACE);
-    expect(b.events[0]!.payload.update).toEqual(update);
+    expect((b.events[0]!.payload as SpaceUpdate).spaceId).toBe(SPACE);
+    expect((b.events[0]!.payload as SpaceUpdate).update).toEqual(update);
     const replica = new Y.Doc();
-    Y.applyUpdate(replica, b.events[0]!.payload.update);
+    Y.applyUpdate(replica, (b.events[0]!.payload as SpaceUpdate).update);
     expect(replica.getText('t').toString()).toBe('from A');
 
     // After unsubscribing, B hears nothing more; a detached client neither.
@@ -307,7 +309,7 @@ describe('HostService.handle', () => {
     // B's own appends reach A.
     const fromB = textUpdate('!', source);
     await service.handle(b, 'space.append', { spaceId: SPACE, update: fromB });
-    expect(a.events.map((e) => e.payload.update)).toEqual([fromB]);
+    expect(a.events.map((e) => (e.payload as SpaceUpdate).update)).toEqual([fromB]);
   });
 
   it('lists spaces with their names and note counts, and again after a restart', async () => {

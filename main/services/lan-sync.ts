@@ -1,0 +1,64 @@
+/**
+ * LAN sync on a host: its signalling server, and (unless LAN sync is off) mDNS advertisement and
+ * discovery of other hosts. Both hosts (Electron and the web host) compose it the same way.
+ */
+import type { SyncInfo } from '../../shared/host-api';
+import { startLanDiscovery, type LanDiscovery } from './lan-discovery';
+import { logger } from './logger';
+import { startSignalingServer, type SignalingServer } from './signaling-server';
+
+/** The documented default signalling port; a free one is used when it is taken. */
+export const DEFAULT_SIGNALING_PORT = 4318;
+
+export interface LanSyncOptions {
+  /** Signalling port; 0 picks a free one. */
+  port: number;
+  /** false: signalling on loopback only and no mDNS (other hosts on this machine still sync). */
+  lan: boolean;
+  fallbackToFreePort?: boolean;
+}
+
+export interface LanSync {
+  info(): SyncInfo;
+  onChange(listener: (info: SyncInfo) => void): () => void;
+  close(): Promise<void>;
+}
+
+export async function startLanSync(options: LanSyncOptions): Promise<LanSync> {
+  const server: SignalingServer = await startSignalingServer({
+    port: options.port,
+    host: options.lan ? '0.0.0.0' : '127.0.0.1',
+    fallbackToFreePort: options.fallbackToFreePort ?? false,
+  });
+  const listeners = new Set<(info: SyncInfo) => void>();
+  let discovered: string[] = [];
+  const info = (): SyncInfo => ({
+    lan: options.lan,
+    signalingUrls: [`ws://127.0.0.1:${server.port}`, ...discovered],
+    addresses: server.addresses(),
+  });
+  let discovery: LanDiscovery | null = null;
+  if (options.lan) {
+    try {
+      discovery = startLanDiscovery(server.port, (peers) => {
+        discovered = peers;
+        for (const listener of listeners) listener(info());
+      });
+    } catch (error) {
+      logger.warn(`mDNS discovery is unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  logger.info(`signalling on ${options.lan ? 'the LAN' : 'this machine only'}, port ${server.port}`);
+  return {
+    info,
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close: async () => {
+      listeners.clear();
+      await discovery?.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Space secrets on this device: one small file per space under `<data dir>/secrets/`, readable by
+ * this user only (directory 0700, files 0600). Secrets never go into the space's document, logs or
+ * exports; the only way one leaves the device is an invite the member chooses to share.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { MAX_SPACE_ADDRESSES, secretSchema, signalingAddressSchema, spaceIdSchema } from '../../shared/host-api';
+
+const recordSchema = z.object({
+  secret: secretSchema.nullable(),
+  addresses: z.array(signalingAddressSchema).max(MAX_SPACE_ADDRESSES),
+});
+export type SpaceSharing = z.infer<typeof recordSchema>;
+
+export class SecretConflictError extends Error {
+  constructor() {
+    super('this device already holds this space under a different secret');
+    this.name = 'SecretConflictError';
+  }
+}
+
+function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export class SpaceSecrets {
+  private readonly dir: string;
+  /** One write at a time per space, so concurrent calls cannot lose an address. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(dataDir: string) {
+    this.dir = join(dataDir, 'secrets');
+  }
+
+  private path(spaceId: string): string {
+    if (!spaceIdSchema.safeParse(spaceId).success) throw new Error('not a space id');
+    return join(this.dir, `${spaceId}.json`);
+  }
+
+  private serialize<T>(spaceId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(spaceId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    this.queues.set(spaceId, next.catch(() => {}));
+    return next;
+  }
+
+  async read(spaceId: string): Promise<SpaceSharing> {
+    try {
+      const parsed = recordSchema.safeParse(JSON.parse(await readFile(this.path(spaceId), 'utf8')));
+      if (parsed.success) return parsed.data;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { secret: null, addresses: [] };
+    }
+    throw new Error(`the secret file of space ${spaceId} is unreadable`);
+  }
+
+  private async write(spaceId: string, record: SpaceSharing): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await chmod(this.dir, 0o700);
+    const target = this.path(spaceId);
+    const temp = `${target}.${process.pid}.tmp`;
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(JSON.stringify(record));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  }
+
+  /** The space's sharing record; with `create`, a space never shared before gets its secret now. */
+  sharing(spaceId: string, create: boolean): Promise<SpaceSharing> {
+    return this.serialize(spaceId, async () => {
+      const record = await this.read(spaceId);
+      if (record.secret || !create) return record;
+      const created = { ...record, secret: newSecret() };
+      await this.write(spaceId, created);
+      return created;
+    });
+  }
+
+  /** Records a joined space's secret; a different secret for a space already here is refused. */
+  join(spaceId: string, secret: string, addresses: string[], spaceExists: boolean): Promise<void> {
+    return this.serialize(spaceId, async () => {
+      const record = await this.read(spaceId);
+      // A forged invite naming a space this device already has must not send its notes elsewhere.
+      if (record.secret ? record.secret !== secret : spaceExists) throw new SecretConflictError();
+      await this.write(spaceId, { secret, addresses: mergeAddresses(record.addresses, addresses) });
+    });
+  }
+
+  /** Remembers an address for a space and returns them all. */
+  addAddress(spaceId: string, address: string): Promise<string[]> {
+    return this.serialize(spaceId, async () => {
+      const record = await this.read(spaceId);
+      const addresses = mergeAddresses(record.addresses, [address]);
+      await this.write(spaceId, { ...record, addresses });
+      return addresses;
+    });
+  }
+}
+
+/** Newest addresses last; the oldest fall off past the cap. */
+function mergeAddresses(old: string[], added: string[]): string[] {
+  const merged = [...old.filter((a) => !added.includes(a)), ...added];
+  return merged.slice(Math.max(0, merged.length - MAX_SPACE_ADDRESSES));
+}

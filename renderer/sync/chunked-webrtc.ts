@@ -1,0 +1,177 @@
+/**
+ * A WebRTC implementation for y-webrtc's `peerOpts.wrtc` whose data channels carry messages of any
+ * size: each message is split into frames of at most 64 KiB (chunk-frames.ts) and reassembled on the
+ * other side, for channels we create and channels the remote side opens. Sending respects the real
+ * channel's bufferedAmount, so a 5 MB sync step never overflows Chromium's send queue. Incoming
+ * messages pass an optional check first; what fails it is dropped with a warning, never thrown into
+ * the page.
+ */
+import { DEFAULT_MAX_MESSAGE_BYTES, encodeFrames, FrameAssembler } from './chunk-frames';
+
+/** Frames are handed to the real channel while its queue is below this. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+/** The real channel tells us to resume when its queue drains to this. */
+const LOW_WATER_BYTES = 256 * 1024;
+
+export interface ChunkingOptions {
+  /** Returns why a reassembled message must be dropped, or null to deliver it. */
+  check?: (message: Uint8Array) => string | null;
+  maxMessageBytes?: number;
+  /** Where warnings go (console.warn by default). */
+  warn?: (message: string) => void;
+}
+
+type Handler = ((event: Event) => void) | null;
+type MessageHandler = ((event: MessageEvent) => void) | null;
+
+function toBytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (typeof data === 'string') return new TextEncoder().encode(data);
+  throw new TypeError('a data channel sends bytes or strings');
+}
+
+/** The part of RTCDataChannel simple-peer uses, over a real channel, with framing in between. */
+export class ChunkedDataChannel {
+  onopen: Handler = null;
+  onclose: Handler = null;
+  onerror: Handler = null;
+  onmessage: MessageHandler = null;
+  onbufferedamountlow: Handler = null;
+  bufferedAmountLowThreshold = 0;
+  binaryType: BinaryType = 'arraybuffer';
+  private readonly queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private nextMessageId = 1;
+  private readonly assembler: FrameAssembler;
+  private readonly warn: (message: string) => void;
+
+  constructor(
+    readonly channel: RTCDataChannel,
+    private readonly options: ChunkingOptions = {},
+  ) {
+    this.assembler = new FrameAssembler(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    this.warn = options.warn ?? ((message) => console.warn(message));
+    channel.binaryType = 'arraybuffer';
+    channel.bufferedAmountLowThreshold = LOW_WATER_BYTES;
+    channel.onopen = (event) => {
+      this.pump();
+      this.onopen?.(event);
+    };
+    channel.onclose = (event) => {
+      this.queue.length = 0;
+      this.queuedBytes = 0;
+      this.onclose?.(event);
+    };
+    channel.onerror = (event) => this.onerror?.(event);
+    channel.onbufferedamountlow = () => this.pump();
+    channel.onmessage = (event: MessageEvent) => this.receive(event.data);
+  }
+
+  get label(): string {
+    return this.channel.label;
+  }
+  get id(): number | null {
+    return this.channel.id;
+  }
+  get readyState(): RTCDataChannelState {
+    return this.channel.readyState;
+  }
+  /** What the real channel holds plus the frames still waiting here. */
+  get bufferedAmount(): number {
+    return this.channel.bufferedAmount + this.queuedBytes;
+  }
+
+  send(data: unknown): void {
+    if (this.channel.readyState !== 'open') throw new Error('the data channel is not open');
+    for (const frame of encodeFrames(toBytes(data), this.nextMessageId)) {
+      this.queue.push(frame);
+      this.queuedBytes += frame.length;
+    }
+    this.nextMessageId = (this.nextMessageId + 1) >>> 0;
+    this.pump();
+  }
+
+  close(): void {
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.channel.close();
+  }
+
+  private pump(): void {
+    const before = this.bufferedAmount;
+    while (this.queue.length > 0 && this.channel.readyState === 'open' && this.channel.bufferedAmount < HIGH_WATER_BYTES) {
+      const frame = this.queue.shift()!;
+      this.queuedBytes -= frame.length;
+      try {
+        this.channel.send(frame as Uint8Array<ArrayBuffer>);
+      } catch (error) {
+        this.warn(`data channel send failed; closing it: ${error instanceof Error ? error.message : String(error)}`);
+        this.close();
+        return;
+      }
+    }
+    const after = this.bufferedAmount;
+    if (before > this.bufferedAmountLowThreshold && after <= this.bufferedAmountLowThreshold) {
+      this.onbufferedamountlow?.(new Event('bufferedamountlow'));
+    }
+  }
+
+  private receive(data: unknown): void {
+    const result = this.assembler.push(data);
+    if (result.kind === 'error') {
+      this.warn(`dropped a malformed message from a peer: ${result.reason}`);
+      return;
+    }
+    if (result.kind !== 'message') return;
+    const problem = this.options.check?.(result.message) ?? null;
+    if (problem !== null) {
+      this.warn(`dropped a message from a peer: ${problem}`);
+      return;
+    }
+    try {
+      this.onmessage?.(new MessageEvent('message', { data: result.message.buffer }));
+    } catch (error) {
+      // y-webrtc applies messages synchronously in this call; whatever it throws stops here.
+      this.warn(`a message from a peer could not be applied: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+export interface WrtcImplementation {
+  RTCPeerConnection: typeof RTCPeerConnection;
+  RTCSessionDescription: typeof RTCSessionDescription;
+  RTCIceCandidate: typeof RTCIceCandidate;
+}
+
+/** `peerOpts.wrtc` for y-webrtc (simple-peer): the browser's WebRTC with chunked data channels. */
+export function chunkedWrtc(options: ChunkingOptions = {}): WrtcImplementation {
+  const Native = globalThis.RTCPeerConnection;
+  const nativeOnDataChannel = Object.getOwnPropertyDescriptor(Native.prototype, 'ondatachannel');
+  function ChunkedPeerConnection(config?: RTCConfiguration): RTCPeerConnection {
+    const pc = new Native(config);
+    const create = pc.createDataChannel.bind(pc);
+    pc.createDataChannel = ((label: string, init?: RTCDataChannelInit) =>
+      new ChunkedDataChannel(create(label, init), options)) as unknown as RTCPeerConnection['createDataChannel'];
+    let handler: ((event: RTCDataChannelEvent) => void) | null = null;
+    Object.defineProperty(pc, 'ondatachannel', {
+      configurable: true,
+      get: () => handler,
+      set: (value: ((event: RTCDataChannelEvent) => void) | null) => {
+        handler = value;
+        const wrapped = value
+          ? (event: RTCDataChannelEvent) => value({ channel: new ChunkedDataChannel(event.channel, options) } as unknown as RTCDataChannelEvent)
+          : null;
+        nativeOnDataChannel?.set?.call(pc, wrapped);
+      },
+    });
+    return pc;
+  }
+  ChunkedPeerConnection.prototype = Native.prototype;
+  return {
+    RTCPeerConnection: ChunkedPeerConnection as unknown as typeof RTCPeerConnection,
+    RTCSessionDescription: globalThis.RTCSessionDescription,
+    RTCIceCandidate: globalThis.RTCIceCandidate,
+  };
+}

@@ -1,0 +1,266 @@
+/**
+ * Peer-to-peer sync of one space: a y-webrtc provider on the space's Y.Doc, in the room derived from
+ * the space secret and encrypted with it, signalling through this host's server, the LAN servers the
+ * host discovered and the addresses remembered for the space (invite hints, manual connections).
+ * Never the public signalling servers, no STUN/TURN (iceServers: []), and data channels chunked so
+ * messages of any size arrive. Also the space's one awareness (presence and cursors).
+ */
+import type { Provider, UserState } from '@lexical/yjs';
+import { WebrtcProvider } from 'y-webrtc';
+import { Awareness } from 'y-protocols/awareness';
+import type * as Y from 'yjs';
+import type { HostApi, SyncInfo } from '../../shared/host-api';
+import { encodeInvite, type Invite } from '../../shared/invite';
+import { chunkedWrtc } from './chunked-webrtc';
+import { peerMessageProblem } from './peer-message-guard';
+import { roomNameForSecret } from './space-room';
+
+export type SyncState = 'offline' | 'syncing' | 'up-to-date';
+
+export interface SyncStatus {
+  state: SyncState;
+  /** Peers with an open data channel. */
+  peers: number;
+  /** false when the member chose to work offline. */
+  online: boolean;
+  /** false until the space has a secret (shared or joined). */
+  shared: boolean;
+}
+
+export interface PresencePeer {
+  clientId: number;
+  name: string;
+  color: string;
+  noteId: string | null;
+}
+
+export interface Member {
+  name: string;
+  color: string;
+}
+
+const STATUS_POLL_MS = 300;
+const wsUrl = (address: string) => `ws://${address}`;
+const isSignalingUrl = (url: string) => /^ws:\/\/(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(url);
+
+function noteOf(state: Record<string, unknown> | undefined): string | null {
+  const data = state?.awarenessData as { noteId?: unknown } | undefined;
+  return typeof data?.noteId === 'string' ? data.noteId : null;
+}
+
+export class PeerSync {
+  readonly awareness: Awareness;
+  member: Member = { name: '', color: '#1971c2' };
+  private provider: WebrtcProvider | null = null;
+  private starting: Promise<void> | null = null;
+  private secret: string | null = null;
+  private addresses: string[] = [];
+  private info: SyncInfo = { lan: false, signalingUrls: [], addresses: [] };
+  private online = true;
+  private savedState: Record<string, unknown> | null = null;
+  private destroyed = false;
+  private current: SyncStatus = { state: 'offline', peers: 0, online: true, shared: false };
+  private readonly statusListeners = new Set<(status: SyncStatus) => void>();
+  private readonly cleanups: Array<() => void> = [];
+  private readonly ready: Promise<void>;
+
+  constructor(
+    private readonly doc: Y.Doc,
+    readonly spaceId: string,
+    private readonly host: HostApi,
+  ) {
+    this.awareness = new Awareness(doc);
+    this.awareness.setLocalState({ name: '', color: this.member.color, awarenessData: { noteId: null }, focusing: false, anchorPos: null, focusPos: null });
+    this.cleanups.push(host.on('sync.changed', (info) => this.setInfo(info)));
+    this.ready = this.load();
+    const timer = setInterval(() => this.refreshStatus(), STATUS_POLL_MS);
+    this.cleanups.push(() => clearInterval(timer));
+  }
+
+  private async load(): Promise<void> {
+    for (let attempt = 0; attempt < 60 && !this.destroyed; attempt++) {
+      try {
+        const [sharing, info] = await Promise.all([
+          this.host.call('space.sharing', { spaceId: this.spaceId, create: false }),
+          this.host.call('sync.info', {}),
+        ]);
+        this.info = info;
+        this.addresses = sharing.addresses;
+        if (sharing.secret) await this.startProvider(sharing.secret);
+        return;
+      } catch {
+        // The host is not connected yet: try again shortly.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  private signalingUrls(): string[] {
+    return [...new Set([...this.info.signalingUrls, ...this.addresses.map(wsUrl)])].filter(isSignalingUrl);
+  }
+
+  private async startProvider(secret: string): Promise<void> {
+    if (this.provider || this.destroyed) return;
+    if (this.starting) return this.starting;
+    this.starting = (async () => {
+      this.secret = secret;
+      const room = await roomNameForSecret(secret);
+      if (this.destroyed) return;
+      const provider = new WebrtcProvider(room, this.doc, {
+        signaling: this.signalingUrls(),
+        password: secret,
+        awareness: this.awareness,
+        // Connect over WebRTC even to tabs of the same browser, so what we test is what members get.
+        filterBcConns: false,
+        peerOpts: { config: { iceServers: [] }, wrtc: chunkedWrtc({ check: peerMessageProblem }) },
+      });
+      this.provider = provider;
+      if (!this.online) provider.disconnect();
+      provider.on('peers', () => this.refreshStatus());
+      provider.on('synced', () => {
+        // y-webrtc marks a connection synced only while the room is not: once every peer was synced,
+        // a peer that connects later (or again after going offline) would never count as synced.
+        // Keeping the room's flag down makes each connection's own sync step count.
+        if (provider.room) provider.room.synced = false;
+        this.refreshStatus();
+      });
+      this.refreshStatus();
+    })();
+    return this.starting;
+  }
+
+  /** Adds newly known signalling servers without dropping the connections already open. */
+  private updateSignaling(): void {
+    const provider = this.provider;
+    if (!provider) return;
+    const urls = this.signalingUrls();
+    if (urls.every((u) => provider.signalingUrls.includes(u))) return;
+    provider.signalingUrls = [...new Set([...provider.signalingUrls, ...urls])];
+    if (this.online) {
+      // connect() opens a SignalingConn per URL (reusing open ones) and re-announces the room.
+      provider.signalingConns = [];
+      provider.connect();
+    }
+  }
+
+  private setInfo(info: SyncInfo): void {
+    this.info = info;
+    this.updateSignaling();
+  }
+
+  /** The invite for this space; a space never shared before gets its secret now. */
+  async invite(name: string): Promise<{ code: string; invite: Invite }> {
+    await this.ready;
+    const [sharing, info] = await Promise.all([
+      this.host.call('space.sharing', { spaceId: this.spaceId, create: true }),
+      this.host.call('sync.info', {}),
+    ]);
+    this.info = info;
+    await this.startProvider(sharing.secret!);
+    const invite: Invite = { spaceId: this.spaceId, name, secret: sharing.secret!, addresses: info.addresses.slice(0, 16) };
+    return { code: encodeInvite(invite), invite };
+  }
+
+  /** "Connect to address": remembers host:port for this space and signals through it. */
+  async connectTo(address: string): Promise<void> {
+    const { addresses } = await this.host.call('space.addAddress', { spaceId: this.spaceId, address });
+    this.addresses = addresses;
+    this.updateSignaling();
+  }
+
+  /** Work offline (false) or look for peers again (true). */
+  setOnline(online: boolean): void {
+    if (online === this.online) return;
+    this.online = online;
+    // y-webrtc clears our awareness state when it disconnects; keep it to restore on reconnect.
+    const localState = this.awareness.getLocalState();
+    if (this.provider) {
+      if (online) {
+        this.provider.signalingConns = [];
+        this.provider.connect();
+      } else {
+        this.provider.disconnect();
+      }
+    }
+    if (online) this.awareness.setLocalState({ ...(this.savedState ?? {}), ...(localState ?? {}), ...this.member });
+    else this.savedState = localState;
+    this.refreshStatus();
+  }
+
+  /** This member's name and colour, as peers see them. */
+  setMember(member: Member): void {
+    this.member = member;
+    const state = this.awareness.getLocalState() ?? {};
+    if (state.name !== member.name || state.color !== member.color) this.awareness.setLocalState({ ...state, ...member });
+  }
+
+  status(): SyncStatus {
+    return this.current;
+  }
+
+  onStatus(listener: (status: SyncStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    listener(this.current);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private refreshStatus(): void {
+    const conns = this.provider?.room ? [...this.provider.room.webrtcConns.values()].filter((c) => c.connected) : [];
+    const peers = this.online ? conns.length : 0;
+    const state: SyncState = peers === 0 ? 'offline' : conns.every((c) => c.synced) ? 'up-to-date' : 'syncing';
+    const next: SyncStatus = { state, peers, online: this.online, shared: this.secret !== null };
+    const c = this.current;
+    if (c.state === next.state && c.peers === next.peers && c.online === next.online && c.shared === next.shared) return;
+    this.current = next;
+    for (const listener of this.statusListeners) listener(next);
+  }
+
+  /** Other members in this space now, with the note each has open. */
+  presence(): PresencePeer[] {
+    const peers: PresencePeer[] = [];
+    this.awareness.getStates().forEach((state, clientId) => {
+      if (clientId === this.doc.clientID || typeof state.name !== 'string') return;
+      peers.push({ clientId, name: state.name, color: typeof state.color === 'string' ? state.color : '#888', noteId: noteOf(state) });
+    });
+    return peers.sort((a, b) => a.name.localeCompare(b.name) || a.clientId - b.clientId);
+  }
+
+  onPresence(listener: () => void): () => void {
+    this.awareness.on('change', listener);
+    return () => this.awareness.off('change', listener);
+  }
+
+  /** A @lexical/yjs provider for one note's editor: its awareness shows only peers on that note. */
+  noteProvider(noteId: string): Provider {
+    const awareness = this.awareness;
+    const localId = this.doc.clientID;
+    return {
+      awareness: {
+        getLocalState: () => awareness.getLocalState() as UserState | null,
+        getStates: () => {
+          const states = new Map<number, UserState>();
+          awareness.getStates().forEach((state, clientId) => {
+            if (clientId === localId || noteOf(state) === noteId) states.set(clientId, state as UserState);
+          });
+          return states;
+        },
+        on: (_type, cb) => awareness.on('update', cb),
+        off: (_type, cb) => awareness.off('update', cb),
+        setLocalState: (state) => awareness.setLocalState(state),
+        setLocalStateField: (field, value) => awareness.setLocalStateField(field, value),
+      },
+      connect: () => {},
+      disconnect: () => {},
+      on: () => {},
+      off: () => {},
+    };
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    for (const cleanup of this.cleanups) cleanup();
+    this.provider?.destroy();
+    this.provider = null;
+    this.awareness.destroy();
+  }
+}

@@ -1,0 +1,45 @@
+/** "Connect to address": another member's signalling server, for networks that block multicast. */
+import { useState } from 'react';
+import { signalingAddressSchema } from '../../../shared/host-api';
+import type { PeerSync } from '../../sync/peer-sync';
+import { Dialog } from './Dialog';
+
+export function ConnectDialog({ sync, onClose }: { sync: PeerSync; onClose: () => void }) {
+  const [address, setAddress] = useState('');
+  const [message, setMessage] = useState<string | null>(null);
+
+  const connect = async () => {
+    const parsed = signalingAddressSchema.safeParse(address.trim());
+    if (!parsed.success) {
+      setMessage('Type the address as host:port, for example 192.168.1.20:4318.');
+      return;
+    }
+    try {
+      await sync.connectTo(parsed.data);
+      setMessage(`Connecting through ${parsed.data}; it is remembered for this space.`);
+    } catch (e) {
+      setMessage(`Could not save the address: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
+  return (
+    <Dialog title="Connect to address" onClose={onClose}>
+      <p>Ask another member for the address shown under “Share space” (host:port).</p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void connect();
+        }}
+      >
+        <label className="sync-field">
+          Address
+          <input value={address} onChange={(e) => setAddress(e.target.value)} aria-label="Address" placeholder="192.168.1.20:4318" />
+        </label>
+        {message && <p role="alert">{message}</p>}
+        <button type="submit" className="primary">
+          Connect
+        </button>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * The sidebar's sync section for the open space: status, who is here and on which note, this
+ * member's name, and the share / join / connect / offline controls.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { getNote, noteTitle, spaceName } from '../../../shared/space-model';
+import { getHost } from '../../platform/host';
+import type { SpaceSession } from '../../sync/space-session';
+import type { Profile } from '../profile';
+import { ConnectDialog } from './ConnectDialog';
+import { InviteDialog } from './InviteDialog';
+import { JoinDialog } from './JoinDialog';
+import { SyncStatusLine } from './SyncStatus';
+import { usePresence, useSyncStatus } from './use-sync';
+import './sync.css';
+
+type Open = 'share' | 'join' | 'connect' | null;
+
+export function SyncPanel({ session, profile }: { session: SpaceSession; profile: Profile }) {
+  const sync = session.peers;
+  const status = useSyncStatus(sync);
+  const peers = usePresence(sync);
+  const [open, setOpen] = useState<Open>(null);
+  const close = useCallback(() => setOpen(null), []);
+
+  // Presence shows the member's profile (edited from the sidebar's profile button).
+  useEffect(() => {
+    sync.setMember({ name: profile.name.trim() || 'Someone', color: profile.color });
+  }, [sync, profile.name, profile.color]);
+
+  const onJoined = (spaceId: string) => {
+    // The app lists spaces when it starts; open the joined one from a fresh start.
+    location.hash = `#/space/${spaceId}`;
+    location.reload();
+  };
+
+  const noteName = (noteId: string | null) => {
+    if (!noteId) return null;
+    const note = getNote(session.doc, noteId);
+    return note ? noteTitle(note) || 'Untitled note' : null;
+  };
+
+  return (
+    <section className="sync-panel" aria-label="Sync">
+      <SyncStatusLine status={status} />
+      <ul className="sync-presence" aria-label="People here">
+        {peers.map((p) => (
+          <li key={p.clientId} data-name={p.name}>
+            <span className="sync-swatch" style={{ background: p.color }} aria-hidden="true" />
+            <span className="sync-person">{p.name || 'Someone'}</span>
+            {noteName(p.noteId) && <span className="sync-where"> · on {noteName(p.noteId)}</span>}
+          </li>
+        ))}
+      </ul>
+      <div className="sync-actions">
+        <button type="button" onClick={() => setOpen('share')}>
+          Share space
+        </button>
+        <button type="button" onClick={() => setOpen('join')}>
+          Join space
+        </button>
+        <button type="button" onClick={() => setOpen('connect')}>
+          Connect to address
+        </button>
+        <button type="button" aria-pressed={!status.online} onClick={() => sync.setOnline(!status.online)}>
+          Work offline
+        </button>
+      </div>
+      {open === 'share' && <InviteDialog sync={sync} spaceName={spaceName(session.doc)} onClose={close} />}
+      {open === 'join' && <JoinDialog host={getHost()} onJoined={onJoined} onClose={close} />}
+      {open === 'connect' && <ConnectDialog sync={sync} onClose={close} />}
+    </section>
+  );
+}

@@ -1,0 +1,122 @@
+/**
+ * Invite codes: everything a new member needs to join a space (its id, its name, the space secret
+ * and where the inviter's signalling server listens), as compact text, a link and a QR code.
+ * Layout: "cp1." + base64url(version byte, fields, CRC-32 of the fields).
+ */
+import { fromBase64, toBase64 } from 'lib0/buffer';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { z } from 'zod';
+import { secretSchema, signalingAddressSchema, spaceIdSchema } from './host-api';
+
+export const INVITE_PREFIX = 'cp1.';
+export const INVITE_LINK_PREFIX = 'commonplace://join/';
+const INVITE_VERSION = 1;
+/** Space secrets are 256 bits. */
+export const SECRET_BYTES = 32;
+export const MAX_INVITE_ADDRESSES = 16;
+export const MAX_SPACE_NAME_LENGTH = 200;
+
+export const inviteSchema = z
+  .object({
+    spaceId: spaceIdSchema,
+    name: z.string().max(MAX_SPACE_NAME_LENGTH),
+    secret: secretSchema,
+    addresses: z.array(signalingAddressSchema).max(MAX_INVITE_ADDRESSES),
+  })
+  .strict();
+
+export type Invite = z.infer<typeof inviteSchema>;
+
+/** Why a text is not an invite, in words a member can act on. */
+export class InviteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InviteError';
+  }
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 (IEEE): catches typos and truncation; the secret itself is what keeps a space private. */
+export function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function fromBase64Url(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new InviteError('the code contains characters an invite code never has');
+  const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
+  return fromBase64(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+}
+
+/** Encodes an invite as the text a member copies. */
+export function encodeInvite(invite: Invite): string {
+  const checked = inviteSchema.parse(invite);
+  const encoder = encoding.createEncoder();
+  encoding.writeUint8(encoder, INVITE_VERSION);
+  encoding.writeVarString(encoder, checked.spaceId);
+  encoding.writeVarString(encoder, checked.name);
+  encoding.writeUint8Array(encoder, fromBase64Url(checked.secret));
+  encoding.writeVarUint(encoder, checked.addresses.length);
+  for (const address of checked.addresses) encoding.writeVarString(encoder, address);
+  const body = encoding.toUint8Array(encoder);
+  const out = new Uint8Array(body.length + 4);
+  out.set(body);
+  new DataView(out.buffer).setUint32(body.length, crc32(body));
+  return INVITE_PREFIX + toBase64Url(out);
+}
+
+/** The commonplace://join/... link for an invite code. */
+export function inviteLink(code: string): string {
+  return INVITE_LINK_PREFIX + code;
+}
+
+/** Decodes a pasted invite code or link; throws InviteError saying what is wrong. */
+export function decodeInvite(text: string): Invite {
+  let code = text.trim();
+  if (code.length === 0) throw new InviteError('Paste an invite code first.');
+  if (code.length > 4096) throw new InviteError('That is far too long to be an invite code.');
+  if (code.toLowerCase().startsWith(INVITE_LINK_PREFIX)) code = code.slice(INVITE_LINK_PREFIX.length);
+  if (!code.startsWith(INVITE_PREFIX)) {
+    throw new InviteError(/^cp\d+\./.test(code) ? 'This invite comes from a newer version of Commonplace.' : 'This is not a Commonplace invite code (it should start with “cp1.”).');
+  }
+  const bytes = fromBase64Url(code.slice(INVITE_PREFIX.length));
+  if (bytes.length < 1 + 4) throw new InviteError('The invite code is incomplete: copy all of it.');
+  const body = bytes.subarray(0, bytes.length - 4);
+  const expected = new DataView(bytes.buffer, bytes.byteOffset + body.length, 4).getUint32(0);
+  if (crc32(body) !== expected) throw new InviteError('The invite code is damaged or incomplete: copy all of it again.');
+  if (body[0] !== INVITE_VERSION) throw new InviteError('This invite comes from a newer version of Commonplace.');
+  let raw: unknown;
+  try {
+    const decoder = decoding.createDecoder(body.subarray(1));
+    const spaceId = decoding.readVarString(decoder);
+    const name = decoding.readVarString(decoder);
+    const secret = toBase64Url(decoding.readUint8Array(decoder, SECRET_BYTES));
+    const count = decoding.readVarUint(decoder);
+    if (count > MAX_INVITE_ADDRESSES) throw new InviteError('The invite code lists too many addresses.');
+    const addresses: string[] = [];
+    for (let i = 0; i < count; i++) addresses.push(decoding.readVarString(decoder));
+    if (decoding.hasContent(decoder)) throw new InviteError('The invite code has unexpected data at its end.');
+    raw = { spaceId, name, secret, addresses };
+  } catch (error) {
+    if (error instanceof InviteError) throw error;
+    throw new InviteError('The invite code is damaged or incomplete: copy all of it again.');
+  }
+  const parsed = inviteSchema.safeParse(raw);
+  if (!parsed.success) throw new InviteError(`The invite code is not valid (${parsed.error.issues[0]?.path.join('.') || 'content'}: ${parsed.error.issues[0]?.message}).`);
+  return parsed.data;
+}
