@@ -36,9 +36,10 @@ function fenceFor(lines: string[]): string {
   return '`'.repeat(longest + 1);
 }
 
-function verbatim(lines: string[]): string[] {
+/** Lines kept exactly as written: a code block the exporter writes back without its fence. */
+export function verbatimBlock(lines: string[]): string {
   const fence = fenceFor(lines);
-  return [`${fence}${VERBATIM_LANGUAGE}`, ...lines, fence];
+  return [`${fence}${VERBATIM_LANGUAGE}`, ...lines, fence].join('\n');
 }
 
 /** Expands leading tabs and caps indentation and quote depth. */
@@ -99,7 +100,7 @@ export function preprocessMarkdown(source: string): PreprocessResult {
         while (i + 1 < lines.length && lines[i + 1]!.trim() !== '' && !(startsIndentedCode && !/^( {4}|\t)/.test(lines[i + 1]!))) block.push(lines[++i]!);
       }
       if (startsHtml) note('HTML was kept as text');
-      out.push(...verbatim(block));
+      out.push(verbatimBlock(block));
       previousBlank = false;
       continue;
     }
