@@ -17,6 +17,7 @@ import {
 import { listNotes, spaceName } from '../../shared/space-model';
 import { DurableStore, InvalidUpdateError, StoreError, type StoreOptions } from './durable-store';
 import { logger } from './logger';
+import { exportMarkdownZip, importMarkdownIntoStore } from './markdown-host';
 
 /** One connected renderer: a window in Electron, a WebSocket on the web host. */
 export interface HostClient {
@@ -86,6 +87,13 @@ export class HostService {
         if (!isAllowedExternalUrl(url)) throw new HostError('forbidden', 'shell.openExternal: only http, https and mailto links open');
         return { opened: options.openExternal ? await options.openExternal(url) : false };
       },
+      'space.exportMarkdown': (_client, input) => exportMarkdownZip(this.store, input),
+      'space.importMarkdown': async (_client, input) => {
+        const { spaceId, update, result } = await importMarkdownIntoStore(this.store, input);
+        // The import's origin is no client: every subscriber, the caller's window included, applies it.
+        if (update) this.broadcast(spaceId, update);
+        return result;
+      },
     };
   }
 
@@ -107,7 +115,8 @@ export class HostService {
     for (const set of this.subscribers.values()) set.delete(client);
   }
 
-  private broadcast(spaceId: string, update: Uint8Array, from: HostClient): void {
+  /** Sends an update to the space's subscribers except `from` (the client it came from, if any). */
+  private broadcast(spaceId: string, update: Uint8Array, from?: HostClient): void {
     for (const client of this.subscribers.get(spaceId) ?? []) {
       if (client !== from) client.send('space.update', { spaceId, update });
     }

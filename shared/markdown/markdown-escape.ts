@@ -26,6 +26,8 @@ export function protectUnescapedCharacters(text: string): string | null {
     else if (c === '~' && prev !== undefined && next !== undefined && prev !== '~' && next !== '~') out += KEEP + '~';
     // A backslash only escapes ASCII punctuation; before anything else it is a literal backslash.
     else if (c === '\\' && next !== undefined && !PUNCTUATION.test(next)) out += KEEP + '\\';
+    // A run of backticks is written as character references: `\`\`` can still read as a code span.
+    else if (c === '`' && (prev === '`' || next === '`')) out += '&#96;';
     else out += c;
   }
   return out;

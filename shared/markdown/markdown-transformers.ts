@@ -123,5 +123,6 @@ export function exportTransformers(links: ExportLinkResolver | null): Transforme
 
 /** Transformers for writing Markdown into a note. */
 export function importTransformers(links: ImportLinkResolver | null): Transformer[] {
-  return [...COMMONPLACE_TRANSFORMERS, noteLinkTransformer(null, links), TEXT];
+  // Wiki-links first: on a tie Lexical keeps the earlier transformer, and LINK would read `[[a]] [b](c)` as one link.
+  return [noteLinkTransformer(null, links), ...COMMONPLACE_TRANSFORMERS, TEXT];
 }
