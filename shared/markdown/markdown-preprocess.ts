@@ -58,6 +58,15 @@ function clampNesting(line: string, note: (warning: string) => void): string {
   return (quotes ? '> '.repeat(Math.min(quotes, MAX_NESTING)) : '') + ' '.repeat(Math.min(columns, MAX_INDENT)) + rest;
 }
 
+/** Lines longer than this are kept verbatim: Lexical's inline matcher is slow on very long lines. */
+export const MAX_INLINE_LINE = 20_000;
+
+/** Runs of 4+ emphasis characters cannot be emphasis; escaped, they cost the inline matcher nothing. */
+function escapeDelimiterRuns(line: string): string {
+  if (!/([*_~])\1{3}/.test(line) || /^\s*([*_-])(\s*\1){2,}\s*$/.test(line)) return line;
+  return line.replace(/(?<!\\)([*_~])\1{3,}/g, (run) => run.replace(/./g, '\\$&'));
+}
+
 /** Rewrites a Markdown body so Lexical's importer keeps everything in it. */
 export function preprocessMarkdown(source: string): PreprocessResult {
   const warnings = new Set<string>();
@@ -87,6 +96,12 @@ export function preprocessMarkdown(source: string): PreprocessResult {
     const startsHtml = HTML_BLOCK.test(line);
     const startsDefinition = previousBlank && DEFINITION.test(line);
     const startsMath = MATH_FENCE.test(line);
+    if (line.length > MAX_INLINE_LINE) {
+      note(`a line longer than ${MAX_INLINE_LINE} characters was kept as text`);
+      out.push(verbatimBlock([line]));
+      previousBlank = false;
+      continue;
+    }
     const startsIndentedCode = previousBlank && /^( {4}|\t)/.test(line) && line.trim() !== '' && !isListContext(out);
     if (startsTable || startsHtml || startsDefinition || startsMath || startsIndentedCode) {
       const block: string[] = [line];
@@ -104,7 +119,7 @@ export function preprocessMarkdown(source: string): PreprocessResult {
       previousBlank = false;
       continue;
     }
-    const clamped = clampNesting(line, note);
+    const clamped = escapeDelimiterRuns(clampNesting(line, note));
     out.push(protectCode ? protectCodeSpans(clamped) : clamped);
     previousBlank = line.trim() === '';
   }
