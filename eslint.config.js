@@ -37,8 +37,8 @@ export default tseslint.config(
     },
   },
   { files: ['renderer/**/*.{ts,tsx}'], plugins: { 'react-hooks': reactHooks }, rules: reactHooks.configs.recommended.rules, languageOptions: { globals: globals.browser } },
-  { files: ['main/**/*.ts', 'scripts/**/*.mjs', 'test/**/*.ts', 'bin/**/*.js', '*.config.{js,ts}'], languageOptions: { globals: globals.node } },
-  { files: ['scripts/**/*.mjs', 'bin/**/*.js', 'test/**/*.ts'], rules: { 'no-console': 'off' } },
+  { files: ['main/**/*.ts', 'scripts/**/*.mjs', 'test/**/*.ts', 'bin/**/*.js', 'bench/**/*.{ts,mjs}', '*.config.{js,ts}'], languageOptions: { globals: globals.node } },
+  { files: ['scripts/**/*.mjs', 'bin/**/*.js', 'bench/**/*.{ts,mjs}', 'test/**/*.ts'], rules: { 'no-console': 'off' } },
   boundary(['shared/**/*.ts'], {
     modules: [...NODE_BUILTINS, 'electron', 'react', 'react-dom', 'react/*', 'ws', '@lexical/react/*', 'y-indexeddb', 'y-webrtc'],
     folders: ['main', 'renderer'],

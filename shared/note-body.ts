@@ -153,3 +153,26 @@ export function readNoteState(doc: Y.Doc, noteId: string): EditorState {
     dispose();
   }
 }
+
+/**
+ * Reads a note's body with a headless editor bound one way and only for the read (exports): no
+ * observers, one hydrating update. Only for docs no live editor is bound to (hosts, the CLI).
+ */
+export function readNoteBodyWith<T>(doc: Y.Doc, noteId: string, editor: LexicalEditor, read: () => T): T {
+  const body = noteBodyIn(doc, noteId);
+  const binding = createYjsBinding({ doc, docMap: new Map([[noteId, doc]]), editor, getXmlText: () => body, id: noteId });
+  try {
+    binding.editor.update(
+      () => {
+        $getRoot().clear();
+        binding.root.applyChildrenYjsDelta(binding, binding.root._xmlText.toDelta());
+        binding.root.syncChildrenFromYjs(binding);
+      },
+      { discrete: true, tag: 'collaboration' },
+    );
+    return editor.getEditorState().read(read);
+  } finally {
+    binding.root.destroy(binding);
+    releaseCollabNodes(body);
+  }
+}

@@ -9,7 +9,7 @@ import { $isHeadingNode } from '@lexical/rich-text';
 import { $getRoot, $isElementNode, $isTextNode, type LexicalEditor, type LexicalNode } from 'lexical';
 import type * as Y from 'yjs';
 import { $createNoteLinkNode } from '../note-link-node';
-import { bindNoteBody, createNoteEditor } from '../note-body';
+import { bindNoteBody, createNoteEditor, readNoteBodyWith } from '../note-body';
 import { CODE_BACKSLASH, preprocessMarkdown } from './markdown-preprocess';
 import { exportTransformers, importTransformers, type ExportLinkResolver, type ImportLinkResolver } from './markdown-transformers';
 
@@ -21,13 +21,8 @@ export interface ReadOptions {
 
 /** A note's body as Markdown (no front matter). */
 export function noteBodyToMarkdown(doc: Y.Doc, noteId: string, options: ReadOptions = {}): string {
-  const { editor, dispose } = bindNoteBody(doc, noteId, { editor: options.editor ?? createNoteEditor() });
-  try {
-    const transformers = exportTransformers(options.links ?? null);
-    return editor.getEditorState().read(() => $convertToMarkdownString(transformers));
-  } finally {
-    dispose();
-  }
+  const transformers = exportTransformers(options.links ?? null);
+  return readNoteBodyWith(doc, noteId, options.editor ?? createNoteEditor(), () => $convertToMarkdownString(transformers));
 }
 
 export interface WriteOptions {
