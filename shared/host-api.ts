@@ -8,6 +8,10 @@ import { z } from 'zod';
 export const MAX_UPDATE_BYTES = 64 * 1024 * 1024;
 /** Largest state vector one call may carry (a vector is a few bytes per client). */
 export const MAX_STATE_VECTOR_BYTES = 1024 * 1024;
+/** Markdown import over the API: one file, the files of one call together, and files per call. */
+export const MAX_MARKDOWN_FILE_BYTES = 10 * 1024 * 1024;
+export const MAX_IMPORT_CALL_BYTES = 48 * 1024 * 1024;
+export const MAX_IMPORT_CALL_FILES = 5000;
 /** Largest encoded message either transport accepts. */
 export const MAX_MESSAGE_BYTES = Math.ceil((MAX_UPDATE_BYTES * 4) / 3) + 64 * 1024;
 
@@ -65,6 +69,29 @@ export const hostInputSchemas = {
     })
     .strict(),
   'space.addAddress': z.object({ spaceId: spaceIdSchema, address: signalingAddressSchema }).strict(),
+  'space.exportMarkdown': z
+    .object({
+      scope: z.enum(['note', 'space', 'all']),
+      spaceId: spaceIdSchema.optional(),
+      noteId: z.string().min(1).max(64).optional(),
+      wikilinks: z.boolean().optional(),
+    })
+    .strict()
+    .refine((i) => i.scope === 'all' || i.spaceId !== undefined, { message: 'spaceId is required unless scope is all' })
+    .refine((i) => i.scope !== 'note' || i.noteId !== undefined, { message: 'noteId is required when scope is note' }),
+  'space.importMarkdown': z
+    .object({
+      spaceId: spaceIdSchema,
+      /** Names the space when this import creates it. */
+      spaceName: z.string().max(200).optional(),
+      files: z.array(z.object({ path: z.string().min(1).max(1024), bytes: bytes(MAX_MARKDOWN_FILE_BYTES) }).strict()).max(MAX_IMPORT_CALL_FILES).optional(),
+      zip: bytes(MAX_IMPORT_CALL_BYTES).optional(),
+      author: z.object({ id: z.string().min(1).max(64), name: z.string().max(200) }).strict().optional(),
+      folderTags: z.boolean().optional(),
+    })
+    .strict()
+    .refine((i) => (i.files === undefined) !== (i.zip === undefined), { message: 'send either files or zip' })
+    .refine((i) => (i.files ?? []).reduce((sum, f) => sum + f.bytes.byteLength, 0) <= MAX_IMPORT_CALL_BYTES, { message: `larger than ${MAX_IMPORT_CALL_BYTES} bytes in one call` }),
 } as const;
 
 export type HostMethod = keyof typeof hostInputSchemas;
@@ -99,6 +126,16 @@ export interface HostResults {
   'space.join': { joined: true };
   /** Remembers a signalling address for a space ("Connect to address"). */
   'space.addAddress': { addresses: string[] };
+  /** A zip of Markdown files with front matter (and index.md per space). */
+  'space.exportMarkdown': { zip: Uint8Array; fileName: string; noteCount: number };
+  /** One report per file; the imported notes reach subscribers as a 'space.update'. */
+  'space.importMarkdown': {
+    spaceId: string;
+    imported: number;
+    skipped: number;
+    failed: number;
+    reports: Array<{ path: string; status: 'imported' | 'skipped' | 'failed'; noteId?: string; title?: string; messages: string[] }>;
+  };
 }
 
 export interface SyncInfo {

@@ -182,3 +182,27 @@ export function createNoteWithBody(doc: Y.Doc, options: Parameters<typeof create
   });
   return id;
 }
+
+/**
+ * Reads a note's body with a headless editor bound one way and only for the read (exports): no
+ * observers, one hydrating update. Only for docs no live editor is bound to (hosts, the CLI).
+ */
+export function readNoteBodyWith<T>(doc: Y.Doc, noteId: string, editor: LexicalEditor, read: () => T): T {
+  const body = noteBodyIn(doc, noteId);
+  releaseCollabNodes(body);
+  const binding = createYjsBinding({ doc, docMap: new Map([[noteId, doc]]), editor, excludedProperties: EXCLUDED_PROPERTIES, getXmlText: () => body, id: noteId });
+  try {
+    binding.editor.update(
+      () => {
+        $getRoot().clear();
+        binding.root.applyChildrenYjsDelta(binding, binding.root._xmlText.toDelta());
+        binding.root.syncChildrenFromYjs(binding);
+      },
+      { discrete: true, tag: 'collaboration' },
+    );
+    return editor.getEditorState().read(read);
+  } finally {
+    binding.root.destroy(binding);
+    releaseCollabNodes(body);
+  }
+}

@@ -400,3 +400,27 @@ export class DurableStore {
     await Promise.allSettled(opened.map(async (s) => (await s).close()));
   }
 }
+
+/**
+ * A space's state read from disk without writing anything (for exports while a host may be running).
+ * The log is read before the snapshot: compaction renames a complete snapshot in before it empties the
+ * log, so log-then-snapshot always covers every record the log held when it was read.
+ */
+export async function readSpaceStateReadOnly(dir: string, onProblem?: (detail: string) => void): Promise<Y.Doc> {
+  const logBuffer = (await readIfExists(join(dir, 'log.bin'))) ?? Buffer.alloc(0);
+  const snapshot = await readIfExists(join(dir, 'snapshot.bin'));
+  const doc = new Y.Doc();
+  if (snapshot) Y.applyUpdate(doc, decodeSnapshot(snapshot, join(dir, 'snapshot.bin')));
+  const { records } = readLogRecords(logBuffer, (offset, kind, detail) => {
+    // A record being appended right now looks cut short; it is not damage.
+    if (kind !== 'truncated-tail') onProblem?.(`${kind} at byte ${offset}: ${detail}`);
+  });
+  for (const { payload } of records) {
+    try {
+      Y.applyUpdate(doc, payload);
+    } catch (error) {
+      onProblem?.(`unreadable update: ${String(error)}`);
+    }
+  }
+  return doc;
+}

@@ -20,6 +20,7 @@ import type { LanSync } from './lan-sync';
 import { logger } from './logger';
 import { readProfile, writeProfile } from './profile-store';
 import { SecretConflictError, SpaceSecrets } from './space-secrets';
+import { exportMarkdownZip, importMarkdownIntoStore } from './markdown-host';
 
 /** One connected renderer: a window in Electron, a WebSocket on the web host. */
 export interface HostClient {
@@ -121,6 +122,13 @@ export class HostService {
         return { joined: true };
       },
       'space.addAddress': async (_client, { spaceId, address }) => ({ addresses: await this.secrets.addAddress(spaceId, address) }),
+      'space.exportMarkdown': (_client, input) => exportMarkdownZip(this.store, input),
+      'space.importMarkdown': async (_client, input) => {
+        const { spaceId, update, result } = await importMarkdownIntoStore(this.store, input);
+        // The import's origin is no client: every subscriber, the caller's window included, applies it.
+        if (update) this.broadcast(spaceId, update);
+        return result;
+      },
     };
   }
 
@@ -144,7 +152,8 @@ export class HostService {
     this.clients.delete(client);
   }
 
-  private broadcast(spaceId: string, update: Uint8Array, from: HostClient): void {
+  /** Sends an update to the space's subscribers except `from` (the client it came from, if any). */
+  private broadcast(spaceId: string, update: Uint8Array, from?: HostClient): void {
     for (const client of this.subscribers.get(spaceId) ?? []) {
       if (client !== from) client.send('space.update', { spaceId, update });
     }

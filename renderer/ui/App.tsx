@@ -31,6 +31,7 @@ import { ProfileDialog } from './ProfileDialog';
 import { loadProfile, saveProfile, type Profile } from './profile';
 import { QuickSwitcher } from './QuickSwitcher';
 import { navigate, parseRoute, type Route } from './route';
+import { MarkdownMenu } from './MarkdownMenu';
 import { SpacesNav } from './SpacesNav';
 import { SyncPanel } from './sync/SyncPanel';
 
@@ -303,6 +304,7 @@ export function App({ host }: { host: HostApi }) {
             onMode={setMode}
             onEmptyTrash={() => setPending({ kind: 'empty-trash' })}
           />
+          <MarkdownMenu host={host} spaceId={spaceId} noteId={noteId} author={profile} />
           <TagsNav tags={view.tags} active={tagFilter} onSelect={(tag) => (setTagFilter(tag), setMode('notes'), setQuery(''))} />
           <div className="sidebar-footer">
             <button type="button" className="profile-button" onClick={() => setPending({ kind: 'profile' })} aria-label={`Profile: ${profile.name}`}>

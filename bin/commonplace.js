@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// The `commonplace` command: runs the bundled CLI, building it first when it is missing.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist', 'cli', 'commonplace.mjs');
+if (!existsSync(cli)) {
+  const built = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (built.status !== 0 || !existsSync(cli)) {
+    console.error('Commonplace: could not build the command-line tool (npm run build).');
+    process.exit(1);
+  }
+}
+await import(pathToFileURL(cli).href);

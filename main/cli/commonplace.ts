@@ -1,0 +1,210 @@
+/**
+ * `npm run commonplace -- <command>`: export and import Markdown, and list spaces, from the command
+ * line with no UI running. Exports read the data directory without writing to it. Imports go through
+ * a running host when there is one (so the app sees them at once), and otherwise take the data
+ * directory's lock while they write. Exit codes: 0 done, 1 failed, 2 wrong arguments.
+ */
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as Y from 'yjs';
+import { MAX_UPDATE_BYTES } from '../../shared/host-api';
+import { newId } from '../../shared/ids';
+import { importAsUpdate, type ImportSummary } from '../../shared/markdown/markdown-import';
+import { listNotes, spaceName } from '../../shared/space-model';
+import { acquireDataDir, DataDirBusyError, defaultDataDir, readLock } from '../services/data-dir';
+import { DurableStore } from '../services/durable-store';
+import { readImportSource, writeExport } from '../services/markdown-files';
+import { exportMarkdownFiles, findSpace, MarkdownExportError, readOnlySource, type ExportScope } from '../services/markdown-service';
+import { connectToHost } from './host-connection';
+
+const USAGE = `usage: npm run commonplace -- <command> [options]
+
+  spaces  --data-dir DIR
+      List the spaces with their ids and note counts.
+
+  export  --data-dir DIR (--space NAME_OR_ID [--note ID] | --all) --out PATH [--zip] [--wikilinks]
+      Write Markdown files with YAML front matter (a folder, or a .zip with --zip).
+      --all puts every space in its own subfolder; --note exports one note.
+      Links between notes are relative links, or [[wiki-links]] with --wikilinks.
+
+  import  --data-dir DIR --space NAME_OR_ID --from PATH [--folder-tags] [--author NAME]
+      Import a folder of Markdown files, an Obsidian vault, a .zip or one .md file.
+      A --space that matches no space's name or id creates a space with that name.
+      --folder-tags tags each note with the folders it sits in.
+
+  --data-dir defaults to ${defaultDataDir()}`;
+
+class UsageError extends Error {}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    out(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        'data-dir': { type: 'string' },
+        space: { type: 'string' },
+        note: { type: 'string' },
+        all: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        from: { type: 'string' },
+        zip: { type: 'boolean', default: false },
+        wikilinks: { type: 'boolean', default: false },
+        'folder-tags': { type: 'boolean', default: false },
+        author: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const dataDir = resolve(String(values['data-dir'] ?? defaultDataDir()));
+  switch (command) {
+    case 'spaces':
+      return listSpaces(dataDir);
+    case 'export':
+      return runExport(dataDir, values);
+    case 'import':
+      return runImport(dataDir, values);
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+async function listSpaces(dataDir: string): Promise<number> {
+  const source = readOnlySource(dataDir, (problem) => process.stderr.write(`warning: ${problem}\n`));
+  const ids = await source.listSpaceIds();
+  if (ids.length === 0) out(`no spaces in ${dataDir}`);
+  for (const id of ids) {
+    const doc = await source.doc(id);
+    out(`${id}\t${listNotes(doc).length} notes\t${spaceName(doc) || '(unnamed)'}`);
+  }
+  return 0;
+}
+
+async function runExport(dataDir: string, values: Record<string, string | boolean | undefined>): Promise<number> {
+  const outPath = values.out;
+  if (typeof outPath !== 'string') throw new UsageError('export needs --out PATH');
+  if (values.all === (typeof values.space === 'string')) throw new UsageError('export needs either --space NAME_OR_ID or --all');
+  if (values.note !== undefined && values.all) throw new UsageError('--note goes with --space, not --all');
+  const source = readOnlySource(dataDir, (problem) => process.stderr.write(`warning: ${problem}\n`));
+  let scope: ExportScope = { kind: 'all' };
+  if (typeof values.space === 'string') {
+    const space = await findSpace(source, values.space);
+    if (!space) {
+      process.stderr.write(`Commonplace: no space is named or has the id ${JSON.stringify(values.space)} in ${dataDir}. Run \`npm run commonplace -- spaces --data-dir ${dataDir}\` to list them.\n`);
+      return 1;
+    }
+    scope = typeof values.note === 'string' ? { kind: 'note', spaceId: space.id, noteId: values.note } : { kind: 'space', spaceId: space.id };
+  }
+  const started = performance.now();
+  const { files, noteCount } = await exportMarkdownFiles(source, scope, { wikilinks: Boolean(values.wikilinks) });
+  await writeExport(files, outPath, Boolean(values.zip));
+  out(`exported ${noteCount} notes (${files.length} files) to ${outPath} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  return 0;
+}
+
+function printReport(summary: ImportSummary, skippedFolders: string[]): void {
+  for (const folder of skippedFolders) out(`skipped  ${folder} (app settings, trash or version control)`);
+  for (const report of summary.reports) {
+    if (report.status === 'imported' && report.messages.length === 0) continue;
+    const label = report.status === 'imported' ? 'warning ' : report.status === 'skipped' ? 'skipped ' : 'FAILED  ';
+    out(`${label} ${report.path}: ${report.messages.join('; ')}`);
+  }
+  out(`imported ${summary.imported}, skipped ${summary.skipped}, failed ${summary.failed}`);
+}
+
+async function runImport(dataDir: string, values: Record<string, string | boolean | undefined>): Promise<number> {
+  if (typeof values.space !== 'string' || !values.space.trim()) throw new UsageError('import needs --space NAME_OR_ID');
+  if (typeof values.from !== 'string') throw new UsageError('import needs --from PATH');
+  const from = values.from;
+  const { files, skippedFolders } = await readImportSource(from);
+  const author = { id: 'markdown-import', name: typeof values.author === 'string' ? values.author : 'Markdown import' };
+  const options = { author, folderTags: Boolean(values['folder-tags']) };
+  const spaceArg = values.space.trim();
+  const lock = readLock(dataDir);
+
+  let summary: ImportSummary;
+  let where: string;
+  if (lock && lock.pid !== process.pid) {
+    // A host owns the store: hand it the change, so it is durable and every open window sees it.
+    if (!lock.url) {
+      process.stderr.write(`Commonplace: ${dataDir} is in use by Commonplace (pid ${lock.pid}) and it has no address to import through. Close it and run the import again.\n`);
+      return 1;
+    }
+    let host;
+    try {
+      host = await connectToHost(lock.url);
+    } catch (error) {
+      process.stderr.write(`Commonplace: ${dataDir} is in use by the host at ${lock.url}, which did not accept a connection (${error instanceof Error ? error.message : String(error)}). Nothing was imported; stop it or try again.\n`);
+      return 1;
+    }
+    try {
+      const { spaces } = await host.call('spaces.list', {});
+      const match = spaces.find((s) => s.id === spaceArg) ?? spaces.find((s) => s.name.trim().toLowerCase() === spaceArg.toLowerCase());
+      const spaceId = match?.id ?? newId();
+      const doc = new Y.Doc();
+      if (match) Y.applyUpdate(doc, (await host.call('space.sync', { spaceId, stateVector: Y.encodeStateVector(doc) })).update);
+      const result = importAsUpdate(doc, files, { ...options, newSpaceName: match ? undefined : spaceArg });
+      summary = result.summary;
+      if (result.update) {
+        if (result.update.byteLength > MAX_UPDATE_BYTES) throw new Error(`the import is ${result.update.byteLength} bytes as one change, above the host's limit; import it in parts`);
+        await host.call('space.append', { spaceId, update: result.update });
+      }
+      where = `${match ? 'space' : 'new space'} "${match?.name ?? spaceArg}" (${spaceId}) through the running host at ${lock.url}`;
+    } finally {
+      host.close();
+    }
+  } else {
+    let held;
+    try {
+      held = acquireDataDir(dataDir, { host: 'command-line import' });
+    } catch (error) {
+      if (error instanceof DataDirBusyError) {
+        process.stderr.write(`Commonplace: ${error.message}. Nothing was imported.\n`);
+        return 1;
+      }
+      throw error;
+    }
+    const store = new DurableStore(dataDir, { onProblem: (p) => process.stderr.write(`warning: ${p.kind} in space ${p.spaceId}: ${p.detail}\n`) });
+    try {
+      const found = await findSpace({ listSpaceIds: () => store.listSpaceIds(), doc: async (id) => (await store.space(id)).doc }, spaceArg);
+      const spaceId = found?.id ?? newId();
+      const space = await store.space(spaceId);
+      const result = importAsUpdate(space.doc, files, { ...options, newSpaceName: found ? undefined : spaceArg });
+      summary = result.summary;
+      if (result.update) await space.append(result.update);
+      await store.flush();
+      where = `${found ? 'space' : 'new space'} "${found?.name ?? spaceArg}" (${spaceId}) in ${join(dataDir)}`;
+    } finally {
+      await store.close();
+      held.release();
+    }
+  }
+  printReport(summary, skippedFolders);
+  out(`into ${where} from ${basename(resolve(from))}`);
+  return summary.imported > 0 || (summary.failed === 0 && summary.reports.length > 0) ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    const message = error instanceof MarkdownExportError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`Commonplace: ${message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,261 @@
+/**
+ * Markdown files (a folder, an Obsidian vault, or a zip's entries) into notes of a space: titles,
+ * tags and times from front matter, [[wiki-links]] and relative links between the files resolved to
+ * note links, and a report per file. A bad file is reported and skipped; the rest carry on.
+ */
+import * as Y from 'yjs';
+import { createNoteEditor } from '../note-body';
+import { addTag, createNote, getNote, initSpace, recordMember, spaceNotes, type AuthorRef } from '../space-model';
+import { safeRelativePath } from './file-names';
+import { frontMatterAliases, frontMatterString, frontMatterTags, frontMatterTime, splitFrontMatter } from './front-matter';
+import { MAX_FILE_BYTES, MAX_IMPORT_FILES } from './limits';
+import { verbatimBlock } from './markdown-preprocess';
+import type { ImportLinkResolver, NoteLinkTarget } from './markdown-transformers';
+import { markdownToNoteBody } from './note-markdown';
+import { INDEX_MARKER } from './space-export';
+
+export interface ImportFile {
+  path: string;
+  /** The file's bytes; absent when the reader already refused it (then `refused` says why). */
+  bytes?: Uint8Array;
+  refused?: string;
+}
+
+export type FileStatus = 'imported' | 'skipped' | 'failed';
+
+export interface FileReport {
+  path: string;
+  status: FileStatus;
+  noteId?: string;
+  title?: string;
+  /** Warnings for imported files, the reason for skipped and failed ones. */
+  messages: string[];
+}
+
+export interface ImportOptions {
+  author: AuthorRef;
+  now?: number;
+  /** Tag each note with the folders it sits in (`git/rebase.md` gets the tag `git`). */
+  folderTags?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ImportSummary {
+  reports: FileReport[];
+  imported: number;
+  skipped: number;
+  failed: number;
+}
+
+const MARKDOWN_EXTENSION = /\.(md|markdown|mdown|mkd)$/i;
+const IGNORED_FOLDER = /(^|\/)(\.obsidian|\.trash|\.git|__MACOSX)(\/|$)/;
+
+/** Decodes a file as UTF-8 text, or says why it is not text. */
+export function decodeMarkdown(bytes: Uint8Array): { text: string; warning: string | null } | { error: string } {
+  if (bytes.byteLength > MAX_FILE_BYTES) return { error: `larger than the ${MAX_FILE_BYTES / 1024 / 1024} MB limit for one file` };
+  const head = bytes.subarray(0, 8192);
+  if (head.includes(0)) return { error: 'a binary file, not Markdown text' };
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const body = bytes.subarray(start);
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(body), warning: null };
+  } catch {
+    return { text: new TextDecoder('utf-8').decode(body), warning: 'not valid UTF-8: undecodable bytes were replaced with U+FFFD' };
+  }
+}
+
+function slug(text: string): string {
+  return text
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+function stripExtension(path: string): string {
+  return path.replace(MARKDOWN_EXTENSION, '');
+}
+
+function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i === -1 ? '' : path.slice(0, i);
+}
+
+/** Joins a relative link to the folder of the file it is in; null when it leaves the import. */
+function resolveRelative(fromDir: string, href: string): string | null {
+  let target = href.split('#')[0]!.split('?')[0]!;
+  if (target.startsWith('<') && target.endsWith('>')) target = target.slice(1, -1);
+  try {
+    target = decodeURIComponent(target);
+  } catch {
+    // keep it as written
+  }
+  if (!target) return null;
+  const parts = target.startsWith('/') ? [] : fromDir.split('/').filter(Boolean);
+  for (const segment of target.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (parts.length === 0) return null;
+      parts.pop();
+    } else parts.push(segment);
+  }
+  return parts.join('/');
+}
+
+interface Planned {
+  report: FileReport;
+  path: string;
+  body: string;
+  id: string;
+  title: string;
+  tags: string[];
+  created: number | null;
+  updated: number | null;
+}
+
+/** Imports Markdown files into a space's doc as new notes; every file gets a report. */
+export function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], options: ImportOptions): ImportSummary {
+  const now = options.now ?? Date.now();
+  const reports: FileReport[] = [];
+  const planned: Planned[] = [];
+  const aliases = new Map<string, Planned>();
+  let markdownFiles = 0;
+
+  for (const file of files) {
+    const path = safeRelativePath(file.path);
+    const report: FileReport = { path: path ?? file.path, status: 'skipped', messages: [] };
+    reports.push(report);
+    if (path === null) {
+      report.status = 'failed';
+      report.messages.push('unsafe file name (absolute, or climbs out with ..): ignored');
+      continue;
+    }
+    if (IGNORED_FOLDER.test(path)) {
+      report.messages.push('app settings or trash folder: skipped');
+      continue;
+    }
+    if (!MARKDOWN_EXTENSION.test(path)) {
+      report.messages.push('not a Markdown file (attachment): skipped');
+      continue;
+    }
+    if (++markdownFiles > MAX_IMPORT_FILES) {
+      report.status = 'failed';
+      report.messages.push(`more than ${MAX_IMPORT_FILES} Markdown files in one import`);
+      continue;
+    }
+    if (file.refused || !file.bytes) {
+      report.status = 'failed';
+      report.messages.push(file.refused ?? 'could not be read');
+      continue;
+    }
+    const decoded = decodeMarkdown(file.bytes);
+    if ('error' in decoded) {
+      report.status = 'failed';
+      report.messages.push(decoded.error);
+      continue;
+    }
+    if (decoded.warning) report.messages.push(decoded.warning);
+    const front = splitFrontMatter(decoded.text);
+    let body = front.body;
+    const data = front.data ?? {};
+    if (front.error) {
+      report.messages.push(`${front.error}: imported with the front matter kept as text`);
+      body = `${verbatimBlock(front.raw!.replace(/\r?\n$/, '').split(/\r?\n/))}\n\n${body}`;
+    }
+    if (data[INDEX_MARKER] === true) {
+      report.messages.push('the table of contents of an export: skipped');
+      continue;
+    }
+    const baseName = stripExtension(path.split('/').pop()!);
+    let title = frontMatterString(data.title) ?? baseName;
+    // A first heading that merely repeats the title is the title, not part of the body.
+    const heading = /^\s*#[ \t]+(.+?)[ \t#]*(?:\r?\n|$)/.exec(body);
+    if (heading && slug(heading[1]!) === slug(title)) {
+      if (frontMatterString(data.title) === null) title = heading[1]!;
+      body = body.slice(heading[0].length).replace(/^\s*\n/, '');
+    }
+    const tags = frontMatterTags(data);
+    if (options.folderTags) tags.push(...dirOf(path).split('/').filter(Boolean));
+    const created = data.created ?? data.date ?? data.createdAt;
+    const updated = data.updated ?? data.modified ?? data.updatedAt;
+    const createdTime = frontMatterTime(created);
+    const updatedTime = frontMatterTime(updated);
+    if (created !== undefined && createdTime === null) report.messages.push('created is not a valid date: ignored');
+    if (updated !== undefined && updatedTime === null) report.messages.push('updated is not a valid date: ignored');
+    report.title = title;
+    planned.push({ report, path, body, id: '', title, tags, created: createdTime, updated: updatedTime });
+    for (const alias of frontMatterAliases(data)) aliases.set(slug(alias), planned[planned.length - 1]!);
+  }
+
+  // Notes first, so links between the files can be resolved while the bodies are written.
+  const byTitle = new Map<string, NoteLinkTarget>();
+  const byPath = new Map<string, NoteLinkTarget>();
+  doc.transact(() => {
+    for (const plan of planned) {
+      plan.id = createNote(doc, { title: plan.title, author: options.author, now });
+      const target = { id: plan.id, title: plan.title };
+      byPath.set(stripExtension(plan.path).toLowerCase(), target);
+      for (const key of [slug(plan.title), slug(stripExtension(plan.path.split('/').pop()!)), slug(stripExtension(plan.path))]) {
+        if (!byTitle.has(key)) byTitle.set(key, target);
+      }
+    }
+    for (const [alias, plan] of aliases) if (!byTitle.has(alias)) byTitle.set(alias, { id: plan.id, title: plan.title });
+  });
+
+  const editor = createNoteEditor();
+  planned.forEach((plan, index) => {
+    const links: ImportLinkResolver = {
+      byTitle: (title) => byTitle.get(slug(title)) ?? null,
+      byPath: (href) => {
+        const resolved = resolveRelative(dirOf(plan.path), href);
+        return resolved === null ? null : (byPath.get(stripExtension(resolved).toLowerCase()) ?? null);
+      },
+    };
+    try {
+      doc.transact(() => {
+        const result = markdownToNoteBody(doc, plan.id, plan.body, { links, editor });
+        const note = getNote(doc, plan.id)!;
+        for (const tag of [...plan.tags, ...result.tags]) addTag(note, tag);
+        note.set('createdAt', plan.created ?? plan.updated ?? now);
+        note.set('updatedAt', plan.updated ?? plan.created ?? now);
+        plan.report.messages.push(...result.warnings);
+      });
+      plan.report.status = 'imported';
+      plan.report.noteId = plan.id;
+    } catch (error) {
+      // The note was made by this import and never shared: take it out again.
+      spaceNotes(doc).delete(plan.id);
+      plan.report.status = 'failed';
+      plan.report.messages.push(`could not be converted: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    options.onProgress?.(index + 1, planned.length);
+  });
+
+  return {
+    reports,
+    imported: reports.filter((r) => r.status === 'imported').length,
+    skipped: reports.filter((r) => r.status === 'skipped').length,
+    failed: reports.filter((r) => r.status === 'failed').length,
+  };
+}
+
+/**
+ * Runs an import on a copy of a space's doc and returns the change as one Yjs update, so a host can
+ * make it durable and broadcast it like any other edit. `newSpaceName` names a space made by this import.
+ */
+export function importAsUpdate(
+  space: Y.Doc,
+  files: ImportFile[],
+  options: ImportOptions & { newSpaceName?: string },
+): { update: Uint8Array | null; summary: ImportSummary } {
+  const copy = new Y.Doc();
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(space));
+  const before = Y.encodeStateVector(copy);
+  if (options.newSpaceName !== undefined) initSpace(copy, options.newSpaceName, options.now);
+  if (options.author.name) recordMember(copy, options.author);
+  const summary = importMarkdownFiles(copy, files, options);
+  const changed = summary.imported > 0 || options.newSpaceName !== undefined;
+  const update = changed ? Y.encodeStateAsUpdate(copy, before) : null;
+  copy.destroy();
+  return { update, summary };
+}

@@ -1,0 +1,128 @@
+/**
+ * The transformer sets the headless converter uses: the editor's own set plus what a file needs and
+ * typing does not (note links, underline, verbatim blocks, minimal escaping, hard line breaks).
+ */
+import { $isCodeNode, CodeNode } from '@lexical/code';
+import type { ElementTransformer, MultilineElementTransformer, TextMatchTransformer, Transformer } from '@lexical/markdown';
+import { $createTextNode, $isLineBreakNode, $isParagraphNode, $isTextNode, LineBreakNode, ParagraphNode, TextNode } from 'lexical';
+import { $isQuoteNode } from '@lexical/rich-text';
+import { COMMONPLACE_TRANSFORMERS } from '../markdown-transformers';
+import { $createNoteLinkNode, $isNoteLinkNode, NoteLinkNode } from '../note-link-node';
+import { escapeBlockStart, protectUnescapedCharacters, restoreKept } from './markdown-escape';
+
+/**
+ * The code-block language that marks Markdown Commonplace cannot represent (tables, HTML, math,
+ * footnotes...): shown as a code block, exported verbatim without a fence.
+ */
+export const VERBATIM_LANGUAGE = 'markdown-verbatim';
+
+export interface NoteLinkTarget {
+  id: string;
+  title: string;
+}
+
+/** How an export writes links between notes. */
+export interface ExportLinkResolver {
+  /** Markdown for a link to the note, or null to write the link's title as plain text. */
+  noteLink(noteId: string, linkedTitle: string): string | null;
+}
+
+/** How an import finds the notes that links point to. */
+export interface ImportLinkResolver {
+  byTitle(title: string): NoteLinkTarget | null;
+  /** A relative link destination (as written, not decoded) from the file being imported. */
+  byPath(href: string): NoteLinkTarget | null;
+}
+
+const VERBATIM: MultilineElementTransformer = {
+  dependencies: [CodeNode],
+  export: (node) => ($isCodeNode(node) && node.getLanguage() === VERBATIM_LANGUAGE ? node.getTextContent() : null),
+  // Import goes through the code fence the pre-processor writes; this one never matches.
+  regExpStart: /^(?!)/,
+  replace: () => false,
+  type: 'multiline-element',
+};
+
+/** Paragraph lines that would read as another block are escaped. */
+const PARAGRAPH: ElementTransformer = {
+  dependencies: [ParagraphNode],
+  export: (node, exportChildren) => {
+    if (!$isParagraphNode(node)) return null;
+    return exportChildren(node)
+      .split('\n')
+      .map((line) => escapeBlockStart(line))
+      .join('\n');
+  },
+  regExp: /^(?!)/,
+  replace: () => false,
+  type: 'element',
+};
+
+/**
+ * A line break inside a paragraph, heading or list item is a hard break (`\` at the end of the line),
+ * so it survives re-import; inside a quote each line gets its own `> ` and the importer rejoins them.
+ */
+const LINE_BREAK: TextMatchTransformer = {
+  dependencies: [LineBreakNode],
+  export: (node) => ($isLineBreakNode(node) ? ($isQuoteNode(node.getParent()) ? '\n' : '\\\n') : null),
+  regExp: /^(?!)/,
+  type: 'text-match',
+};
+
+/** Plain text with minimal escaping, and underline (which Markdown lacks) as `<u>…</u>`. */
+const TEXT: TextMatchTransformer = {
+  dependencies: [TextNode],
+  export: (node, _exportChildren, exportFormat) => {
+    if (!$isTextNode(node) || node.hasFormat('code') || $isLineBreakNode(node)) return null;
+    const text = node.getTextContent();
+    const protectedText = protectUnescapedCharacters(text);
+    let out = protectedText === null ? exportFormat(node, text) : restoreKept(exportFormat(node, protectedText));
+    if (node.hasFormat('underline') && text.trim() !== '') out = out.replace(/^(\s*)([\s\S]*?)(\s*)$/, '$1<u>$2</u>$3');
+    return out;
+  },
+  importRegExp: /<u>([^<>\n]+)<\/u>/,
+  regExp: /<u>([^<>\n]+)<\/u>$/,
+  replace: (textNode, match) => {
+    const node = $createTextNode(match[1] ?? '');
+    node.setFormat(textNode.getFormat());
+    node.toggleFormat('underline');
+    textNode.replace(node);
+    return node;
+  },
+  trigger: '>',
+  type: 'text-match',
+};
+
+function noteLinkTransformer(exportLinks: ExportLinkResolver | null, importLinks: ImportLinkResolver | null): TextMatchTransformer {
+  return {
+    dependencies: [NoteLinkNode],
+    export: (node) => {
+      if (!$isNoteLinkNode(node)) return null;
+      const written = exportLinks?.noteLink(node.getNoteId(), node.getLinkedTitle());
+      if (written != null) return written;
+      return node.getLinkedTitle().replace(/([\\*_`~[\]<])/g, '\\$1');
+    },
+    // [[Title]], [[Title#Heading]], [[Title|label]], [[Title#Heading|label]]
+    importRegExp: /\[\[([^[\]\n|#^]+)(?:#[^[\]\n|]*)?(?:\|[^[\]\n]*)?\]\]/,
+    regExp: /\[\[([^[\]\n|#^]+)(?:#[^[\]\n|]*)?(?:\|[^[\]\n]*)?\]\]$/,
+    replace: (textNode, match) => {
+      const target = importLinks?.byTitle((match[1] ?? '').trim());
+      if (!target) return; // unresolved: stays text, never dropped
+      const link = $createNoteLinkNode(target.id, target.title);
+      textNode.replace(link);
+    },
+    trigger: ']',
+    type: 'text-match',
+  };
+}
+
+/** Transformers for reading a note out as Markdown. */
+export function exportTransformers(links: ExportLinkResolver | null): Transformer[] {
+  return [VERBATIM, ...COMMONPLACE_TRANSFORMERS, PARAGRAPH, noteLinkTransformer(links, null), LINE_BREAK, TEXT];
+}
+
+/** Transformers for writing Markdown into a note. */
+export function importTransformers(links: ImportLinkResolver | null): Transformer[] {
+  // Wiki-links first: on a tie Lexical keeps the earlier transformer, and LINK would read `[[a]] [b](c)` as one link.
+  return [noteLinkTransformer(null, links), ...COMMONPLACE_TRANSFORMERS, TEXT];
+}

@@ -1,0 +1,111 @@
+/**
+ * One note's body to and from Markdown, headless: a Lexical editor with the editor's node list bound
+ * to the note's Y.XmlText through @lexical/yjs, so an import is the same Yjs change typing would make.
+ */
+import { $isCodeNode } from '@lexical/code';
+import { $isLinkNode, type LinkNode } from '@lexical/link';
+import { $convertFromMarkdownString, $convertToMarkdownString } from '@lexical/markdown';
+import { $isHeadingNode } from '@lexical/rich-text';
+import { $getRoot, $isElementNode, $isTextNode, type LexicalEditor, type LexicalNode } from 'lexical';
+import type * as Y from 'yjs';
+import { $createNoteLinkNode } from '../note-link-node';
+import { bindNoteBody, createNoteEditor, readNoteBodyWith } from '../note-body';
+import { CODE_BACKSLASH, preprocessMarkdown } from './markdown-preprocess';
+import { exportTransformers, importTransformers, type ExportLinkResolver, type ImportLinkResolver } from './markdown-transformers';
+
+export interface ReadOptions {
+  links?: ExportLinkResolver | null;
+  /** Reuse one headless editor across many notes (faster for whole-space exports). */
+  editor?: LexicalEditor;
+}
+
+/** A note's body as Markdown (no front matter). */
+export function noteBodyToMarkdown(doc: Y.Doc, noteId: string, options: ReadOptions = {}): string {
+  const transformers = exportTransformers(options.links ?? null);
+  return readNoteBodyWith(doc, noteId, options.editor ?? createNoteEditor(), () => $convertToMarkdownString(transformers));
+}
+
+export interface WriteOptions {
+  links?: ImportLinkResolver | null;
+  editor?: LexicalEditor;
+}
+
+export interface WriteResult {
+  /** Inline #tags found in the text (outside code and headings). */
+  tags: string[];
+  warnings: string[];
+  /** How many links became links to notes. */
+  noteLinks: number;
+}
+
+/** Replaces a note's body with Markdown, resolving links to other notes and collecting inline #tags. */
+export function markdownToNoteBody(doc: Y.Doc, noteId: string, markdown: string, options: WriteOptions = {}): WriteResult {
+  const { markdown: prepared, warnings } = preprocessMarkdown(markdown);
+  const { editor, dispose } = bindNoteBody(doc, noteId, { editor: options.editor ?? createNoteEditor() });
+  const links = options.links ?? null;
+  let result: WriteResult = { tags: [], warnings, noteLinks: 0 };
+  try {
+    editor.update(
+      () => {
+        $convertFromMarkdownString(prepared, importTransformers(links), undefined, false, true);
+        $restoreCodeBackslashes();
+        const noteLinks = links ? $linksToNotes(links) : 0;
+        result = { tags: $inlineTags(), warnings, noteLinks };
+      },
+      { discrete: true },
+    );
+  } finally {
+    dispose();
+  }
+  return result;
+}
+
+/** Every node under the root, without recursion (imported documents may nest deeply). */
+function $allNodes(): LexicalNode[] {
+  const nodes: LexicalNode[] = [];
+  const stack: LexicalNode[] = [...$getRoot().getChildren()].reverse();
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    nodes.push(node);
+    if ($isElementNode(node)) stack.push(...[...node.getChildren()].reverse());
+  }
+  return nodes;
+}
+
+function $restoreCodeBackslashes(): void {
+  for (const node of $allNodes()) {
+    if ($isTextNode(node) && node.getTextContent().includes(CODE_BACKSLASH)) node.setTextContent(node.getTextContent().replaceAll(CODE_BACKSLASH, '\\'));
+  }
+}
+
+/** Relative links to files of the import become note links; the rest stay ordinary links. */
+function $linksToNotes(links: ImportLinkResolver): number {
+  let count = 0;
+  for (const node of $allNodes()) {
+    if (!$isLinkNode(node)) continue;
+    const href = (node as LinkNode).getURL();
+    if (/^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('#') || href.startsWith('//')) continue;
+    const target = links.byPath(href);
+    if (!target) continue;
+    node.replace($createNoteLinkNode(target.id, target.title));
+    count++;
+  }
+  return count;
+}
+
+const INLINE_TAG = /(?:^|[\s(,;])#([\p{L}\p{N}_/-]*[\p{L}_/-][\p{L}\p{N}_/-]*)/gu;
+
+/** `#tags` written in the text (Obsidian style), not inside code, links or headings. */
+function $inlineTags(): string[] {
+  const tags = new Set<string>();
+  for (const node of $allNodes()) {
+    if (!$isTextNode(node) || node.hasFormat('code')) continue;
+    const parent = node.getParent();
+    if (!parent || $isCodeNode(parent) || $isHeadingNode(parent) || $isLinkNode(parent)) continue;
+    for (const match of node.getTextContent().matchAll(INLINE_TAG)) {
+      const tag = match[1]!.replace(/[/-]+$/, '');
+      if (tag) tags.add(tag);
+    }
+  }
+  return [...tags];
+}

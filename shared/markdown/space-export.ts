@@ -1,0 +1,106 @@
+/**
+ * A space as a folder of Markdown files: one file per active note with YAML front matter, links
+ * between notes as relative links (or [[wiki-links]]), and an index.md listing the notes by tag.
+ */
+import type * as Y from 'yjs';
+import { createNoteEditor } from '../note-body';
+import { getNote, listNotes, noteAuthors, spaceMembers, spaceName, type NoteSummary } from '../space-model';
+import { FolderNames } from './file-names';
+import { formatFrontMatter } from './front-matter';
+import { encodeLinkPath, escapeLinkText } from './markdown-escape';
+import type { ExportLinkResolver } from './markdown-transformers';
+import { noteBodyToMarkdown } from './note-markdown';
+
+export interface ExportedFile {
+  /** Forward-slash path relative to the export's root. */
+  path: string;
+  text: string;
+}
+
+export interface SpaceExportOptions {
+  /** Write links between notes as [[wiki-links]] instead of relative Markdown links. */
+  wikilinks?: boolean;
+  /** Export only these notes (no index.md); by default every active note. */
+  noteIds?: string[];
+  /** A folder inside the export to put the files in (for exports of every space). */
+  folder?: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Marks the generated table of contents, so importing an export does not make it a note. */
+export const INDEX_MARKER = 'commonplace-index';
+
+function iso(time: number): string | undefined {
+  return time > 0 && Number.isFinite(time) ? new Date(time).toISOString() : undefined;
+}
+
+/** Every active note of the space (or the chosen ones) as Markdown files. */
+export function exportSpace(doc: Y.Doc, options: SpaceExportOptions = {}): ExportedFile[] {
+  const all = listNotes(doc, { sort: 'title' });
+  const wanted = options.noteIds ? new Set(options.noteIds) : null;
+  const notes = wanted ? all.filter((n) => wanted.has(n.id)) : all;
+  const prefix = options.folder ? `${options.folder}/` : '';
+  const names = new FolderNames(wanted ? [] : ['index.md']);
+  const fileOf = new Map<string, string>();
+  for (const note of notes) fileOf.set(note.id, names.pick(note.title, '.md'));
+  const members = spaceMembers(doc);
+  const titles = new Map(all.map((n) => [n.id, n.title]));
+  const titleOf = (id: string): string | null => titles.get(id) ?? null;
+
+  const linkTo = (id: string, label: string): string => {
+    const file = fileOf.get(id)!;
+    const base = file.slice(0, -3);
+    if (options.wikilinks) return base === label ? `[[${base}]]` : `[[${base}|${label.replace(/[[\]|]/g, ' ')}]]`;
+    return `[${escapeLinkText(label)}](${encodeLinkPath(file)})`;
+  };
+  const links: ExportLinkResolver = {
+    noteLink: (id, linkedTitle) => {
+      const current = titleOf(id);
+      if (current !== null && fileOf.has(id)) return linkTo(id, current || 'Untitled');
+      // The target is not in this export: a wiki-link keeps the reference, a relative link would dangle.
+      // (A target that is gone keeps the title it had when linked.)
+      if (options.wikilinks) return `[[${(current ?? linkedTitle).replace(/[[\]|]/g, ' ')}]]`;
+      return null;
+    },
+  };
+
+  const editor = createNoteEditor();
+  const files: ExportedFile[] = [];
+  notes.forEach((note, index) => {
+    const authors = noteAuthors(getNote(doc, note.id)!).map((id) => members.get(id)?.name || id);
+    const front = formatFrontMatter({
+      title: note.title,
+      tags: note.tags,
+      created: iso(note.createdAt),
+      updated: iso(note.updatedAt),
+      authors,
+      id: note.id,
+    });
+    const body = noteBodyToMarkdown(doc, note.id, { links, editor });
+    files.push({ path: prefix + fileOf.get(note.id)!, text: `${front}\n${body}${body.endsWith('\n') || body === '' ? '' : '\n'}` });
+    options.onProgress?.(index + 1, notes.length);
+  });
+  if (!wanted) files.unshift({ path: `${prefix}index.md`, text: indexFile(spaceName(doc), notes, linkTo) });
+  return files;
+}
+
+/** The space's table of contents: one section per tag, untagged notes last. */
+function indexFile(name: string, notes: NoteSummary[], linkTo: (id: string, label: string) => string): string {
+  const byTag = new Map<string, NoteSummary[]>();
+  const untagged: NoteSummary[] = [];
+  for (const note of notes) {
+    if (note.tags.length === 0) untagged.push(note);
+    for (const tag of note.tags) byTag.set(tag, [...(byTag.get(tag) ?? []), note]);
+  }
+  const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+  const lines = [formatFrontMatter({ title: name || 'Commonplace', [INDEX_MARKER]: true }), `# ${escapeLinkText(name || 'Commonplace')}`, ''];
+  const section = (heading: string, list: NoteSummary[]) => {
+    lines.push(`## ${escapeLinkText(heading)}`, '');
+    for (const note of list) lines.push(`- ${linkTo(note.id, note.title || 'Untitled')}`);
+    lines.push('');
+  };
+  for (const tag of [...byTag.keys()].sort(collator.compare)) section(tag, byTag.get(tag)!);
+  if (untagged.length) section('Untagged', untagged);
+  if (notes.length === 0) lines.push('This space has no notes.', '');
+  return lines.join('\n');
+}

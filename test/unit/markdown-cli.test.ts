@@ -1,0 +1,191 @@
+/** The commonplace CLI and the host API methods, on real temp data directories. */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { unzipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { HostClient } from '../../main/services/host-service';
+import { HostService } from '../../main/services/host-service';
+import { acquireDataDir, lockPath } from '../../main/services/data-dir';
+import { startWebHost } from '../../main/web/web-host';
+import { listNotes } from '../../shared/space-model';
+
+let work: string;
+let cli: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'cp-md-cli-'));
+  cli = join(work, 'commonplace.mjs');
+  // Bundled the way scripts/build.mjs bundles it, so the test runs the current source.
+  await build({
+    entryPoints: [join(process.cwd(), 'main/cli/commonplace.ts')],
+    outfile: cli,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'error',
+    alias: { yjs: join(process.cwd(), 'node_modules/yjs/dist/yjs.mjs') },
+    external: ['bufferutil', 'utf-8-validate'],
+    banner: { js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);" },
+  });
+  await mkdir(join(work, 'notes', 'topic'), { recursive: true });
+  await writeFile(join(work, 'notes', 'First.md'), '---\ntags: [craft]\n---\nLinks to [[Second]].');
+  await writeFile(join(work, 'notes', 'topic', 'Second.md'), '# Second\n\nBack to [first](../First.md).');
+  await writeFile(join(work, 'notes', 'photo.jpg'), new Uint8Array([0xff, 0xd8]));
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('commonplace CLI', () => {
+  it('prints usage and exits 2 on wrong arguments', async () => {
+    expect((await run()).code).toBe(2);
+    const wrong = await run('export', '--bogus');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('usage: npm run commonplace');
+    expect((await run('frobnicate', '--data-dir', work)).code).toBe(2);
+    expect((await run('export', '--data-dir', work, '--out', join(work, 'x'))).code).toBe(2);
+  });
+
+  it('imports a folder into a new space, lists it, and exports it as a folder, a zip, one note and everything', async () => {
+    const dataDir = join(work, 'data1');
+    const imported = await run('import', '--data-dir', dataDir, '--space', 'Guild', '--from', join(work, 'notes'));
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain('imported 2, skipped 1, failed 0');
+    expect(imported.stdout).toContain('photo.jpg: not a Markdown file');
+    expect(existsSync(lockPath(dataDir))).toBe(false); // the lock was released
+
+    const spaces = await run('spaces', '--data-dir', dataDir);
+    expect(spaces.stdout).toMatch(/\t2 notes\tGuild/);
+    const spaceId = spaces.stdout.split('\t')[0]!;
+
+    const folder = join(work, 'out-folder');
+    expect((await run('export', '--data-dir', dataDir, '--space', 'guild', '--out', folder)).code).toBe(0);
+    expect((await readdir(folder)).sort()).toEqual(['First.md', 'Second.md', 'index.md']);
+    expect(await readFile(join(folder, 'First.md'), 'utf8')).toContain('Links to [Second](Second.md).');
+    expect(await readFile(join(folder, 'index.md'), 'utf8')).toContain('## craft');
+
+    const zipPath = join(work, 'out.zip');
+    expect((await run('export', '--data-dir', dataDir, '--space', spaceId, '--out', zipPath, '--zip', '--wikilinks')).code).toBe(0);
+    const entries = unzipSync(new Uint8Array(await readFile(zipPath)));
+    expect(new TextDecoder().decode(entries['First.md'])).toContain('Links to [[Second]].');
+
+    const all = join(work, 'out-all');
+    expect((await run('export', '--data-dir', dataDir, '--all', '--out', all)).code).toBe(0);
+    expect(await readdir(join(all, 'Guild'))).toContain('index.md');
+
+    const id = /^id: (.+)$/m.exec(await readFile(join(folder, 'Second.md'), 'utf8'))![1]!;
+    const one = join(work, 'out-one');
+    expect((await run('export', '--data-dir', dataDir, '--space', 'Guild', '--note', id, '--out', one)).code).toBe(0);
+    expect(await readdir(one)).toEqual(['Second.md']);
+
+    // Re-importing the export into the same space adds its notes; the index is skipped.
+    const again = await run('import', '--data-dir', dataDir, '--space', spaceId, '--from', folder);
+    expect(again.stdout).toContain('imported 2, skipped 1, failed 0');
+    expect((await run('spaces', '--data-dir', dataDir)).stdout).toMatch(/\t4 notes\tGuild/);
+  });
+
+  it('fails clearly on a space that does not exist and on an import with nothing importable', async () => {
+    const dataDir = join(work, 'data2');
+    const missing = await run('export', '--data-dir', dataDir, '--space', 'Nope', '--out', join(work, 'never'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no space is named or has the id "Nope"');
+    expect(existsSync(join(work, 'never'))).toBe(false);
+    await mkdir(join(work, 'only-binary'), { recursive: true });
+    await writeFile(join(work, 'only-binary', 'x.md'), new Uint8Array([0, 1, 2]));
+    const nothing = await run('import', '--data-dir', dataDir, '--space', 'Empty', '--from', join(work, 'only-binary'));
+    expect(nothing.code).toBe(1);
+    expect(nothing.stdout).toContain('FAILED   x.md: a binary file');
+  });
+
+  it('imports through a running host, which broadcasts the notes to open windows', async () => {
+    const dataDir = join(work, 'data3');
+    const lock = acquireDataDir(dataDir, { host: 'web host' });
+    const service = new HostService({ dataDir, host: 'web', version: 'test' });
+    const host = await startWebHost({ service, rendererDir: work, port: 0, fallbackToFreePort: true });
+    lock.update({ url: host.url });
+    try {
+      const received: Uint8Array[] = [];
+      const window: HostClient = { send: (event, payload) => event === 'space.update' && received.push((payload as { update: Uint8Array }).update) };
+      // Create the space through the host, as the app would, and watch it.
+      const created = await run('import', '--data-dir', dataDir, '--space', 'Live', '--from', join(work, 'notes', 'First.md'));
+      expect(created.code).toBe(0);
+      expect(created.stdout).toContain('through the running host');
+      const { spaces } = (await service.handle(window, 'spaces.list', {})) as { spaces: Array<{ id: string; name: string; noteCount: number }> };
+      const live = spaces.find((s) => s.name === 'Live')!;
+      expect(live.noteCount).toBe(1);
+      await service.handle(window, 'space.subscribe', { spaceId: live.id });
+      const more = await run('import', '--data-dir', dataDir, '--space', live.id, '--from', join(work, 'notes', 'topic'));
+      expect(more.code).toBe(0);
+      expect(received.length).toBe(1);
+      const replica = new Y.Doc();
+      Y.applyUpdate(replica, (await service.handle(window, 'space.sync', { spaceId: live.id, stateVector: new Uint8Array([0]) }) as { update: Uint8Array }).update);
+      expect(listNotes(replica).map((n) => n.title).sort()).toEqual(['First', 'Second']);
+    } finally {
+      await host.close();
+      await service.close();
+      lock.release();
+    }
+  });
+
+  it('refuses to import when a host holds the data directory but cannot be reached', async () => {
+    const dataDir = join(work, 'data4');
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(lockPath(dataDir), JSON.stringify({ pid: process.pid, host: 'web host', url: 'http://127.0.0.1:9/', startedAt: new Date().toISOString() }));
+    const refused = await run('import', '--data-dir', dataDir, '--space', 'X', '--from', join(work, 'notes'));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Nothing was imported');
+    expect(existsSync(join(dataDir, 'spaces'))).toBe(false);
+  });
+});
+
+describe('host API: space.importMarkdown and space.exportMarkdown', () => {
+  it('imports files, makes them durable, reaches every subscriber (the caller too), and exports a zip', async () => {
+    const dataDir = join(work, 'data5');
+    const service = new HostService({ dataDir, host: 'web', version: 'test' });
+    try {
+      const got: string[] = [];
+      const caller: HostClient = { send: () => got.push('caller') };
+      const other: HostClient = { send: () => got.push('other') };
+      const spaceId = 'imported-space-1';
+      await service.handle(caller, 'space.subscribe', { spaceId });
+      await service.handle(other, 'space.subscribe', { spaceId });
+      const files = [
+        { path: 'a.md', bytes: new TextEncoder().encode('# a\n\nsee [[b]]') },
+        { path: 'b.md', bytes: new TextEncoder().encode('b') },
+        { path: '../escape.md', bytes: new TextEncoder().encode('no') },
+      ];
+      const result = (await service.handle(caller, 'space.importMarkdown', { spaceId, spaceName: 'Imported', files })) as { imported: number; failed: number };
+      expect(result).toMatchObject({ imported: 2, failed: 1 });
+      expect(got.sort()).toEqual(['caller', 'other']);
+      const exported = (await service.handle(caller, 'space.exportMarkdown', { scope: 'space', spaceId, wikilinks: true })) as { zip: Uint8Array; fileName: string };
+      expect(exported.fileName).toBe('Imported.zip');
+      const entries = unzipSync(exported.zip);
+      expect(Object.keys(entries).sort()).toEqual(['a.md', 'b.md', 'index.md']);
+      expect(new TextDecoder().decode(entries['a.md'])).toContain('see [[b]]');
+      await expect(service.handle(caller, 'space.importMarkdown', { spaceId, files: [], zip: new Uint8Array(1) })).rejects.toThrow(/either files or zip/);
+      await expect(service.handle(caller, 'space.exportMarkdown', { scope: 'note', spaceId })).rejects.toThrow(/noteId is required/);
+    } finally {
+      await service.close();
+    }
+    // Durable: a fresh service on the same directory sees the notes.
+    const reopened = new HostService({ dataDir, host: 'web', version: 'test' });
+    const { spaces } = (await reopened.handle({ send: () => {} }, 'spaces.list', {})) as { spaces: Array<{ noteCount: number }> };
+    expect(spaces[0]!.noteCount).toBe(2);
+    await reopened.close();
+  });
+});
