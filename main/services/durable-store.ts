@@ -4,7 +4,7 @@
  * found, reported and skipped without losing the records after it.
  */
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, stat, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, readdir, rename, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import * as Y from 'yjs';
@@ -137,6 +137,15 @@ async function readIfExists(path: string): Promise<Buffer | null> {
   }
 }
 
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, fsConstants.O_RDONLY);
   try {
@@ -220,8 +229,12 @@ export class SpaceStore {
     store.logRecords = records.length;
     store.logBytes = goodLength;
     if (damaged) {
-      // Keep the damaged log for inspection, and start clean from what could be read.
-      await rename(store.logPath, join(dir, `log.damaged-${Date.now()}.bin`));
+      // Keep a copy of the damaged log for inspection, then start clean from what could be read. Copy,
+      // not move: until the new snapshot is renamed into place the log is the only copy of its records,
+      // and a crash in between must not lose them.
+      const copy = join(dir, `log.damaged-${Date.now()}.bin`);
+      await copyFile(store.logPath, copy);
+      await syncFile(copy);
       await store.compactNow();
     }
     store.log = await open(store.logPath, 'a');
@@ -269,8 +282,10 @@ export class SpaceStore {
 
   /** Folds the log into a new snapshot; safe to interrupt at any step. */
   compact(): Promise<void> {
-    this.writing = this.writing.then(() => this.compactNow());
-    return this.writing;
+    const compacted = this.writing.then(() => this.compactNow());
+    // A failed compaction leaves snapshot + log intact; later appends must still run, not hang on it.
+    this.writing = compacted.catch(() => {});
+    return compacted;
   }
 
   private async compactNow(): Promise<void> {

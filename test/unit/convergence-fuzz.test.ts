@@ -20,6 +20,8 @@ const REGRESSION_SEEDS: Array<{ seed: number; found: string }> = [
  * Expected to fail until the binding is fixed; when one passes, move it to REGRESSION_SEEDS.
  */
 const LIVE_EDITOR_DESYNC_SEEDS = [1003, 1004, 1009];
+/** Seeds where that desync goes on to make a later local edit throw inside @lexical/yjs (same bug). */
+const BINDING_THROWS_SEEDS = [20120];
 
 /** Seeds of the short run in `npm test`: fixed, so CI is reproducible. */
 const SHORT_RUN_SEEDS = Array.from({ length: 40 }, (_, i) => 1000 + i);
@@ -34,6 +36,10 @@ describe.skipIf(replaySeed !== null || longRunSeconds > 0)('convergence fuzz', (
 
   it.fails.each(LIVE_EDITOR_DESYNC_SEEDS)('known live-editor desync, seed %i', async (seed) => {
     await runSpaceFuzz(seed, { checkLiveEditors: true });
+  });
+
+  it.fails.each(BINDING_THROWS_SEEDS)('known @lexical/yjs throw after a desync, seed %i', async (seed) => {
+    await runSpaceFuzz(seed);
   });
 
   it.each(SHORT_RUN_SEEDS)('seed %i converges', async (seed) => {
@@ -57,17 +63,20 @@ describe.runIf(longRunSeconds > 0)('long run on new seeds', () => {
   it(`runs for ${longRunSeconds} s`, async () => {
     const deadline = Date.now() + longRunSeconds * 1000;
     let seed = Number(process.env.FUZZ_START_SEED ?? (Date.now() % 1_000_000_000));
-    const seeds: number[] = [];
+    const passed: number[] = [];
+    const failed: Array<{ seed: number; message: string }> = [];
     while (Date.now() < deadline) {
       try {
         await runSpaceFuzz(seed, { checkLiveEditors: Boolean(process.env.FUZZ_LIVE) });
+        passed.push(seed);
       } catch (error) {
-        console.error(`FAILING SEED ${seed} (after ${seeds.length} passing seeds)`);
-        throw error;
+        const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+        console.error(`FAILING SEED ${seed}: ${message}`);
+        failed.push({ seed, message });
       }
-      seeds.push(seed);
       seed = (seed + 1) % 2 ** 31;
     }
-    console.log(`fuzz: ${seeds.length} seeds passed (${seeds[0]}..${seeds[seeds.length - 1]})`);
+    console.log(`fuzz: ${passed.length} seeds passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => f.seed).join(', ')}` : ''}`);
+    expect(failed).toEqual([]);
   }, (longRunSeconds + 300) * 1000);
 });
