@@ -177,6 +177,7 @@ export async function generateSpace(dataDir: string, tilDir: string, count: numb
     // What the editor renders first (the first block's text), to recognise the note on screen.
     const firstWords = readNoteState(doc, id)
       .read(() => $getRoot().getFirstChild()?.getTextContent() ?? '')
+      .split('\n')[0]!
       .slice(0, 24);
     notes.push({ id, title, firstWords });
     if (allWords.length < 100_000) allWords.push(...bodyText.split(/\s+/).filter((w) => /^[A-Za-z,.;:'!?]+$/.test(w)));

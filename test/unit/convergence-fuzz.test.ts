@@ -21,7 +21,7 @@ const REGRESSION_SEEDS: Array<{ seed: number; found: string }> = [
  */
 const LIVE_EDITOR_DESYNC_SEEDS = [1003, 1004, 1009];
 /** Seeds where that desync goes on to make a later local edit throw inside @lexical/yjs (same bug). */
-const BINDING_THROWS_SEEDS = [20120, 30802, 30905];
+const BINDING_THROWS_SEEDS = [20120, 30802, 30905, 31377, 31422, 31471, 31563, 31774];
 
 /** Seeds of the short run in `npm test`: fixed, so CI is reproducible. */
 const SHORT_RUN_SEEDS = Array.from({ length: 40 }, (_, i) => 1000 + i);
