@@ -39,6 +39,8 @@ export default tseslint.config(
   { files: ['renderer/**/*.{ts,tsx}'], plugins: { 'react-hooks': reactHooks }, rules: reactHooks.configs.recommended.rules, languageOptions: { globals: globals.browser } },
   { files: ['main/**/*.ts', 'scripts/**/*.mjs', 'test/**/*.ts', 'bench/**/*.{ts,mjs}', 'bin/**/*.js', '*.config.{js,ts}'], languageOptions: { globals: globals.node } },
   { files: ['scripts/**/*.mjs', 'bin/**/*.js', 'test/**/*.ts', 'bench/**/*.{ts,mjs}'], rules: { 'no-console': 'off' } },
+  // bench/run.mjs passes functions to page.evaluate: they run in the browser.
+  { files: ['bench/**/*.mjs'], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
   boundary(['shared/**/*.ts'], {
     modules: [...NODE_BUILTINS, 'electron', 'react', 'react-dom', 'react/*', 'ws', '@lexical/react/*', 'y-indexeddb', 'y-webrtc'],
     folders: ['main', 'renderer'],

@@ -1,4 +1,3 @@
-/* global window, document, DataTransfer, ClipboardEvent, MutationObserver -- page functions run in Chromium */
 // Peer-to-peer sync benchmark: two (then more) real web hosts and Chromium processes inside a network
 // namespace of its own, joined through the invite flow. Measures a keystroke's trip from one peer's
 // editor to the other's, and how long a new member takes from "Join" to "Up to date" for a space of

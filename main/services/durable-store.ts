@@ -137,6 +137,15 @@ async function readIfExists(path: string): Promise<Buffer | null> {
   }
 }
 
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, fsConstants.O_RDONLY);
   try {
@@ -220,10 +229,12 @@ export class SpaceStore {
     store.logRecords = records.length;
     store.logBytes = goodLength;
     if (damaged) {
-      // Keep a copy of the damaged log for inspection, and start clean from what could be read. The log
-      // itself stays until the compaction has a durable snapshot and swaps in an empty log, so a crash
-      // during the repair still finds every readable record at the next open.
-      await copyFile(store.logPath, join(dir, `log.damaged-${Date.now()}.bin`));
+      // Keep a copy of the damaged log for inspection, then start clean from what could be read. Copy,
+      // not move: until the new snapshot is renamed into place the log is the only copy of its records,
+      // and a crash in between must not lose them.
+      const copy = join(dir, `log.damaged-${Date.now()}.bin`);
+      await copyFile(store.logPath, copy);
+      await syncFile(copy);
       await store.compactNow();
     }
     store.log = await open(store.logPath, 'a');
@@ -273,10 +284,10 @@ export class SpaceStore {
 
   /** Folds the log into a new snapshot; safe to interrupt at any step. */
   compact(): Promise<void> {
-    const run = this.writing.then(() => this.compactNow());
-    // A failed compaction loses nothing (the old snapshot and log stay), so later writes must still run.
-    this.writing = run.catch(() => {});
-    return run;
+    const compacted = this.writing.then(() => this.compactNow());
+    // A failed compaction leaves snapshot + log intact; later appends must still run, not hang on it.
+    this.writing = compacted.catch(() => {});
+    return compacted;
   }
 
   private async compactNow(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import * as Y from 'yjs';
 import { HostError, type HostApi } from '../../shared/host-api';
+import { tryApplyUpdate } from '../../shared/safe-update';
 
 /** `saved`: the host has every local edit on disk. `unsaved`: edits wait for the host. */
 export type SaveState = 'connecting' | 'saving' | 'saved' | 'unsaved' | 'error';
@@ -40,7 +41,9 @@ export class HostPersistence {
     this.cleanups.push(() => doc.off('update', onUpdate));
     this.cleanups.push(
       host.on('space.update', ({ spaceId, update }) => {
-        if (spaceId === this.spaceId) Y.applyUpdate(this.doc, update, this);
+        if (spaceId !== this.spaceId) return;
+        // A corrupt update from the host is refused, not applied; the next reconcile heals any gap.
+        tryApplyUpdate(this.doc, update, this, (reason) => console.error(`space ${this.spaceId}: ignored an update from the host: ${reason}`));
       }),
     );
     this.cleanups.push(
@@ -88,7 +91,10 @@ export class HostPersistence {
       if (!this.connected || this.destroyed) return;
       await this.host.call('space.subscribe', { spaceId: this.spaceId });
       const reply = await this.host.call('space.sync', { spaceId: this.spaceId, stateVector: Y.encodeStateVector(this.doc) });
-      Y.applyUpdate(this.doc, reply.update, this);
+      let refused = '';
+      if (!tryApplyUpdate(this.doc, reply.update, this, (reason) => (refused = reason))) {
+        throw new HostError('corrupt-update', `the host sent a corrupt copy of the space: ${refused}`);
+      }
       // Everything local the host lacks, including what was queued while away.
       this.pending = [Y.encodeStateAsUpdate(this.doc, reply.stateVector)];
       this.synced = true;

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HostError } from '../../shared/host-api';
+import { HostError, MAX_UPDATE_BYTES } from '../../shared/host-api';
 import type { BridgeReply } from '../../shared/host-bridge';
-import { routeCall, type CallSender, type RoutableService } from '../../main/electron/ipc-router';
+import { routeCall, windowClient, type CallSender, type RoutableService } from '../../main/electron/ipc-router';
 import {
   APP_INDEX_URL,
   APP_ORIGIN,
@@ -315,5 +315,93 @@ describe('the shell sources', () => {
     for (const name of (await readdir(dir)).filter((file) => file.endsWith('.ts'))) {
       expect(await readFile(join(dir, name), 'utf8'), name).not.toMatch(/from 'electron'|require\('electron'\)/);
     }
+  });
+});
+
+describe('the shell wires its policy (static checks of main.ts)', () => {
+  const source = () => readFile(join(electronDir, 'main.ts'), 'utf8');
+
+  it('sandboxes every renderer and secures every web contents it ever creates', async () => {
+    const main = await source();
+    expect(main).toMatch(/app\.enableSandbox\(\)/);
+    expect(main).toMatch(/app\.on\('web-contents-created',\s*\(_event,\s*contents\)\s*=>\s*secureWebContents\(contents\)\)/);
+  });
+
+  it('denies navigation, redirects, frame navigation and webviews that leave the app', async () => {
+    const main = await source();
+    for (const event of ['will-navigate', 'will-frame-navigate', 'will-redirect']) {
+      expect(main, event).toMatch(new RegExp(`contents\\.on\\('${event}', denyUnlessApp\\)`));
+    }
+    expect(main).toMatch(/if \(!shouldAllowNavigation\(event\.url\)\)\s*\{\s*event\.preventDefault\(\)/);
+    expect(main).toMatch(/contents\.on\('will-attach-webview', \(event\) => event\.preventDefault\(\)\)/);
+  });
+
+  it('never opens a window, and opens links outside only after the URL policy says so', async () => {
+    const main = await source();
+    const handler = main.slice(main.indexOf('setWindowOpenHandler('), main.indexOf('});', main.indexOf('setWindowOpenHandler(')));
+    expect(handler).toContain('windowOpenDecision(url).openExternally');
+    expect(handler).toContain("return { action: 'deny' }");
+    expect(handler).not.toContain("'allow'");
+    // shell.openExternal is reached only through openExternal(), which re-checks the scheme.
+    expect(main.match(/shell\.openExternal\(/g)).toHaveLength(1);
+    const wrapper = main.slice(main.indexOf('function openExternal('), main.indexOf('shell.openExternal('));
+    expect(wrapper).toMatch(/isAllowedExternalUrl\(url\)/);
+  });
+
+  it('answers permission requests and checks with the policy, and no device access', async () => {
+    const main = await source();
+    expect(main).toMatch(/setPermissionRequestHandler\([^]*?callback\(isPermissionAllowed\(/);
+    expect(main).toMatch(/setPermissionCheckHandler\([^)]*\)\s*=>\s*isPermissionAllowed\(/);
+    expect(main).toMatch(/setDevicePermissionHandler\(\(\) => false\)/);
+  });
+
+  it('sends the CSP on every response and gives app:// no CORS or CSP bypass', async () => {
+    const main = await source();
+    expect(main).toMatch(/onHeadersReceived\([^]*?'Content-Security-Policy': \[CONTENT_SECURITY_POLICY\]/);
+    const schemes = main.slice(main.indexOf('registerSchemesAsPrivileged('), main.indexOf(']);', main.indexOf('registerSchemesAsPrivileged(')));
+    expect(schemes).not.toMatch(/bypassCSP|corsEnabled|allowServiceWorkers/);
+  });
+
+  it('creates windows only with the secure options and loads only the app', async () => {
+    const sources = await Promise.all(
+      (await readdir(electronDir)).filter((n) => n.endsWith('.ts')).map(async (n) => [n, await readFile(join(electronDir, n), 'utf8')] as const),
+    );
+    for (const [name, text] of sources) {
+      for (const match of text.matchAll(/new BrowserWindow\(([^)]*)/g)) expect(match[1], name).toMatch(/^mainWindowOptions\(/);
+      for (const match of text.matchAll(/\.loadURL\(([^)]*)\)/g)) expect(match[1], name).toBe('APP_INDEX_URL');
+      expect(text, name).not.toMatch(/\.loadFile\(|nodeIntegration:\s*true|contextIsolation:\s*false|sandbox:\s*false|webSecurity:\s*false|allowRunningInsecureContent:\s*true/);
+    }
+  });
+});
+
+describe('the IPC router with hostile updates', () => {
+  let dataDir: string;
+  let service: HostService;
+  beforeAll(async () => {
+    logger.setQuiet(true);
+    dataDir = await mkdtemp(join(tmpdir(), 'commonplace-ipc-hostile-'));
+    service = new HostService({ dataDir, host: 'electron', version: '0.0.0-test' });
+  });
+  afterAll(async () => {
+    await service.close();
+    await rm(dataDir, { recursive: true, force: true });
+    logger.setQuiet(false);
+  });
+
+  it('answers a corrupt update with corrupt-update and an oversized one with too-large', async () => {
+    const appSender: CallSender = { frameUrl: APP_INDEX_URL, isMainFrame: true, isKnownWindow: true };
+    const corrupt = await routeCall(service, client, appSender, 'space.append', { spaceId: 'abcdefgh12', update: new Uint8Array([1, 2, 3, 255, 255]) });
+    expect(errorOf(corrupt).code).toBe('corrupt-update');
+    const huge = await routeCall(service, client, appSender, 'space.append', { spaceId: 'abcdefgh12', update: new Uint8Array(MAX_UPDATE_BYTES + 1) });
+    expect(errorOf(huge).code).toBe('too-large');
+  });
+
+  it('does not push events to a window that left the app', () => {
+    const sent: unknown[] = [];
+    const contents = { isDestroyed: () => false, getURL: () => 'https://evil.example/', send: (...args: unknown[]) => sent.push(args) };
+    windowClient(contents).send('space.update', { spaceId: 'abcdefgh12', update: new Uint8Array([0, 0]) });
+    const gone = { isDestroyed: () => true, getURL: () => APP_INDEX_URL, send: (...args: unknown[]) => sent.push(args) };
+    windowClient(gone).send('space.update', { spaceId: 'abcdefgh12', update: new Uint8Array([0, 0]) });
+    expect(sent).toEqual([]);
   });
 });

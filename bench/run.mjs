@@ -1,0 +1,324 @@
+#!/usr/bin/env node
+// `npm run bench`: measures Commonplace, writes bench/results.json (the previous one becomes
+// bench/results.previous.json) and prints a Markdown table with the change against the previous run.
+// Options: --only traces|browser|extra (comma-separated), --quick (fewer repetitions).
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const only = (args[args.indexOf('--only') + 1] ?? '').split(',').filter((s) => args.includes('--only') && s);
+const wants = (part) => only.length === 0 || only.includes(part);
+const quick = args.includes('--quick');
+const corpus = join(root, '..', 'shared', 'corpus');
+const resultsPath = join(root, 'bench', 'results.json');
+const previousPath = join(root, 'bench', 'results.previous.json');
+
+/** Trace patches replayed through Lexical (measured: about 0.4 ms a patch, see docs/reliability.md). */
+const LEXICAL_PREFIX = quick ? 5_000 : 40_000;
+const RUNS = quick ? 2 : 5;
+const NOTE_COUNT = 2000;
+
+const results = [];
+const skipped = [];
+const record = (name, unit, samples, extra = {}) => {
+  results.push({ name, unit, samples: samples.map((s) => Number(s.toFixed(3))), ...extra });
+  console.error(`  ${name}: ${summary(samples).median.toFixed(2)} ${unit}`);
+};
+
+function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo);
+}
+function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { median: quantile(sorted, 0.5), min: sorted[0], max: sorted[sorted.length - 1], p95: quantile(sorted, 0.95), n: sorted.length };
+}
+
+/** Bundles a TS module with one Yjs copy (as scripts/build.mjs does) and imports it. */
+async function importTs(entry) {
+  const outdir = mkdtempSync(join(tmpdir(), 'commonplace-bench-'));
+  const outfile = join(outdir, 'module.mjs');
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    outfile,
+    alias: { yjs: join(root, 'node_modules', 'yjs', 'dist', 'yjs.mjs') },
+    external: ['bufferutil', 'utf-8-validate', 'electron', 'playwright-core'],
+    banner: { js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return import(pathToFileURL(outfile).href);
+}
+
+async function benchTraces(node) {
+  for (const name of ['automerge-paper', 'seph-blog1']) {
+    const trace = node.loadTrace(join(corpus, 'traces', `${name}.json.gz`));
+    const all = trace.patches.length;
+    const rawFull = [];
+    for (let r = 0; r < RUNS; r++) {
+      const { ms, text } = node.replayRaw(trace, all);
+      if (text !== trace.endContent) throw new Error(`BENCH FAILED: raw Y.Text replay of ${name} does not give endContent`);
+      rawFull.push(ms);
+    }
+    record(`trace ${name}: raw Y.Text, all ${all} patches`, 'ms', rawFull);
+    const prefix = Math.min(LEXICAL_PREFIX, all);
+    const lexical = [];
+    const rawPrefix = [];
+    for (let r = 0; r < Math.max(2, Math.ceil(RUNS / 2)); r++) {
+      const raw = node.replayRaw(trace, prefix);
+      const lex = node.replayLexical(trace, prefix);
+      const expected = prefix === all ? trace.endContent : raw.text;
+      if (lex.text !== expected) {
+        let at = 0;
+        while (lex.text[at] === expected[at]) at++;
+        throw new Error(`BENCH FAILED: Lexical replay of ${name} differs from ${prefix === all ? 'endContent' : 'the raw replay'} at char ${at}`);
+      }
+      lexical.push(lex.ms);
+      rawPrefix.push(raw.ms);
+    }
+    const ratio = summary(lexical).median / summary(rawPrefix).median;
+    record(`trace ${name}: Lexical + bindNoteBody, first ${prefix} patches`, 'ms', lexical, { ratioToRaw: Number(ratio.toFixed(1)) });
+    record(`trace ${name}: raw Y.Text, first ${prefix} patches`, 'ms', rawPrefix);
+    record(`trace ${name}: Lexical / raw Y.Text (same prefix)`, 'x', lexical.map((ms, i) => ms / rawPrefix[i]));
+  }
+}
+
+async function startHost(dataDir) {
+  const child = spawn(process.execPath, [join(root, 'dist', 'web', 'host.mjs'), '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 30_000);
+    const onData = (d) => {
+      output += d.toString();
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`host exited with ${code}:\n${output}`)));
+  });
+  return { url, stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM')))) };
+}
+
+async function benchBrowser(node) {
+  const { chromium } = await import('playwright-core');
+  const dataDir = mkdtempSync(join(tmpdir(), 'commonplace-bench-data-'));
+  const profiles = [];
+  const space = await node.generateSpace(dataDir, join(corpus, 'til'), NOTE_COUNT);
+  console.error(`  generated ${space.notes.length} notes + 2 long notes in ${(space.ms / 1000).toFixed(1)} s`);
+  const host = await startHost(dataDir);
+  const noteUrl = (id) => `${host.url}#/space/${space.spaceId}/note/${id}`;
+  const launch = async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'commonplace-bench-profile-'));
+    profiles.push(dir);
+    const context = await chromium.launchPersistentContext(dir, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
+      viewport: { width: 1200, height: 850 },
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    return { context, page };
+  };
+  const bodyHas = (page, note, timeout = 60_000) =>
+    page.waitForFunction(
+      ({ title, firstWords }) => {
+        const el = document.querySelector('[aria-label="Note body"]');
+        return (
+          document.querySelector('input[aria-label="Note title"]')?.value === title &&
+          el?.getAttribute('contenteditable') === 'true' &&
+          (el.textContent ?? '').length > 0 &&
+          (el.textContent ?? '').includes(firstWords)
+        );
+      },
+      { title: note.title, firstWords: note.firstWords },
+      { timeout, polling: 'raf' },
+    );
+  try {
+    // Open to editable: cold (empty profile: everything comes from the host) and warm (reload, IndexedDB cached).
+    const target = space.notes[Math.floor(space.notes.length / 2)];
+    const cold = [];
+    const warm = [];
+    const heap = [];
+    for (let r = 0; r < Math.max(2, Math.ceil(RUNS / 2)); r++) {
+      const { context, page } = await launch();
+      let t0 = Date.now();
+      await page.goto(noteUrl(target.id));
+      await bodyHas(page, target);
+      cold.push(Date.now() - t0);
+      await page.locator('[role="status"][data-state="saved"]').waitFor({ timeout: 60_000 });
+      t0 = Date.now();
+      await page.reload();
+      await bodyHas(page, target);
+      warm.push(Date.now() - t0);
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('HeapProfiler.collectGarbage');
+      await cdp.send('Performance.enable');
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      heap.push((metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN) / 1024 / 1024);
+      await context.close();
+    }
+    record(`open ${NOTE_COUNT}-note space to editable note, cold profile`, 'ms', cold);
+    record(`open ${NOTE_COUNT}-note space to editable note, warm (reload)`, 'ms', warm);
+    record(`renderer JS heap with the ${NOTE_COUNT}-note space open (after GC)`, 'MiB', heap);
+
+    const { context, page } = await launch();
+    await page.goto(noteUrl(space.notes[0].id));
+    await bodyHas(page, space.notes[0]);
+    // Note switch: click another note in the Notes navigation until its body shows its content.
+    const switches = [];
+    for (let i = 0; i < (quick ? 5 : 15); i++) {
+      const next = space.notes[(i * 131 + 7) % space.notes.length];
+      const link = page.getByRole('navigation', { name: 'Notes' }).locator(`a[href$="/note/${next.id}"]`);
+      await link.scrollIntoViewIfNeeded();
+      const t0 = Date.now();
+      await link.click();
+      try {
+        await bodyHas(page, next, 20_000);
+        switches.push(Date.now() - t0);
+      } catch {
+        const shown = await page.locator('input[aria-label="Note title"]').inputValue().catch(() => '?');
+        console.error(`  note switch to ${JSON.stringify(next.title)} did not show it in 20 s (title shows ${JSON.stringify(shown)}); sample left out`);
+        skipped.push(`one note switch (to ${JSON.stringify(next.title)}) timed out`);
+      }
+    }
+    record('note switch (click in Notes list to body shown)', 'ms', switches);
+
+    // Keystroke to paint: real key events through CDP, timed in the page from keydown to the frame after it.
+    const cdp = await context.newCDPSession(page);
+    for (const [key, label, goal] of [
+      ['words10k', '10,000 words', 16],
+      ['words100k', '100,000 words', 33],
+    ]) {
+      const note = space.big[key];
+      await page.goto(noteUrl(note.id));
+      await page.waitForFunction(
+        (title) => document.querySelector('input[aria-label="Note title"]')?.value === title && (document.querySelector('[aria-label="Note body"]')?.textContent?.length ?? 0) > 1000,
+        note.title,
+        { timeout: 120_000 },
+      );
+      await page.evaluate(() => {
+        const body = document.querySelector('[aria-label="Note body"]');
+        body.focus();
+        const range = document.createRange();
+        const middle = body.children[Math.floor(body.children.length / 2)] ?? body;
+        range.selectNodeContents(middle);
+        range.collapse(false);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        window.__latencies = [];
+        if (window.__probeInstalled) return;
+        window.__probeInstalled = true;
+        document.addEventListener(
+          'keydown',
+          (event) => {
+            const t0 = event.timeStamp;
+            requestAnimationFrame(() => {
+              const channel = new MessageChannel();
+              channel.port1.onmessage = () => window.__latencies.push(performance.now() - t0);
+              channel.port2.postMessage(null);
+            });
+          },
+          true,
+        );
+      });
+      const keys = quick ? 20 : 80;
+      for (let i = 0; i < keys; i++) {
+        const ch = 'commonplace '[i % 12];
+        const code = ch === ' ' ? 'Space' : `Key${ch.toUpperCase()}`;
+        const vk = ch === ' ' ? 32 : ch.toUpperCase().charCodeAt(0);
+        await cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key: ch, code, text: ch, unmodifiedText: ch, windowsVirtualKeyCode: vk });
+        await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: ch, code, windowsVirtualKeyCode: vk });
+        await page.waitForTimeout(40);
+      }
+      await page.waitForTimeout(200);
+      const latencies = await page.evaluate(() => window.__latencies);
+      const s = summary(latencies);
+      record(`keystroke to paint, ${label}`, 'ms', latencies, { goalP95: goal, p95Met: s.p95 <= goal });
+    }
+    await context.close();
+  } finally {
+    await host.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    for (const dir of profiles) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchExtra() {
+  for (const [file, fn] of [
+    ['search.bench', 'runSearchBench'],
+    ['markdown.bench', 'runMarkdownBench'],
+    ['p2p.bench', 'runP2pBench'],
+  ]) {
+    const found = readdirSync(join(root, 'bench')).find((f) => f.startsWith(`${file}.`) && /\.(ts|mts|mjs|js)$/.test(f));
+    if (!found) {
+      skipped.push(`${fn} (bench/${file}.* not present)`);
+      continue;
+    }
+    const path = join(root, 'bench', found);
+    const module = /\.m?ts$/.test(found) ? await importTs(path) : await import(pathToFileURL(path).href);
+    for (const { name, unit, samples } of await module[fn]()) record(name, unit, samples);
+  }
+}
+
+function table(previous) {
+  const before = new Map((previous?.results ?? []).map((r) => [r.name, summary(r.samples).median]));
+  const lines = [
+    '| benchmark | unit | median | spread (min–max) | p95 | n | previous median | change |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+  for (const r of results) {
+    const s = summary(r.samples);
+    const prev = before.get(r.name);
+    const change = prev === undefined ? '—' : `${((s.median / prev - 1) * 100).toFixed(1)} %`;
+    const goal = r.goalP95 !== undefined ? ` (goal p95 ≤ ${r.goalP95} ${r.p95Met ? 'met' : 'MISSED'})` : '';
+    lines.push(`| ${r.name}${goal} | ${r.unit} | ${fmt(s.median)} | ${fmt(s.min)}–${fmt(s.max)} | ${fmt(s.p95)} | ${s.n} | ${prev === undefined ? '—' : fmt(prev)} | ${change} |`);
+  }
+  for (const s of skipped) lines.push(`| skipped: ${s} | | | | | | | |`);
+  return lines.join('\n');
+}
+
+const started = Date.now();
+if (wants('browser')) {
+  const { buildAll, isBuildCurrent } = await import(pathToFileURL(join(root, 'scripts', 'build.mjs')).href);
+  if (!isBuildCurrent()) await buildAll({ quiet: true });
+}
+const node = await importTs(join(root, 'bench', 'node-bench.ts'));
+if (wants('traces')) {
+  console.error('traces…');
+  await benchTraces(node);
+}
+if (wants('browser')) {
+  console.error('browser…');
+  await benchBrowser(node);
+}
+if (wants('extra')) await benchExtra();
+
+const previous = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : existsSync(previousPath) ? JSON.parse(readFileSync(previousPath, 'utf8')) : null;
+if (existsSync(resultsPath)) copyFileSync(resultsPath, previousPath);
+const output = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  options: { lexicalPrefix: LEXICAL_PREFIX, runs: RUNS, notes: NOTE_COUNT, only, quick },
+  seconds: Math.round((Date.now() - started) / 1000),
+  results: results.map((r) => ({ ...r, ...Object.fromEntries(Object.entries(summary(r.samples)).map(([k, v]) => [k, Number(v.toFixed(3))])) })),
+  skipped,
+};
+writeFileSync(resultsPath, JSON.stringify(output, null, 2) + '\n');
+console.log(table(previous));
+console.log(`\n(${output.seconds} s; results in bench/results.json, previous in bench/results.previous.json)`);

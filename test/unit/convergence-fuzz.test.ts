@@ -1,0 +1,82 @@
+/**
+ * Convergence fuzz: seeded random editing, note management, partitions, reordered and duplicated
+ * messages and restarts from disk, then every replica must hold the same space (see test/fuzz/).
+ *
+ * Replay one seed:       FUZZ_SEED=1234 npx vitest run --project unit test/unit/convergence-fuzz.test.ts
+ * Run long on new seeds: npm run fuzz -- --seconds 600
+ */
+import { describe, expect, it } from 'vitest';
+import { runSpaceFuzz } from '../fuzz/space-fuzz';
+
+/** Seeds that once failed, kept as regression tests with what they found. */
+const REGRESSION_SEEDS: Array<{ seed: number; found: string }> = [
+  { seed: 1000, found: 'Y.Map key order differs by arrival order: compare canonical JSON' },
+  { seed: 1003, found: 'a caret inside a surrogate pair: Yjs stores each half as U+FFFD' },
+];
+
+/**
+ * Seeds whose live editor loses text after a remote change (a @lexical/yjs 0.52 V1 sync bug: the
+ * Yjs state converges on every replica, but the bound editor shows less than its body holds).
+ * Expected to fail until the binding is fixed; when one passes, move it to REGRESSION_SEEDS.
+ */
+const LIVE_EDITOR_DESYNC_SEEDS = [1003, 1004, 1009];
+/** Seeds where that desync goes on to make a later local edit throw inside @lexical/yjs (same bug). */
+const BINDING_THROWS_SEEDS = [20120, 30802, 30905, 31377, 31422, 31471, 31563, 31774];
+
+/** Seeds of the short run in `npm test`: fixed, so CI is reproducible. */
+const SHORT_RUN_SEEDS = Array.from({ length: 40 }, (_, i) => 1000 + i);
+
+const replaySeed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : null;
+const longRunSeconds = process.env.FUZZ_SECONDS ? Number(process.env.FUZZ_SECONDS) : 0;
+
+describe.skipIf(replaySeed !== null || longRunSeconds > 0)('convergence fuzz', () => {
+  it.each(REGRESSION_SEEDS)('regression seed $seed ($found)', async ({ seed }) => {
+    await runSpaceFuzz(seed);
+  });
+
+  it.fails.each(LIVE_EDITOR_DESYNC_SEEDS)('known live-editor desync, seed %i', async (seed) => {
+    await runSpaceFuzz(seed, { checkLiveEditors: true });
+  });
+
+  it.fails.each(BINDING_THROWS_SEEDS)('known @lexical/yjs throw after a desync, seed %i', async (seed) => {
+    await runSpaceFuzz(seed);
+  });
+
+  it.each(SHORT_RUN_SEEDS)('seed %i converges', async (seed) => {
+    const report = await runSpaceFuzz(seed);
+    expect(report.seed).toBe(seed);
+  });
+});
+
+describe.runIf(replaySeed !== null)('replay one seed', () => {
+  it(`seed ${replaySeed}`, async () => {
+    const report = await runSpaceFuzz(replaySeed!, {
+      trace: process.env.FUZZ_TRACE ? (line) => console.log(line) : undefined,
+      checkEveryStep: Boolean(process.env.FUZZ_CHECK),
+      checkLiveEditors: Boolean(process.env.FUZZ_LIVE),
+    });
+    console.log(JSON.stringify(report));
+  }, 300_000);
+});
+
+describe.runIf(longRunSeconds > 0)('long run on new seeds', () => {
+  it(`runs for ${longRunSeconds} s`, async () => {
+    const deadline = Date.now() + longRunSeconds * 1000;
+    let seed = Number(process.env.FUZZ_START_SEED ?? (Date.now() % 1_000_000_000));
+    const passed: number[] = [];
+    const failed: Array<{ seed: number; message: string }> = [];
+    while (Date.now() < deadline) {
+      try {
+        await runSpaceFuzz(seed, { checkLiveEditors: Boolean(process.env.FUZZ_LIVE) });
+        passed.push(seed);
+      } catch (error) {
+        const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+        console.error(`FAILING SEED ${seed}: ${message}`);
+        failed.push({ seed, message });
+      }
+      seed = (seed + 1) % 2 ** 31;
+    }
+    console.log(`fuzz: ${passed.length} seeds passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => f.seed).join(', ')}` : ''}`);
+    expect(failed).toEqual([]);
+  }, (longRunSeconds + 300) * 1000);
+});
