@@ -53,7 +53,7 @@ export function indexSpace(doc: Y.Doc): NoteSearchIndex {
 
 const QUERIES = ['git', 'rebase', 'postgres index', 'javscript', 'reac hook', 'docker compose', 'vim macro', 'sql join', 'rails', 'bash loop', 'tmux', 'ruby'];
 
-export async function runSearchBench({ corpusDir = join(import.meta.dirname, '..', '..', 'shared', 'corpus', 'til'), rounds = 5 } = {}): Promise<BenchFigure[]> {
+export async function runSearchBench({ corpusDir = join(process.cwd(), '..', 'shared', 'corpus', 'til'), rounds = 5 } = {}): Promise<BenchFigure[]> {
   const doc = buildCorpusSpace(corpusDir);
   const build: number[] = [];
   let index = indexSpace(doc);

@@ -5,7 +5,7 @@
 import { createHeadlessEditor } from '@lexical/headless';
 import { $convertFromMarkdownString, $convertToMarkdownString } from '@lexical/markdown';
 import { createYjsBinding, syncLexicalUpdateToYjs, syncYjsChangesToLexical, type Binding, type Provider } from '@lexical/yjs';
-import { $getRoot, $parseSerializedNode, type EditorState, type LexicalEditor } from 'lexical';
+import { $getRoot, $isDecoratorNode, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode } from 'lexical';
 import * as Y from 'yjs';
 import { EDITOR_NODES, EXCLUDED_PROPERTIES } from './editor-nodes';
 import { COMMONPLACE_TRANSFORMERS } from './markdown-transformers';
@@ -48,7 +48,7 @@ export function hydrateEditorFromYjs(binding: Binding): void {
       binding.root.applyChildrenYjsDelta(binding, binding.root._xmlText.toDelta());
       binding.root.syncChildrenFromYjs(binding);
     },
-    { discrete: true, tag: 'collaboration' },
+    { discrete: true, tag: 'collaboration', skipTransforms: true },
   );
 }
 
@@ -81,10 +81,73 @@ export interface NoteBodyBinding {
  * Binds an editor (headless by default) to one note's body, both ways: local edits go to Yjs, and
  * changes arriving in the doc from elsewhere go to the editor. Only one binding per body may be live.
  */
+/** Block properties whose difference changes what a note shows (list kind, check state, heading level…). */
+const SHAPE_PROPERTIES = ['__tag', '__listType', '__checked', '__start', '__language', '__url', '__format', '__indent'];
+
+function propertiesShape(read: (key: string) => unknown): string {
+  return SHAPE_PROPERTIES.map((key) => {
+    const value = read(key);
+    return value === undefined || value === null || value === '' || value === 0 || value === false ? '' : `${key}=${String(value)}`;
+  }).join(',');
+}
+
+/** The structure and text of a body as Yjs holds it: `<type{props}` text children `>` per block, `[type]` per decorator. */
+function yjsShape(text: Y.XmlText, out: string[]): void {
+  for (const op of text.toDelta() as Array<{ insert: unknown }>) {
+    const insert = op.insert;
+    if (typeof insert === 'string') out.push(insert);
+    else if (insert instanceof Y.XmlText) {
+      out.push(`<${String(insert.getAttribute('__type'))}{${propertiesShape((key) => insert.getAttribute(key))}}`);
+      yjsShape(insert, out);
+      out.push('>');
+    } else if (insert instanceof Y.XmlElement) out.push(`[${String(insert.getAttribute('__type'))}]`);
+  }
+}
+
+/** The same shape read from the editor (only properties the binding syncs). */
+function $editorShape(node: LexicalNode, synced: (type: string, key: string) => boolean, out: string[]): void {
+  for (const child of $isElementNode(node) ? node.getChildren() : []) {
+    if ($isElementNode(child)) {
+      const type = child.getType();
+      const record = child as unknown as Record<string, unknown>;
+      out.push(`<${type}{${propertiesShape((key) => (synced(type, key) ? record[key] : undefined))}}`);
+      $editorShape(child, synced, out);
+      out.push('>');
+    } else if ($isTextNode(child)) out.push(child.getTextContent());
+    else if ($isDecoratorNode(child)) out.push(`[${child.getType()}]`);
+  }
+}
+
+/**
+ * Whether the editor shows what the body holds: the same blocks, nested the same way, with the same
+ * kinds and the same text. @lexical/yjs 0.52 can leave a bound editor out of step with the document
+ * after some concurrent structure edits (the Yjs state itself still converges); this is how a binding
+ * notices.
+ */
+export function editorMatchesBody(binding: Binding): boolean {
+  const held: string[] = [];
+  yjsShape(binding.root._xmlText, held);
+  const synced = (type: string, key: string) => {
+    const klass = binding.editor._nodes.get(type)?.klass;
+    return binding.nodeProperties.get(type)?.[key] !== undefined && !(klass && binding.excludedProperties.get(klass)?.has(key));
+  };
+  const shown: string[] = [];
+  binding.editor.getEditorState().read(() => $editorShape($getRoot(), synced, shown));
+  return held.join('') === shown.join('');
+}
+
+/** Checks after a remote change take longer than this in big notes: then they run at most once a second. */
+const DESYNC_CHECK_BUDGET_MS = 4;
+
 export function bindNoteBody(
   doc: Y.Doc,
   noteId: string,
-  options: { editor?: LexicalEditor; provider?: Provider } = {},
+  options: {
+    editor?: LexicalEditor;
+    provider?: Provider;
+    /** Called when a remote change left the editor showing something other than the body: rebind it. */
+    onDesync?: () => void;
+  } = {},
 ): NoteBodyBinding {
   const editor = options.editor ?? createNoteEditor();
   const provider = options.provider ?? HEADLESS_PROVIDER;
@@ -107,16 +170,36 @@ export function bindNoteBody(
     }
   };
   body.observeDeep(onYjsChanges);
+  let disposed = false;
+  let lastCheckMs = 0;
+  let lastCheckAt = 0;
+  let pendingCheck: ReturnType<typeof setTimeout> | null = null;
+  const checkSync = () => {
+    pendingCheck = null;
+    if (disposed || !options.onDesync) return;
+    const started = Date.now();
+    const inSync = editorMatchesBody(binding);
+    lastCheckAt = Date.now();
+    lastCheckMs = lastCheckAt - started;
+    if (!inSync) options.onDesync();
+  };
   const removeListener = editor.registerUpdateListener(
     ({ prevEditorState, editorState, dirtyElements, dirtyLeaves, normalizedNodes, tags }) => {
       if (tags.has('skip-collab')) return;
       syncLexicalUpdateToYjs(binding, provider, prevEditorState, editorState, dirtyElements, dirtyLeaves, normalizedNodes, tags);
+      // Only remote changes can desync the editor; big notes are checked at most once a second.
+      if (options.onDesync && (tags.has('collaboration') || tags.has('historic')) && pendingCheck === null) {
+        if (lastCheckMs <= DESYNC_CHECK_BUDGET_MS) checkSync();
+        else pendingCheck = setTimeout(checkSync, Math.max(0, 1000 - (Date.now() - lastCheckAt)));
+      }
     },
   );
   return {
     binding,
     editor,
     dispose: () => {
+      disposed = true;
+      if (pendingCheck !== null) clearTimeout(pendingCheck);
       body.unobserveDeep(onYjsChanges);
       removeListener();
       binding.root.destroy(binding);
@@ -198,7 +281,7 @@ export function readNoteBodyWith<T>(doc: Y.Doc, noteId: string, editor: LexicalE
         binding.root.applyChildrenYjsDelta(binding, binding.root._xmlText.toDelta());
         binding.root.syncChildrenFromYjs(binding);
       },
-      { discrete: true, tag: 'collaboration' },
+      { discrete: true, tag: 'collaboration', skipTransforms: true },
     );
     return editor.getEditorState().read(read);
   } finally {

@@ -17,7 +17,7 @@ import {
   UNDO_COMMAND,
 } from 'lexical';
 import type { LexicalEditor } from 'lexical';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type * as Y from 'yjs';
 import { bindNoteBody } from '../../shared/note-body';
 
@@ -43,8 +43,18 @@ export function NoteCollaborationPlugin({
     onLocalEditRef.current = onLocalEdit;
   }, [onLocalEdit]);
 
+  // Bumped when a remote change left the editor out of step with the note: the binding is rebuilt.
+  const [generation, setGeneration] = useState(0);
+
   useEffect(() => {
-    const { binding, dispose } = bindNoteBody(doc, noteId, { editor, provider });
+    const { binding, dispose } = bindNoteBody(doc, noteId, {
+      editor,
+      provider,
+      onDesync: () => {
+        console.warn('editor out of step with the note after a remote change: reloading it from the document');
+        setTimeout(() => setGeneration((g) => g + 1), 0);
+      },
+    });
     const undoManager = createUndoManager(binding, binding.root.getSharedType());
     const reportStacks = () => {
       editor.dispatchCommand(CAN_UNDO_COMMAND, undoManager.undoStack.length > 0);
@@ -69,7 +79,7 @@ export function NoteCollaborationPlugin({
       undoManager.destroy();
       dispose();
     };
-  }, [doc, noteId, editor, provider, member]);
+  }, [doc, noteId, editor, provider, member, generation]);
 
   return null;
 }

@@ -11,7 +11,7 @@ import { DurableStore } from '../../main/services/durable-store';
 import { logger } from '../../main/services/logger';
 import { readNoteMarkdown } from '../../shared/note-body';
 import { listNotes } from '../../shared/space-model';
-import { body, CHROMIUM, CHROMIUM_ARGS, removeDir, startHost, tempDir, title, waitSaved, type RunningHost } from './harness';
+import { body, CHROMIUM, CHROMIUM_ARGS, passFirstRun, removeDir, startHost, tempDir, title, waitSaved, type RunningHost } from './harness';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -74,6 +74,7 @@ describe('kill -9 of host and browser while typing', () => {
     cleanups.push(() => host.stop('SIGKILL'));
     const first = await launchOwnBrowser(profileDir, host.url);
     const { page } = first;
+    await passFirstRun(page, 'Crash tester');
     await page.getByRole('button', { name: 'New note' }).first().click();
     await title(page).fill('Typed through a double crash');
     await title(page).press('Enter');

@@ -132,9 +132,22 @@ class Replica {
   editor(noteId: string): NoteBodyBinding {
     let binding = this.editors.get(noteId);
     if (!binding) {
-      binding = bindNoteBody(this.doc, noteId);
+      binding = this.bind(noteId);
       this.editors.set(noteId, binding);
     }
+    return binding;
+  }
+
+  /** Binds as the app does: an editor a remote change left out of step is bound again from its body. */
+  private bind(noteId: string): NoteBodyBinding {
+    const binding: NoteBodyBinding = bindNoteBody(this.doc, noteId, {
+      onDesync: () =>
+        queueMicrotask(() => {
+          if (this.editors.get(noteId) !== binding) return;
+          binding.dispose();
+          this.editors.set(noteId, this.bind(noteId));
+        }),
+    });
     return binding;
   }
 
