@@ -84,7 +84,8 @@ const syncState = (page) => page.getByRole('status', { name: 'Sync status' }).ge
 async function joinWithCode(page, code) {
   await page.getByRole('button', { name: 'Join space' }).click();
   await page.getByRole('textbox', { name: 'Invite code' }).fill(code);
-  await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Join', exact: true }).click()]);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+      await page.getByRole('textbox', { name: 'Invite code' }).waitFor({ state: 'detached' });
 }
 
 async function pasteNote(page, title, size) {

@@ -315,7 +315,7 @@ export function App({ host }: { host: HostApi }) {
               {SAVE_LABELS[saveState]}
             </div>
           </div>
-          <SyncPanel session={session} profile={profile} />
+          <SyncPanel session={session} profile={profile} onJoined={(id) => void refreshSpaces().then(() => navigate({ spaceId: id, noteId: null }))} />
         </aside>
         <main className="note-pane">
           {note && noteId ? (

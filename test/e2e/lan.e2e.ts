@@ -74,7 +74,8 @@ describe.skipIf(skipReason !== null)('three members on a LAN find each other ove
     for (const m of [ben, cy]) {
       await m.page.getByRole('button', { name: 'Join space' }).click();
       await m.page.getByRole('textbox', { name: 'Invite code' }).fill(code);
-      await Promise.all([m.page.waitForEvent('load'), m.page.getByRole('button', { name: 'Join', exact: true }).click()]);
+      await m.page.getByRole('button', { name: 'Join', exact: true }).click();
+      await m.page.getByRole('textbox', { name: 'Invite code' }).waitFor({ state: 'detached' });
     }
     for (const m of members) {
       await expect.poll(() => peerCount(m.page), poll).toBe('2');

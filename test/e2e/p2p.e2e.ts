@@ -52,7 +52,8 @@ async function shareCode(page: Page): Promise<string> {
 async function join(page: Page, code: string): Promise<void> {
   await page.getByRole('button', { name: 'Join space' }).click();
   await page.getByRole('textbox', { name: 'Invite code' }).fill(code);
-  await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Join', exact: true }).click()]);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+      await page.getByRole('textbox', { name: 'Invite code' }).waitFor({ state: 'detached' });
 }
 
 async function typeAtEnd(page: Page, text: string): Promise<void> {

@@ -16,7 +16,7 @@ import './sync.css';
 
 type Open = 'share' | 'join' | 'connect' | null;
 
-export function SyncPanel({ session, profile }: { session: SpaceSession; profile: Profile }) {
+export function SyncPanel({ session, profile, onJoined }: { session: SpaceSession; profile: Profile; onJoined: (spaceId: string) => void }) {
   const sync = session.peers;
   const status = useSyncStatus(sync);
   const peers = usePresence(sync);
@@ -28,11 +28,6 @@ export function SyncPanel({ session, profile }: { session: SpaceSession; profile
     sync.setMember({ name: profile.name.trim() || 'Someone', color: profile.color });
   }, [sync, profile.name, profile.color]);
 
-  const onJoined = (spaceId: string) => {
-    // The app lists spaces when it starts; open the joined one from a fresh start.
-    location.hash = `#/space/${spaceId}`;
-    location.reload();
-  };
 
   const noteName = (noteId: string | null) => {
     if (!noteId) return null;
@@ -67,7 +62,7 @@ export function SyncPanel({ session, profile }: { session: SpaceSession; profile
         </button>
       </div>
       {open === 'share' && <InviteDialog sync={sync} spaceName={spaceName(session.doc)} onClose={close} />}
-      {open === 'join' && <JoinDialog host={getHost()} onJoined={onJoined} onClose={close} />}
+      {open === 'join' && <JoinDialog host={getHost()} onJoined={(spaceId) => (close(), onJoined(spaceId))} onClose={close} />}
       {open === 'connect' && <ConnectDialog sync={sync} onClose={close} />}
     </section>
   );
