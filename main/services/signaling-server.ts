@@ -5,10 +5,11 @@
  * never sees plain content (y-webrtc encrypts signalling with the space secret). Every limit below
  * exists because any device on the network may connect and send anything.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { logger } from './logger';
+import { listen } from './listen';
 
 export interface SignalingLimits {
   /** Largest message accepted; signalling carries encrypted SDP offers of a few KiB. */
@@ -61,23 +62,6 @@ interface Client {
   alive: boolean;
   windowStart: number;
   windowCount: number;
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => {
-      server.off('listening', onListening);
-      reject(error);
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
 }
 
 /** The IPv4 addresses of this machine's interfaces that are up, loopback first. */

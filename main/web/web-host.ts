@@ -4,13 +4,14 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { HostError, MAX_MESSAGE_BYTES } from '../../shared/host-api';
 import { decodeWire, encodeWire, type WireResponse } from '../../shared/wire';
 import type { HostClient, HostService } from '../services/host-service';
 import { logger } from '../services/logger';
+import { listen } from '../services/listen';
 
 /**
  * The renderer's Content Security Policy on the web host (Lexical sets inline styles). connect-src
@@ -63,23 +64,6 @@ export interface WebHost {
   url: string;
   port: number;
   close(): Promise<void>;
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => {
-      server.off('listening', onListening);
-      reject(error);
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
 }
 
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
