@@ -155,6 +155,8 @@ export interface HostEvents {
   'space.update': { spaceId: string; update: Uint8Array };
   /** The set of reachable signalling servers changed (a peer appeared on or left the LAN). */
   'sync.changed': SyncInfo;
+  /** The desktop app was opened with a commonplace://join/… link: offer to join with this code. */
+  'app.openInvite': { code: string };
 }
 export type HostEventName = keyof HostEvents;
 

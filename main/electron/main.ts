@@ -25,7 +25,8 @@ import { acquireDataDir, DataDirBusyError, defaultDataDir } from '../services/da
 import { HostService } from '../services/host-service';
 import { DEFAULT_SIGNALING_PORT, startLanSync, type LanSync } from '../services/lan-sync';
 import { logger } from '../services/logger';
-import { registerIpcRouter, type IpcRouter } from './ipc-router';
+import { inviteCodeFrom } from './invite-links';
+import { registerIpcRouter, windowClient, type IpcRouter } from './ipc-router';
 import {
   APP_INDEX_URL,
   APP_SCHEME,
@@ -173,6 +174,7 @@ function createMainWindow(): BrowserWindow {
   const window = new BrowserWindow(mainWindowOptions(preloadPath, !app.isPackaged && existsSync(devIcon) ? { icon: devIcon } : {}));
   router?.attach(window);
   window.once('ready-to-show', () => window.show());
+  window.webContents.on('did-finish-load', () => offerInvite(null));
   window.on('closed', () => {
     if (mainWindow === window) mainWindow = null;
   });
@@ -187,6 +189,18 @@ function focusMainWindow(): void {
   if (mainWindow.isMinimized()) mainWindow.restore();
   mainWindow.show();
   mainWindow.focus();
+}
+
+/** An invite link the OS opened us with, held until the window's page can take it. */
+let pendingInvite: string | null = inviteCodeFrom(process.argv);
+
+function offerInvite(code: string | null): void {
+  if (code) pendingInvite = code;
+  const contents = mainWindow?.webContents;
+  if (!pendingInvite || !contents || contents.isLoading()) return;
+  windowClient(contents).send('app.openInvite', { code: pendingInvite });
+  pendingInvite = null;
+  focusMainWindow();
 }
 
 function fail(title: string, message: string): void {
@@ -269,7 +283,16 @@ function releaseDataDir(): void {
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', focusMainWindow);
+  // Invite links: a second launch (Windows, Linux) passes the link in argv; macOS sends open-url.
+  if (app.isPackaged) app.setAsDefaultProtocolClient('commonplace');
+  app.on('second-instance', (_event, argv) => {
+    focusMainWindow();
+    offerInvite(inviteCodeFrom(argv));
+  });
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    offerInvite(inviteCodeFrom([url]));
+  });
   app.on('web-contents-created', (_event, contents) => secureWebContents(contents));
 
   app.on('before-quit', (event) => {

@@ -5,8 +5,8 @@ import { HostError } from '../../../shared/host-api';
 import { decodeInvite, InviteError } from '../../../shared/invite';
 import { Dialog } from './Dialog';
 
-export function JoinDialog({ host, onJoined, onClose }: { host: HostApi; onJoined: (spaceId: string) => void; onClose: () => void }) {
-  const [text, setText] = useState('');
+export function JoinDialog({ host, initialCode = '', onJoined, onClose }: { host: HostApi; initialCode?: string; onJoined: (spaceId: string) => void; onClose: () => void }) {
+  const [text, setText] = useState(initialCode);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 

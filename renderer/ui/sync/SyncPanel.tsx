@@ -21,7 +21,18 @@ export function SyncPanel({ session, profile, onJoined }: { session: SpaceSessio
   const status = useSyncStatus(sync);
   const peers = usePresence(sync);
   const [open, setOpen] = useState<Open>(null);
-  const close = useCallback(() => setOpen(null), []);
+  const [linkedCode, setLinkedCode] = useState('');
+  const close = useCallback(() => (setOpen(null), setLinkedCode('')), []);
+
+  // The desktop app opened with a commonplace://join/… link: offer to join with its code.
+  useEffect(
+    () =>
+      getHost().on('app.openInvite', ({ code }) => {
+        setLinkedCode(code);
+        setOpen('join');
+      }),
+    [],
+  );
 
   // Presence shows the member's profile (edited from the sidebar's profile button).
   useEffect(() => {
@@ -62,7 +73,7 @@ export function SyncPanel({ session, profile, onJoined }: { session: SpaceSessio
         </button>
       </div>
       {open === 'share' && <InviteDialog sync={sync} spaceName={spaceName(session.doc)} onClose={close} />}
-      {open === 'join' && <JoinDialog host={getHost()} onJoined={(spaceId) => (close(), onJoined(spaceId))} onClose={close} />}
+      {open === 'join' && <JoinDialog host={getHost()} initialCode={linkedCode} onJoined={(spaceId) => (close(), onJoined(spaceId))} onClose={close} />}
       {open === 'connect' && <ConnectDialog sync={sync} onClose={close} />}
     </section>
   );
