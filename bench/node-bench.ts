@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { $createParagraphNode, $createRangeSelection, $getRoot, $isElementNode, $isTextNode, $setSelection, type ElementNode, type PointType } from 'lexical';
 import * as Y from 'yjs';
 import { DurableStore } from '../main/services/durable-store';
+import { writeProfile } from '../main/services/profile-store';
 import { newId } from '../shared/ids';
 import { bindNoteBody, readNoteState, writeNoteMarkdown } from '../shared/note-body';
 import { createNote, initSpace, addTag, getNote } from '../shared/space-model';
@@ -197,5 +198,7 @@ export async function generateSpace(dataDir: string, tilDir: string, count: numb
   const big = { words10k: longNote(10_000, 'Bench: 10,000 words'), words100k: longNote(100_000, 'Bench: 100,000 words') };
   await space.append(Y.encodeStateAsUpdate(doc));
   await store.close();
+  // A member who has already chosen a name: the app opens straight to the notebook.
+  await writeProfile(dataDir, { id: 'bench-author-0001', name: author.name, color: '#2b8a3e' });
   return { spaceId, notes, big, ms: performance.now() - started };
 }

@@ -74,8 +74,10 @@ async function startMember(ns, scratch, wrapper, name) {
   });
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(host.url);
+  // A new data directory: the app first asks the member's name.
+  await page.getByRole('textbox', { name: 'Display name' }).fill(name);
+  await page.getByRole('button', { name: 'Save' }).click();
   await until(() => page.getByRole('textbox', { name: 'Note title' }).inputValue(), (t) => t === 'Welcome to Commonplace', `${name}'s notebook`);
-  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
   return { host, context, page, close: async () => { await context.close(); host.stop(); } };
 }
 

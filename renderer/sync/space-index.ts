@@ -17,7 +17,10 @@ import {
   type NoteSummary,
 } from '../../shared/space-model';
 
-const REINDEX_DELAY_MS = 150;
+/** Changed notes are re-indexed once typing pauses this long (re-indexing a long note takes a while)… */
+const REINDEX_PAUSE_MS = 400;
+/** …or after this long of continuous typing at the latest. */
+const REINDEX_MAX_WAIT_MS = 5000;
 /** The first build runs in slices this long, so opening a large space never blocks typing or painting. */
 const BUILD_SLICE_MS = 12;
 
@@ -96,15 +99,20 @@ export class SpaceIndex {
     return { active, trashed: listNotes(this.doc, { state: 'trashed' }), tags: tagCounts(active) };
   }
 
+  private firstPendingChange = 0;
+
   private scheduleReindex(): void {
-    if (this.timer !== null) return;
+    const now = Date.now();
+    if (this.timer !== null) clearTimeout(this.timer);
+    else this.firstPendingChange = now;
+    const wait = Math.min(REINDEX_PAUSE_MS, Math.max(0, this.firstPendingChange + REINDEX_MAX_WAIT_MS - now));
     this.timer = setTimeout(() => {
       this.timer = null;
       const dirty = this.dirtyContent;
       this.dirtyContent = new Set();
       for (const id of dirty) this.indexContent(id);
       this.publishContent();
-    }, REINDEX_DELAY_MS);
+    }, wait);
   }
 
   private publish(view: SpaceView): void {
