@@ -120,11 +120,12 @@ export function ToolbarPlugin(): React.JSX.Element {
   const [linkDraft, setLinkDraft] = useState<string | null>(null);
   const [linkError, setLinkError] = useState<string | null>(null);
 
+  // Runs on every editor update: state changes only when the selection's formats really change.
   const refresh = useCallback(() => {
     editor.getEditorState().read(() => {
       const state = $currentBlockType();
       setBlock(state.block);
-      setFormats(state.formats);
+      setFormats((previous) => (previous.size === state.formats.size && [...previous].every((f) => state.formats.has(f)) ? previous : state.formats));
       setLink(state.link);
     });
   }, [editor]);

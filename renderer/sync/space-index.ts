@@ -8,14 +8,28 @@ import { bodyLinks, bodyText } from '../../shared/note-content';
 import { NoteSearchIndex } from '../../shared/search-index';
 import {
   getNote,
-  listNotes,
   noteBody,
   noteState,
+  sortNotes,
   spaceNotes,
   summarizeNote,
   tagCounts,
+  type NoteState,
   type NoteSummary,
 } from '../../shared/space-model';
+
+function sameSummary(a: NoteSummary, b: NoteSummary): boolean {
+  return (
+    a.title === b.title &&
+    a.updatedAt === b.updatedAt &&
+    a.updatedBy === b.updatedBy &&
+    a.createdAt === b.createdAt &&
+    a.createdBy === b.createdBy &&
+    a.trashedAt === b.trashedAt &&
+    a.tags.length === b.tags.length &&
+    a.tags.every((t, i) => t === b.tags[i])
+  );
+}
 
 /** Changed notes are re-indexed once typing pauses this long (re-indexing a long note takes a while)… */
 const REINDEX_PAUSE_MS = 400;
@@ -46,23 +60,29 @@ export class SpaceIndex {
   buildMs: number | null = null;
   private destroyed = false;
 
+  /** Each note's summary and state, kept as the same object while it is unchanged (memoised rows stay put). */
+  private readonly summaries = new Map<string, { summary: NoteSummary; state: NoteState }>();
+
   constructor(private readonly doc: Y.Doc) {
-    this.view = this.computeView();
+    this.view = this.computeView(spaceNotes(doc).keys());
     void this.buildInSlices([...spaceNotes(doc).keys()]);
     this.observer = (events) => {
-      let listChanged = false;
+      const changedNotes = new Set<string>();
       for (const event of events) {
         const [noteId, field] = event.path as [string | undefined, string | undefined];
         if (noteId === undefined) {
           // The notes map itself: notes added (or replaced).
-          for (const key of (event as Y.YMapEvent<unknown>).keysChanged) this.dirtyContent.add(key);
-          listChanged = true;
+          for (const key of (event as Y.YMapEvent<unknown>).keysChanged) {
+            this.dirtyContent.add(key);
+            changedNotes.add(key);
+          }
         } else {
           this.dirtyContent.add(noteId);
-          if (field !== 'body') listChanged = true;
+          // A body edit can change whether a deleted note counts as deleted (an unseen edit brings it back).
+          if (field !== 'body' || this.summaries.get(noteId)?.state !== 'active') changedNotes.add(noteId);
         }
       }
-      if (listChanged) this.publish(this.computeView());
+      if (changedNotes.size > 0) this.publish(this.computeView(changedNotes));
       this.scheduleReindex();
     };
     spaceNotes(doc).observeDeep(this.observer);
@@ -94,9 +114,28 @@ export class SpaceIndex {
     this.links.set(id, bodyLinks(body));
   }
 
-  private computeView(): SpaceView {
-    const active = listNotes(this.doc);
-    return { active, trashed: listNotes(this.doc, { state: 'trashed' }), tags: tagCounts(active) };
+  /** Refreshes the summaries of the changed notes only, then rebuilds the lists from the cache. */
+  private computeView(changed: Iterable<string>): SpaceView {
+    for (const id of changed) {
+      const note = getNote(this.doc, id);
+      if (!note) {
+        this.summaries.delete(id);
+        continue;
+      }
+      const summary = summarizeNote(id, note);
+      const state = noteState(note);
+      const previous = this.summaries.get(id);
+      if (!previous || previous.state !== state || !sameSummary(previous.summary, summary)) this.summaries.set(id, { summary, state });
+    }
+    const active: NoteSummary[] = [];
+    const trashed: NoteSummary[] = [];
+    for (const { summary, state } of this.summaries.values()) {
+      if (state === 'active') active.push(summary);
+      else if (state === 'trashed') trashed.push(summary);
+    }
+    sortNotes(active, 'updated');
+    sortNotes(trashed, 'updated');
+    return { active, trashed, tags: tagCounts(active) };
   }
 
   private firstPendingChange = 0;

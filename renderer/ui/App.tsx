@@ -53,10 +53,15 @@ function useRoute(): Route {
   return route;
 }
 
-function useSaveState(session: SpaceSession | null): SaveState {
+/** Whether the host has every edit on disk. Its own component: it changes with every keystroke. */
+function SaveStatus({ session }: { session: SpaceSession }) {
   const [state, setState] = useState<SaveState>('connecting');
-  useEffect(() => session?.durable.onState(setState), [session]);
-  return state;
+  useEffect(() => session.durable.onState(setState), [session]);
+  return (
+    <div className="save-status" role="status" aria-label="Save status" data-state={state}>
+      {SAVE_LABELS[state]}
+    </div>
+  );
 }
 
 /** The space's name, live. */
@@ -170,7 +175,6 @@ export function App({ host }: { host: HostApi }) {
   const index = ready ? session.index : null;
   const view = useSyncExternalStore(index?.subscribe ?? noSubscription, index?.getView ?? emptyView);
   const currentName = useSpaceName(session, ready);
-  const saveState = useSaveState(session);
 
   // Members appear by name in the spaces they write in.
   useEffect(() => {
@@ -311,9 +315,7 @@ export function App({ host }: { host: HostApi }) {
               <span className="avatar" style={{ background: profile.color }} aria-hidden="true" />
               {profile.name}
             </button>
-            <div className="save-status" role="status" aria-label="Save status" data-state={saveState}>
-              {SAVE_LABELS[saveState]}
-            </div>
+            <SaveStatus session={session} />
           </div>
           <SyncPanel session={session} profile={profile} onJoined={(id) => void refreshSpaces().then(() => navigate({ spaceId: id, noteId: null }))} />
         </aside>
