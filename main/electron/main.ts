@@ -233,6 +233,7 @@ async function start(): Promise<void> {
     logger.warn(`peer-to-peer sync is unavailable: ${error instanceof Error ? error.message : String(error)}`);
   }
   service = new HostService({ dataDir, host: 'electron', version: app.getVersion(), openExternal, sync: lanSync ?? undefined });
+  void service.warmUp();
   router = registerIpcRouter(ipcMain, service);
   secureSession(session.defaultSession);
   protocol.handle(APP_SCHEME, (request) =>

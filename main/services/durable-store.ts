@@ -187,6 +187,15 @@ export class SpaceStore {
   private queue: PendingAppend[] = [];
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The whole space encoded once, for clients that have nothing yet; dropped on every change. */
+  private fullState: Uint8Array | null = null;
+
+  /** Everything in the space as one update (what a new device or a wiped browser needs). */
+  encodeFullState(): Uint8Array {
+    this.fullState ??= Y.encodeStateAsUpdate(this.doc);
+    return this.fullState;
+  }
+
   /** Set when a write failed: the in-memory doc may then hold what the disk lacks, so it must be reloaded. */
   failed = false;
 
@@ -247,6 +256,7 @@ export class SpaceStore {
     try {
       assertValidUpdate(update);
       Y.applyUpdate(this.doc, update, this);
+      this.fullState = null;
     } catch (error) {
       return Promise.reject(new InvalidUpdateError(error instanceof Error ? error.message : String(error)));
     }

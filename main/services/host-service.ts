@@ -77,7 +77,8 @@ export class HostService {
         const space = await this.store.space(spaceId);
         let update: Uint8Array;
         try {
-          update = Y.encodeStateAsUpdate(space.doc, stateVector);
+          // An empty state vector (a new device, a wiped browser) gets the cached whole space.
+          update = stateVector.byteLength === 1 && stateVector[0] === 0 ? space.encodeFullState() : Y.encodeStateAsUpdate(space.doc, stateVector);
         } catch {
           throw new HostError('invalid-input', 'space.sync: stateVector is not a Yjs state vector');
         }
@@ -171,6 +172,19 @@ export class HostService {
       }
     }
     return spaces;
+  }
+
+  /**
+   * Loads every space into memory in the background, so the first window that opens one does not wait
+   * for its disk copy to be read (a space of thousands of notes takes a moment to load).
+   */
+  async warmUp(): Promise<void> {
+    for (const id of await this.store.listSpaceIds().catch(() => [])) {
+      await this.store
+        .space(id)
+        .then((space) => space.encodeFullState())
+        .catch((error: unknown) => logger.warn(`space ${id} could not be opened: ${error instanceof Error ? error.message : String(error)}`));
+    }
   }
 
   /** Writes everything queued to disk. */

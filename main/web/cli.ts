@@ -96,6 +96,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   lock.update({ url: host.url });
+  void service.warmUp();
 
   let stopping = false;
   const stop = async (signal: string) => {

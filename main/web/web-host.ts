@@ -6,9 +6,9 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { HostError, MAX_MESSAGE_BYTES } from '../../shared/host-api';
-import { decodeWire, encodeWire, type WireResponse } from '../../shared/wire';
+import { decodeWire, decodeWireBinary, encodeWireFrame, WireFormatError, type WireResponse } from '../../shared/wire';
 import type { HostClient, HostService } from '../services/host-service';
 import { logger } from '../services/logger';
 import { listen } from '../services/listen';
@@ -95,7 +95,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => attachClient(options.service, ws));
+    // ?binary=1: the client reads binary frames, so large replies skip base64.
+    wss.handleUpgrade(req, socket, head, (ws) => attachClient(options.service, ws, url.searchParams.get('binary') === '1'));
   });
 
   try {
@@ -118,20 +119,19 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   };
 }
 
-function attachClient(service: HostService, ws: WebSocket): void {
+function attachClient(service: HostService, ws: WebSocket, binary: boolean): void {
   const client: HostClient = {
     send: (event, payload) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(encodeWire({ event, payload }));
+      if (ws.readyState === WebSocket.OPEN) ws.send(encodeWireFrame({ event, payload }, binary));
     },
   };
   const reply = (response: WireResponse) => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(encodeWire(response));
+    if (ws.readyState === WebSocket.OPEN) ws.send(encodeWireFrame(response, binary));
   };
   ws.on('message', (data, isBinary) => {
     let id = 0;
     try {
-      if (isBinary) throw new HostError('invalid-input', 'expected a text message');
-      const message = decodeWire(data.toString());
+      const message = isBinary ? decodeWireBinary(toBytes(data)) : decodeWire(data.toString());
       if (message === null || typeof message !== 'object' || Array.isArray(message)) throw new HostError('invalid-input', 'expected an object');
       const { id: rawId, method, input } = message as Record<string, unknown>;
       if (typeof rawId !== 'number' || !Number.isSafeInteger(rawId)) throw new HostError('invalid-input', 'expected a numeric id');
@@ -141,11 +141,17 @@ function attachClient(service: HostService, ws: WebSocket): void {
         (error: unknown) => reply({ id, ok: false, error: toWireError(error) }),
       );
     } catch (error) {
-      reply({ id, ok: false, error: toWireError(error instanceof SyntaxError ? new HostError('invalid-input', 'not valid JSON') : error) });
+      const malformed = error instanceof SyntaxError || error instanceof WireFormatError || error instanceof TypeError;
+      reply({ id, ok: false, error: toWireError(malformed ? new HostError('invalid-input', `not a valid message: ${(error as Error).message}`) : error) });
     }
   });
   ws.on('close', () => service.detach(client));
   ws.on('error', (error) => logger.warn(`websocket: ${error.message}`));
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function toWireError(error: unknown): { code: string; message: string } {

@@ -16,7 +16,7 @@ export function getHost(): HostApi {
   if (!host) {
     host = window.commonplaceHost
       ? connectIpcHost(window.commonplaceHost)
-      : connectWebSocketHost(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api`);
+      : connectWebSocketHost(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?binary=1`);
   }
   return host;
 }

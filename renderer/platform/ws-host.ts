@@ -9,7 +9,7 @@ import {
   type HostMethod,
   type HostResult,
 } from '../../shared/host-api';
-import { decodeWire, encodeWire } from '../../shared/wire';
+import { decodeWire, decodeWireBinary, encodeWireFrame } from '../../shared/wire';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -33,13 +33,14 @@ export function connectWebSocketHost(url: string): HostApi {
 
   const open = () => {
     const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
     socket = ws;
     ws.onopen = () => {
       retryDelay = 250;
       setConnected(true);
     };
     ws.onmessage = (message) => {
-      const data = decodeWire(String(message.data)) as Record<string, unknown>;
+      const data = (message.data instanceof ArrayBuffer ? decodeWireBinary(new Uint8Array(message.data)) : decodeWire(String(message.data))) as Record<string, unknown>;
       if (typeof data.event === 'string') {
         for (const listener of eventListeners.get(data.event) ?? []) (listener as (p: unknown) => void)(data.payload);
         return;
@@ -71,7 +72,7 @@ export function connectWebSocketHost(url: string): HostApi {
       const ws = socket;
       return new Promise<HostResult<M>>((resolve, reject) => {
         pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        ws.send(encodeWire({ id, method, input }));
+        ws.send(encodeWireFrame({ id, method, input }, true));
       });
     },
     on<E extends HostEventName>(event: E, listener: (payload: HostEvents[E]) => void) {
