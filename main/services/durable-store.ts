@@ -325,13 +325,26 @@ export class SpaceStore {
     await fresh.close();
     beforeStep?.('log-reset-rename');
     await rename(emptyLog, this.logPath);
-    await syncDirectory(this.dir);
-    if (this.log) {
-      await this.log.close();
-      this.log = await open(this.logPath, 'a');
-    }
+    // From here the old log file is unlinked: appends must go to the new one even if a later step fails.
+    const synced = await syncDirectory(this.dir).then(
+      () => null,
+      (error: unknown) => error,
+    );
     this.logBytes = 0;
     this.logRecords = 0;
+    if (this.log) {
+      await this.log.close().catch(() => {});
+      this.log = null;
+      try {
+        this.log = await open(this.logPath, 'a');
+      } catch (error) {
+        // Without a log to write to, memory would run ahead of the disk: reload from disk on next use.
+        this.failed = true;
+        this.closed = true;
+        throw error;
+      }
+    }
+    if (synced !== null) throw synced;
   }
 
   /** Waits for every queued write to reach the disk. */

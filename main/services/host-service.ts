@@ -71,6 +71,7 @@ export class HostService {
       },
       'spaces.remove': async (_client, { spaceId }) => {
         this.subscribers.delete(spaceId);
+        await this.secrets.remove(spaceId);
         return { removed: await this.store.removeSpace(spaceId) };
       },
       'space.sync': async (_client, { spaceId, stateVector }) => {

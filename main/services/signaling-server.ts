@@ -9,6 +9,9 @@ import { createServer } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { logger } from './logger';
+
+/** Connections one address may hold at once (each window of each member needs one). */
+const MAX_CLIENTS_PER_ADDRESS = 64;
 import { listen } from './listen';
 
 export interface SignalingLimits {
@@ -175,11 +178,20 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     }
   };
 
-  wss.on('connection', (socket) => {
-    if (clients.size >= limits.maxClients) {
+  const perAddress = new Map<string, number>();
+  wss.on('connection', (socket, request) => {
+    // One device (or one web page) must not take every slot and lock the others out.
+    const address = request.socket.remoteAddress ?? '';
+    if (clients.size >= limits.maxClients || (perAddress.get(address) ?? 0) >= MAX_CLIENTS_PER_ADDRESS) {
       socket.close(1013, 'too many connections');
       return;
     }
+    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    socket.once('close', () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
     const client: Client = { socket, topics: new Set(), alive: true, windowStart: Date.now(), windowCount: 0 };
     clients.add(client);
     socket.on('pong', () => (client.alive = true));

@@ -4,7 +4,7 @@
  * exports; the only way one leaves the device is an invite the member chooses to share.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_SPACE_ADDRESSES, secretSchema, signalingAddressSchema, spaceIdSchema } from '../../shared/host-api';
@@ -70,6 +70,11 @@ export class SpaceSecrets {
       await handle.close();
     }
     await rename(temp, target);
+  }
+
+  /** Forgets a space's secret and addresses (the space was removed from this device). */
+  remove(spaceId: string): Promise<void> {
+    return this.serialize(spaceId, () => rm(this.path(spaceId), { force: true }));
   }
 
   /** The space's sharing record; with `create`, a space never shared before gets its secret now. */

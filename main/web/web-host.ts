@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { HostError, MAX_MESSAGE_BYTES } from '../../shared/host-api';
@@ -72,7 +73,16 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     throw new Error(`refusing to listen on ${host}: the web host serves your notes without a password; pass --allow-remote to do it anyway`);
   }
   let port = options.port;
-  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`]);
+  // Listening on every interface (--allow-remote with 0.0.0.0): each of this machine's addresses is a valid Host.
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const interfaceHosts = () =>
+    wildcard
+      ? Object.values(networkInterfaces())
+          .flat()
+          .map((i) => (i?.family === 'IPv6' ? `[${i.address}]` : i?.address))
+          .filter((a): a is string => Boolean(a))
+      : [host];
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, ...interfaceHosts().map((h) => `${h}:${port}`)]);
   const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`));
 
   const server = createServer((req, res) => {

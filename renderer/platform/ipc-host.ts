@@ -4,8 +4,12 @@ import type { HostBridge } from '../../shared/host-bridge';
 
 export function connectIpcHost(bridge: HostBridge): HostApi {
   const listeners = new Map<string, Set<(payload: never) => void>>();
+  // An invite link can arrive before the part of the UI that handles it has mounted: keep it until then.
+  const heldUntilHeard = new Map<string, unknown>();
   bridge.onEvent((event, payload) => {
-    for (const listener of listeners.get(event) ?? []) (listener as (p: unknown) => void)(payload);
+    const set = listeners.get(event);
+    if ((!set || set.size === 0) && event === 'app.openInvite') heldUntilHeard.set(event, payload);
+    for (const listener of set ?? []) (listener as (p: unknown) => void)(payload);
   });
   return {
     async call(method, input) {
@@ -17,6 +21,11 @@ export function connectIpcHost(bridge: HostBridge): HostApi {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));
       set.add(listener as (payload: never) => void);
+      if (heldUntilHeard.has(event)) {
+        const held = heldUntilHeard.get(event);
+        heldUntilHeard.delete(event);
+        queueMicrotask(() => listener(held as HostEvents[E]));
+      }
       return () => set.delete(listener as (payload: never) => void);
     },
     onConnection(listener) {

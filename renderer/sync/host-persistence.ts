@@ -7,6 +7,11 @@ import * as Y from 'yjs';
 import { HostError, type HostApi } from '../../shared/host-api';
 import { tryApplyUpdate } from '../../shared/safe-update';
 
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+/** Failures that may pass (the host busy, restarting, or its disk briefly failing); others need a person. */
+const RETRIABLE: ReadonlySet<string> = new Set(['unavailable', 'internal']);
+
 /** `saved`: the host has every local edit on disk. `unsaved`: edits wait for the host. */
 export type SaveState = 'connecting' | 'saving' | 'saved' | 'unsaved' | 'error';
 
@@ -22,6 +27,8 @@ export class HostPersistence {
   private resolveFirstSync!: () => void;
   state: SaveState = 'connecting';
   lastError: string | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryDelay = RETRY_FIRST_MS;
 
   constructor(
     private readonly doc: Y.Doc,
@@ -34,7 +41,8 @@ export class HostPersistence {
     const onUpdate = (update: Uint8Array, origin: unknown) => {
       if (origin === this) return;
       this.pending.push(update);
-      this.setState(this.connected ? 'saving' : 'unsaved');
+      // An error stays on screen until a save gets through.
+      if (this.state !== 'error') this.setState(this.connected ? 'saving' : 'unsaved');
       queueMicrotask(() => void this.flush());
     };
     doc.on('update', onUpdate);
@@ -98,10 +106,11 @@ export class HostPersistence {
       // Everything local the host lacks, including what was queued while away.
       this.pending = [Y.encodeStateAsUpdate(this.doc, reply.stateVector)];
       this.synced = true;
+      this.retryDelay = RETRY_FIRST_MS;
       this.resolveFirstSync();
       await this.flush();
     } catch (error) {
-      this.fail(error);
+      this.fail(error, () => void this.reconcile());
     }
   }
 
@@ -119,28 +128,40 @@ export class HostPersistence {
     try {
       await this.host.call('space.append', { spaceId: this.spaceId, update });
       this.lastError = null;
+      this.retryDelay = RETRY_FIRST_MS;
     } catch (error) {
       this.pending.unshift(update);
-      this.fail(error);
-    } finally {
       this.inFlight = false;
+      // No immediate retry: a failing host would be hammered. A timer (or the next edit) tries again.
+      this.fail(error, () => void this.flush());
+      return;
     }
+    this.inFlight = false;
     if (this.pending.length > 0) await this.flush();
     else if (this.connected && this.synced) this.setState('saved');
   }
 
-  private fail(error: unknown): void {
+  /** Shows the failure and, when it may pass, tries again later, waiting longer each time. */
+  private fail(error: unknown, retry: () => void): void {
     this.lastError = error instanceof Error ? error.message : String(error);
-    if (error instanceof HostError && error.code === 'unavailable') {
-      this.setState('unsaved');
-    } else {
-      console.error(`saving space ${this.spaceId} failed:`, this.lastError);
-      this.setState('error');
+    const code = error instanceof HostError ? error.code : 'internal';
+    if (code === 'unavailable' && !this.connected) {
+      this.setState('unsaved'); // the reconnect reconciles
+      return;
     }
+    console.error(`saving space ${this.spaceId} failed:`, this.lastError);
+    this.setState(code === 'unavailable' ? 'unsaved' : 'error');
+    if (!RETRIABLE.has(code) || this.destroyed || this.retryTimer !== null) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.destroyed) retry();
+    }, this.retryDelay);
+    this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
   }
 
   destroy(): void {
     this.destroyed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     for (const cleanup of this.cleanups) cleanup();
     void this.host.call('space.unsubscribe', { spaceId: this.spaceId }).catch(() => {});
   }

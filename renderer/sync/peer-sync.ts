@@ -9,7 +9,7 @@ import type { Provider, UserState } from '@lexical/yjs';
 import { WebrtcProvider } from 'y-webrtc';
 import { Awareness } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
-import type { HostApi, SyncInfo } from '../../shared/host-api';
+import { HostError, type HostApi, type SyncInfo } from '../../shared/host-api';
 import { encodeInvite, type Invite } from '../../shared/invite';
 import { chunkedWrtc } from './chunked-webrtc';
 import { peerMessageProblem } from './peer-message-guard';
@@ -77,8 +77,9 @@ export class PeerSync {
     this.cleanups.push(() => clearInterval(timer));
   }
 
+  /** Reads the space's sharing record from the host, retrying (more slowly each time) until it answers. */
   private async load(): Promise<void> {
-    for (let attempt = 0; attempt < 60 && !this.destroyed; attempt++) {
+    for (let delay = 500; !this.destroyed; delay = Math.min(delay * 2, 10_000)) {
       try {
         const [sharing, info] = await Promise.all([
           this.host.call('space.sharing', { spaceId: this.spaceId, create: false }),
@@ -88,9 +89,10 @@ export class PeerSync {
         this.addresses = sharing.addresses;
         if (sharing.secret) await this.startProvider(sharing.secret);
         return;
-      } catch {
-        // The host is not connected yet: try again shortly.
-        await new Promise((resolve) => setTimeout(resolve, 500));
+      } catch (error) {
+        // Not connected yet is expected; anything else is worth a line in the console.
+        if (!(error instanceof HostError && error.code === 'unavailable')) console.warn(`peer sync for space ${this.spaceId} waits: ${error instanceof Error ? error.message : String(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   }

@@ -131,6 +131,8 @@ export function App({ host }: { host: HostApi }) {
   const [spaces, setSpaces] = useState<SpaceSummary[] | null>(null);
   const [readySpaceId, setReadySpaceId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** A failed action, shown above the note until dismissed. */
+  const [notice, setNotice] = useState<string | null>(null);
   const [pending, setPending] = useState<Pending>(null);
   const [query, setQuery] = useState('');
   const [tagFilter, setTagFilter] = useState<string | null>(null);
@@ -193,14 +195,24 @@ export function App({ host }: { host: HostApi }) {
     [index, query, query.trim() ? contentVersion : 0],
   );
 
+  // A linked note may not be here yet (the local cache loaded, the host's copy has not): wait for the host.
+  const [hostSyncedSpaceId, setHostSyncedSpaceId] = useState<string | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    void session?.durable.whenSynced().then(() => !cancelled && setHostSyncedSpaceId(session.spaceId));
+    return () => {
+      cancelled = true;
+    };
+  }, [session]);
   const routedNote = route.noteId && doc ? getNote(doc, route.noteId) : undefined;
-  const noteId = routedNote && noteState(routedNote) !== 'deleted' ? route.noteId : (notes[0]?.id ?? view.active[0]?.id ?? null);
+  const waitingForNote = route.noteId !== null && route.spaceId === spaceId && !routedNote && hostSyncedSpaceId !== spaceId;
+  const noteId = routedNote && noteState(routedNote) !== 'deleted' ? route.noteId : waitingForNote ? null : (notes[0]?.id ?? view.active[0]?.id ?? null);
   const note = doc && noteId ? getNote(doc, noteId) : undefined;
 
   // Keep the URL on what is shown.
   useEffect(() => {
-    if (spaceId && doc && (route.spaceId !== spaceId || route.noteId !== noteId)) navigate({ spaceId, noteId }, true);
-  }, [spaceId, doc, noteId, route.spaceId, route.noteId]);
+    if (spaceId && doc && !waitingForNote && (route.spaceId !== spaceId || route.noteId !== noteId)) navigate({ spaceId, noteId }, true);
+  }, [spaceId, doc, noteId, waitingForNote, route.spaceId, route.noteId]);
 
   // Ctrl/Cmd+K: the quick switcher.
   useEffect(() => {
@@ -254,9 +266,15 @@ export function App({ host }: { host: HostApi }) {
 
   const removeSpace = async () => {
     const removed = spaceId;
-    await closeSpace(removed, { forget: true });
-    await host.call('spaces.remove', { spaceId: removed });
+    // The host's copy goes first: if that fails, nothing is lost and the space stays open.
+    try {
+      await host.call('spaces.remove', { spaceId: removed });
+    } catch (e) {
+      setNotice(`Could not remove the space: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
     setReadySpaceId(null);
+    await closeSpace(removed, { forget: true });
     localStorage.removeItem(LAST_SPACE_KEY);
     const remaining = (spaces ?? []).filter((s) => s.id !== removed);
     if (remaining.length > 0) {
@@ -320,6 +338,14 @@ export function App({ host }: { host: HostApi }) {
           <SyncPanel session={session} profile={profile} onJoined={(id) => void refreshSpaces().then(() => navigate({ spaceId: id, noteId: null }))} />
         </aside>
         <main className="note-pane">
+          {notice && (
+            <div className="notice" role="alert">
+              {notice}
+              <button type="button" className="link-button" onClick={() => setNotice(null)}>
+                Dismiss
+              </button>
+            </div>
+          )}
           {note && noteId ? (
             <NoteView
               key={noteId}
@@ -337,6 +363,10 @@ export function App({ host }: { host: HostApi }) {
               onRestore={() => restoreNote(note)}
               onDeleteForever={() => setPending({ kind: 'delete-note', noteId })}
             />
+          ) : waitingForNote ? (
+            <div className="empty-note">
+              <p>Opening the note…</p>
+            </div>
           ) : (
             <div className="empty-note">
               <p>No notes here yet.</p>

@@ -169,10 +169,12 @@ export function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], options: Im
     const baseName = stripExtension(path.split('/').pop()!);
     let title = frontMatterString(data.title) ?? baseName;
     // A first heading that merely repeats the title is the title, not part of the body.
-    const heading = /^\s*#[ \t]+(.+?)[ \t#]*(?:\r?\n|$)/.exec(body);
-    if (heading && slug(heading[1]!) === slug(title)) {
-      if (frontMatterString(data.title) === null) title = heading[1]!;
-      body = body.slice(heading[0].length).replace(/^\s*\n/, '');
+    // Linear-time match (a lazy group before a [ \t#]* tail backtracks quadratically on hostile lines).
+    const headingLine = /^\s*#[ \t]+([^\r\n]*)(?:\r?\n|$)/.exec(body);
+    const headingText = headingLine ? trimClosingHashes(headingLine[1]!) : '';
+    if (headingLine && headingText && slug(headingText) === slug(title)) {
+      if (frontMatterString(data.title) === null) title = headingText;
+      body = body.slice(headingLine[0].length).replace(/^\s*\n/, '');
     }
     const tags = frontMatterTags(data);
     if (options.folderTags) tags.push(...dirOf(path).split('/').filter(Boolean));
@@ -258,4 +260,11 @@ export function importAsUpdate(
   const update = changed ? Y.encodeStateAsUpdate(copy, before) : null;
   copy.destroy();
   return { update, summary };
+}
+
+/** An ATX heading's text without its optional closing run of #, spaces and tabs. */
+function trimClosingHashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === '#' || text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+  return text.slice(0, end);
 }

@@ -16,7 +16,8 @@ export interface PreprocessResult {
 }
 
 const FENCE = /^[ \t]{0,3}(`{3,}|~{3,})/;
-const TABLE_DELIMITER = /^[ \t]*\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
+// Written so no two adjacent parts can match the same spaces: linear time on hostile lines.
+const TABLE_DELIMITER = /^[ \t]*(?:\|[ \t]*)?:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*(?:\|[ \t]*)?$/;
 const HTML_BLOCK = /^[ \t]{0,3}<(\/?[A-Za-z][A-Za-z0-9-]*(\s|\/?>|$)|!--|\?|![A-Z])/;
 const DEFINITION = /^[ \t]{0,3}\[(\^[^\]]+|[^\]]+)\]:/;
 const MATH_FENCE = /^[ \t]{0,3}\$\$/;
@@ -92,7 +93,9 @@ export function preprocessMarkdown(source: string): PreprocessResult {
       continue;
     }
     // A block Commonplace cannot represent: collect it up to the next blank line (or its closing $$).
-    const startsTable = /^[ \t]{0,3}\|/.test(line) || (line.includes('|') && TABLE_DELIMITER.test(lines[i + 1] ?? '') && (lines[i + 1] ?? '').includes('-'));
+    const nextLine = lines[i + 1] ?? '';
+    const startsTable =
+      /^[ \t]{0,3}\|/.test(line) || (line.includes('|') && nextLine.length <= MAX_INLINE_LINE && nextLine.includes('-') && TABLE_DELIMITER.test(nextLine));
     const startsHtml = HTML_BLOCK.test(line);
     const startsDefinition = previousBlank && DEFINITION.test(line);
     const startsMath = MATH_FENCE.test(line);

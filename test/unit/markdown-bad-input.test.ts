@@ -162,3 +162,17 @@ describe('bad input for Markdown import', () => {
     expect(noteBodyToMarkdown(doc, monday.id)).toContain('![[picture.png]]');
   });
 });
+
+describe('lines built to make regular expressions backtrack', () => {
+  // Quadratic matching on these 400,000-character lines would take minutes; linear matching, milliseconds.
+  const run = ' '.repeat(400_000);
+  it('imports a heading line padded with spaces and hashes', () => {
+    const report = reportFor([text('heading.md', `# a${run}#${run}b\n\nbody`)], 'heading.md');
+    expect(report.status).toBe('imported');
+  });
+
+  it('imports a table-like line followed by a line of spaces', () => {
+    const report = reportFor([text('table.md', `a | b\n|${run}-${run}x\n`)], 'table.md');
+    expect(report.status).toBe('imported');
+  });
+});

@@ -1,17 +1,12 @@
-/** A small modal dialog: labelled by its title, closes on Escape. */
-import { useEffect, useId, type ReactNode } from 'react';
+/** The sync dialogs' frame: the app's modal dialog (native <dialog>: focus trap, Escape) with a title and Close. */
+import type { ReactNode } from 'react';
+import { Dialog as ModalDialog } from '../Dialog';
 
 export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
-  const titleId = useId();
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => event.key === 'Escape' && onClose();
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [onClose]);
   return (
-    <div className="sync-backdrop">
-      <div className="sync-dialog" role="dialog" aria-modal="true" aria-labelledby={titleId}>
-        <h2 id={titleId}>{title}</h2>
+    <ModalDialog label={title} open onClose={onClose}>
+      <div className="sync-dialog">
+        <h2>{title}</h2>
         {children}
         <div className="sync-dialog-actions">
           <button type="button" onClick={onClose}>
@@ -19,6 +14,6 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
           </button>
         </div>
       </div>
-    </div>
+    </ModalDialog>
   );
 }
