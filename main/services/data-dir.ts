@@ -1,5 +1,5 @@
 /** Where a member's notebook lives on disk, and the lock that keeps two hosts off one data directory. */
-import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -65,14 +65,20 @@ export function acquireDataDir(dataDir: string, info: Omit<LockInfo, 'pid' | 'st
   if (heldHere.has(key)) throw new DataDirBusyError(dataDir, readLock(dataDir) ?? current);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, JSON.stringify(current));
-      closeSync(fd);
+      // Written in full beside the lock, then linked into place: the lock never exists empty, so no
+      // other process can read it half-written and take it for a dead holder's.
+      const temp = `${path}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify(current));
+      try {
+        linkSync(temp, path);
+      } finally {
+        unlinkSync(temp);
+      }
       heldHere.add(key);
       const write = () => {
-        const fd2 = openSync(path, 'w');
-        writeSync(fd2, JSON.stringify(current));
-        closeSync(fd2);
+        const temp = `${path}.${process.pid}.tmp`;
+        writeFileSync(temp, JSON.stringify(current));
+        renameSync(temp, path);
       };
       let released = false;
       return {
