@@ -5,7 +5,7 @@
 import { LexicalTypeaheadMenuPlugin, MenuOption, type MenuTextMatch } from '@lexical/react/LexicalTypeaheadMenuPlugin';
 import { $createTextNode, $insertNodes, type TextNode } from 'lexical';
 import { newId } from '../../shared/ids';
-import { createContext, useContext, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 import type * as Y from 'yjs';
 import { createNoteWithBody } from '../../shared/note-body';
@@ -28,12 +28,20 @@ export function NoteLinkProvider({ value, children }: { value: NoteLinkContextVa
 
 /** The target's title and state, kept current as it is renamed, trashed or restored. */
 function useTarget(doc: Y.Doc, noteId: string): { title: string; state: 'active' | 'trashed' | 'deleted' | 'missing' } {
-  const snapshot = useSyncExternalStore(
-    (onChange) => {
+  // Told only about changes to notes' own fields (a title, the trash), not about typing in bodies.
+  const subscribe = useCallback(
+    (onChange: () => void) => {
       const notes = spaceNotes(doc);
-      notes.observeDeep(onChange);
-      return () => notes.unobserveDeep(onChange);
+      const observer = (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => {
+        if (events.some((e) => e.path.length < 2 || e.path[1] !== 'body')) onChange();
+      };
+      notes.observeDeep(observer);
+      return () => notes.unobserveDeep(observer);
     },
+    [doc],
+  );
+  const snapshot = useSyncExternalStore(
+    subscribe,
     () => {
       const note = getNote(doc, noteId);
       return note ? `${noteState(note)}\u0000${noteTitle(note)}` : 'missing\u0000';

@@ -1,5 +1,5 @@
 /** The open note: title, tags, actions, the editor, and the notes that link here. */
-import { useSyncExternalStore } from 'react';
+import { useCallback, useSyncExternalStore } from 'react';
 import type * as Y from 'yjs';
 import { noteState, spaceMembers, summarizeNote, type AuthorRef, type NoteMap } from '../../shared/space-model';
 import { NoteEditor } from '../editor/NoteEditor';
@@ -9,11 +9,15 @@ import type { SpaceIndex } from '../sync/space-index';
 import { TagEditor } from './TagEditor';
 
 function useNoteFields(note: NoteMap) {
-  const key = useSyncExternalStore(
-    (onChange) => {
+  const subscribe = useCallback(
+    (onChange: () => void) => {
       note.observe(onChange);
       return () => note.unobserve(onChange);
     },
+    [note],
+  );
+  const key = useSyncExternalStore(
+    subscribe,
     () => `${noteState(note)}|${String(note.get('updatedAt'))}|${String(note.get('updatedBy'))}`,
   );
   return { state: key.split('|')[0] as ReturnType<typeof noteState> };

@@ -1,5 +1,6 @@
 /** A note's tags: chips to remove, and a field that adds a tag with suggestions from the space's tags. */
-import { useState, useSyncExternalStore } from 'react';
+import { useCallback, useState, useSyncExternalStore } from 'react';
+import type * as Y from 'yjs';
 import { addTag, noteTags, removeTag, touchNote, type AuthorRef, type NoteMap } from '../../shared/space-model';
 
 const MAX_SUGGESTIONS = 8;
@@ -7,13 +8,18 @@ const MAX_SUGGESTIONS = 8;
 export function TagEditor({ note, spaceTags, author }: { note: NoteMap; spaceTags: string[]; author: AuthorRef }) {
   const [draft, setDraft] = useState('');
   const [highlighted, setHighlighted] = useState(-1);
-  const tags = useSyncExternalStore(
-    (onChange) => {
-      note.observeDeep(onChange);
-      return () => note.unobserveDeep(onChange);
+  // Stable per note, and blind to typing in the body (which is nested in the same note map).
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      const observer = (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => {
+        if (events.some((e) => e.path[0] !== 'body' && e.target !== note.get('body'))) onChange();
+      };
+      note.observeDeep(observer);
+      return () => note.unobserveDeep(observer);
     },
-    () => noteTags(note).join('\u0000'),
-  )
+    [note],
+  );
+  const tags = useSyncExternalStore(subscribe, () => noteTags(note).join('\u0000'))
     .split('\u0000')
     .filter(Boolean);
   const edit = (fn: () => void) =>
