@@ -13,8 +13,15 @@ export const WELCOME_MARKDOWN = `Commonplace is your community's notebook. Write
 
 Type Markdown as you go: \`# \` for a heading, \`- \` for a list, \`[ ] \` for a task, \`> \` for a quote, and three backticks for code. Select text to make it **bold**, *italic* or \`code\`, or use the toolbar.
 
+Type [[ to link to another note; the notes that link here are listed under **Backlinks**. Tags and search are in the sidebar, and Ctrl+K jumps to any note.
+
+## With your community
+
+**Share space** gives you an invite code for the members of your community; they open it with **Join space**, and everyone on the same network stays in sync. **Markdown** exports a note, this space or everything, and imports folders of Markdown files (Obsidian vaults too).
+
 - [ ] Create your first note with **New note**
 - [ ] Give it a title that says what you learned
+- [ ] Share this space with a colleague
 
 ---
 
