@@ -95,7 +95,7 @@ async function benchTraces(node) {
 }
 
 async function startHost(dataDir) {
-  const child = spawn(process.execPath, [join(root, 'dist', 'web', 'host.mjs'), '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(root, 'dist', 'web', 'host.mjs'), '--port', '0', '--data-dir', dataDir, '--no-lan'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 30_000);
