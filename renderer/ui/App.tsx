@@ -401,7 +401,7 @@ export function App({ host }: { host: HostApi }) {
         title={`Remove “${currentName || 'Untitled space'}” from this device?`}
         message={
           <p>
-            Its {view.active.length + view.trashed.length} notes (including the trash) will be deleted from this device. Members you shared the space with keep
+            Its {notesCount(view.active.length + view.trashed.length)} (including the trash) will be deleted from this device. Members you shared the space with keep
             their copies; you can join again with an invite.
           </p>
         }
@@ -412,7 +412,7 @@ export function App({ host }: { host: HostApi }) {
       <ConfirmDialog
         open={pending?.kind === 'empty-trash'}
         title="Empty the trash?"
-        message={<p>The {view.trashed.length} notes in the trash will be deleted forever. This cannot be undone.</p>}
+        message={<p>{view.trashed.length === 1 ? 'The note' : `The ${notesCount(view.trashed.length)}`} in the trash will be deleted forever. This cannot be undone.</p>}
         confirmLabel="Empty trash"
         onConfirm={() => {
           setPending(null);
@@ -439,6 +439,7 @@ export function App({ host }: { host: HostApi }) {
   );
 }
 
+const notesCount = (n: number) => `${n} ${n === 1 ? 'note' : 'notes'}`;
 const noSubscription = () => () => {};
 const EMPTY_VIEW = { active: [], trashed: [], tags: [] };
 const zero = () => 0;

@@ -2,6 +2,8 @@
  * Organising a notebook as a member does: three notes, tags, a link and its backlink, search, the trash,
  * and everything still in place after a reload.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { body, openBrowser, passFirstRun, removeDir, startHost, tempDir, title, type Browser, type RunningHost } from './harness';
 
@@ -145,5 +147,36 @@ describe('spaces and notes', () => {
     await notesNav.getByRole('button', { name: '← Notes' }).click();
     await notesNav.getByRole('link', { name: 'Night shift' }).click();
     await expect.poll(() => body(page).locator('a.note-link.broken').textContent()).toBe('Sleep hygiene');
+  });
+
+  it('renames a space, empties the trash, and removes a space from this device after saying what is lost', async () => {
+    const { page } = browser;
+    const spacesNav = page.getByRole('navigation', { name: 'Spaces' });
+    const notesNav = page.getByRole('navigation', { name: 'Notes' });
+    await spacesNav.getByRole('button', { name: 'District teachers' }).click();
+    await page.getByRole('button', { name: 'Rename space' }).click();
+    await page.getByRole('textbox', { name: 'Name of the space' }).fill('Teachers of the north district');
+    await page.getByRole('button', { name: 'Rename', exact: true }).click();
+    await expect.poll(() => spacesNav.getByRole('button').allTextContents()).toContain('Teachers of the north district');
+
+    // Empty the trash: the confirmation says how many notes go.
+    await page.getByRole('button', { name: 'Move to trash' }).click();
+    await notesNav.getByRole('button', { name: /Trash \(1\)/ }).click();
+    await notesNav.getByRole('button', { name: 'Empty trash' }).click();
+    await expect.poll(() => page.getByRole('dialog').textContent()).toContain('The note in the trash will be deleted forever');
+    await page.getByRole('dialog').getByRole('button', { name: 'Empty trash' }).click();
+    await expect.poll(() => notesNav.getByText('The trash is empty.').isVisible()).toBe(true);
+    await notesNav.getByRole('button', { name: '← Notes' }).click();
+
+    // Remove the space from this device.
+    const spaceId = /#\/space\/([\w-]+)/.exec(page.url())![1]!;
+    await page.getByRole('button', { name: 'Remove from this device' }).click();
+    await expect.poll(() => page.getByRole('dialog').textContent()).toContain('will be deleted from this device');
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove from this device' }).click();
+    await expect.poll(() => spacesNav.getByRole('button').allTextContents()).not.toContain('Teachers of the north district');
+    await page.reload();
+    const spaceNames = () => spacesNav.getByRole('listitem').allTextContents();
+    await expect.poll(spaceNames, { timeout: 15_000 }).toEqual(['My notebook']);
+    expect(existsSync(join(dataDir, 'spaces', spaceId))).toBe(false);
   });
 });
