@@ -370,8 +370,9 @@ export function App({ host }: { host: HostApi }) {
           ) : (
             <div className="empty-note">
               <p>No notes here yet.</p>
+              {/* Not a second "New note": one button of that name in the window. */}
               <button type="button" className="primary" onClick={newNote}>
-                New note
+                Write the first note
               </button>
             </div>
           )}
