@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { readImportSource, writeExport } from '../main/services/markdown-files';
-import { importAsUpdate, importMarkdownFiles } from '../shared/markdown/markdown-import';
+import { catalogNoteIds, initSpace } from '../shared/catalog';
+import { importMarkdownFiles } from '../shared/markdown/markdown-import';
 import { exportSpace } from '../shared/markdown/space-export';
-import { initSpace } from '../shared/space-model';
+import { newNoteDoc } from '../shared/note-doc';
 
 export interface BenchResult {
   name: string;
@@ -28,31 +29,38 @@ export async function runMarkdownBench(options: { corpus?: string; runs?: number
   const scratch = await mkdtemp(join(tmpdir(), 'cp-md-bench-'));
   try {
     const importTimes: number[] = [];
-    let imported: Y.Doc | null = null;
+    let catalog: Y.Doc | null = null;
+    let bodies = new Map<string, Uint8Array>();
     for (let run = 0; run < runs; run++) {
       const started = performance.now();
       const { files } = await readImportSource(corpus);
       const doc = new Y.Doc();
+      const written = new Map<string, Uint8Array>();
       initSpace(doc, 'TIL');
-      const { update, summary } = importAsUpdate(doc, files, { author, folderTags: true });
-      Y.applyUpdate(doc, update!);
+      const summary = await importMarkdownFiles(doc, files, { author, folderTags: true, onBody: (id, update) => void written.set(id, update) });
       importTimes.push(performance.now() - started);
       if (summary.failed > 0) throw new Error(`${summary.failed} files failed to import`);
-      imported = doc;
+      catalog = doc;
+      bodies = written;
     }
 
     // 2,000 notes: the corpus, topped up with copies of its first notes.
-    const space = imported!;
+    const space = catalog!;
     const { files } = await readImportSource(corpus);
     const markdown = files.filter((f) => f.path.endsWith('.md'));
-    const missing = 2000 - [...space.getMap('notes').keys()].length;
-    importMarkdownFiles(space, markdown.slice(0, Math.max(0, missing)).map((f) => ({ ...f, path: `copies/${f.path}` })), { author });
-    const noteCount = [...space.getMap('notes').keys()].length;
+    const missing = 2000 - catalogNoteIds(space).length;
+    await importMarkdownFiles(space, markdown.slice(0, Math.max(0, missing)).map((f) => ({ ...f, path: `copies/${f.path}` })), { author, onBody: (id, update) => void bodies.set(id, update) });
+    const noteCount = catalogNoteIds(space).length;
+    const readBody = async (id: string) => {
+      const doc = newNoteDoc(id);
+      Y.applyUpdate(doc, bodies.get(id)!);
+      return doc;
+    };
     const exportTimes: number[] = [];
     for (let run = 0; run < runs; run++) {
       const out = join(scratch, `export-${run}`);
       const started = performance.now();
-      await writeExport(exportSpace(space), out, false);
+      await writeExport(await exportSpace(space, readBody), out, false);
       exportTimes.push(performance.now() - started);
     }
     return [

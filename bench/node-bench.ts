@@ -9,11 +9,13 @@ import { basename, join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { $createParagraphNode, $createRangeSelection, $getRoot, $isElementNode, $isTextNode, $setSelection, type ElementNode, type PointType } from 'lexical';
 import * as Y from 'yjs';
-import { DurableStore } from '../main/services/durable-store';
+import { DocStore } from '../main/services/doc-store';
+import { BodyBatcher } from '../main/services/markdown-host';
 import { writeProfile } from '../main/services/profile-store';
+import { addTag, createEntry, getEntry, initSpace } from '../shared/catalog';
 import { newId } from '../shared/ids';
-import { bindNoteBody, readNoteState, writeNoteMarkdown } from '../shared/note-body';
-import { createNote, initSpace, addTag, getNote } from '../shared/space-model';
+import { bindNoteBody, initNoteBody, readNoteState } from '../shared/note-body';
+import { CATALOG_DOC_ID, newNoteDoc } from '../shared/note-doc';
 
 export type Patch = [number, number, string];
 export interface Trace {
@@ -52,8 +54,8 @@ export function replayRaw(trace: Trace, count: number): { ms: number; text: stri
  * A newline in the trace is a paragraph break (insertParagraph), as Enter is.
  */
 export function replayLexical(trace: Trace, count: number): { ms: number; text: string; updates: number } {
-  const doc = new Y.Doc();
-  const noteId = createNote(doc, { author: { id: 'bench', name: 'Bench' }, now: 0 });
+  const noteId = 'bench-note-0001';
+  const doc = newNoteDoc(noteId);
   const { editor, dispose } = bindNoteBody(doc, noteId);
   editor.update(() => $getRoot().append($createParagraphNode()), { discrete: true });
   let updates = 0;
@@ -155,48 +157,61 @@ export interface GeneratedSpace {
   ms: number;
 }
 
-/** Writes a space of `count` real notes (TIL files, topics as tags) plus two long notes into a data dir. */
+/**
+ * Writes a space of `count` real notes (TIL files, topics as tags; past the corpus, copies with
+ * distinct titles) plus two long notes into a data dir, body by body, as an import would.
+ */
 export async function generateSpace(dataDir: string, tilDir: string, count: number): Promise<GeneratedSpace> {
   const started = performance.now();
   const files = tilFiles(tilDir);
-  const store = new DurableStore(dataDir);
+  const store = new DocStore(dataDir);
   const spaceId = newId();
   const space = await store.space(spaceId);
-  const doc = new Y.Doc();
+  const bodies = new BodyBatcher((updates) => space.appendMany(updates));
+  const catalog = new Y.Doc();
   const author = { id: 'bench-author', name: 'Bench' };
-  initSpace(doc, 'Bench space', 0);
+  initSpace(catalog, 'Bench space', 0);
   const notes: GeneratedSpace['notes'] = [];
   const allWords: string[] = [];
+  const addNote = async (title: string, markdown: string, now: number, tags: string[]) => {
+    const id = newId();
+    const body = newNoteDoc(id);
+    initNoteBody(body, id, markdown);
+    createEntry(catalog, { id, title, author, now, tags });
+    await bodies.add(id, Y.encodeStateAsUpdate(body));
+    return { id, body };
+  };
   for (let i = 0; i < count; i++) {
     const file = files[i % files.length]!;
     const markdown = readFileSync(file, 'utf8');
     const heading = /^#\s+(.+)$/m.exec(markdown)?.[1]?.trim() ?? basename(file, '.md');
     const title = i < files.length ? heading : `${heading} (${Math.floor(i / files.length) + 1})`;
     const bodyText = markdown.replace(/^#\s+.+$/m, '').trim();
-    const id = createNote(doc, { title, author, now: i * 1000, tags: [relative(tilDir, file).split(/[\\/]/)[0]!] });
-    writeNoteMarkdown(doc, id, bodyText);
+    const { id, body } = await addNote(title, bodyText, i * 1000, [relative(tilDir, file).split(/[\\/]/)[0]!]);
     // What the editor renders first (the first block's text), to recognise the note on screen.
-    const firstWords = readNoteState(doc, id)
+    const firstWords = readNoteState(body, id)
       .read(() => $getRoot().getFirstChild()?.getTextContent() ?? '')
       .split('\n')[0]!
       .slice(0, 24);
     notes.push({ id, title, firstWords });
+    body.destroy();
     if (allWords.length < 100_000) allWords.push(...bodyText.split(/\s+/).filter((w) => /^[A-Za-z,.;:'!?]+$/.test(w)));
   }
-  const longNote = (words: number, title: string) => {
+  const longNote = async (words: number, title: string) => {
     const paragraphs: string[] = [];
     for (let w = 0; w < words; w += 80) {
       const slice: string[] = [];
       for (let k = w; k < Math.min(words, w + 80); k++) slice.push(allWords[k % allWords.length]!);
       paragraphs.push(slice.join(' '));
     }
-    const id = createNote(doc, { title, author, now: count * 1000 + words });
-    writeNoteMarkdown(doc, id, paragraphs.join('\n\n'));
-    addTag(getNote(doc, id)!, 'bench');
+    const { id } = await addNote(title, paragraphs.join('\n\n'), count * 1000 + words, []);
+    addTag(getEntry(catalog, id)!, 'bench');
     return { id, title };
   };
-  const big = { words10k: longNote(10_000, 'Bench: 10,000 words'), words100k: longNote(100_000, 'Bench: 100,000 words') };
-  await space.append(Y.encodeStateAsUpdate(doc));
+  const big = { words10k: await longNote(10_000, 'Bench: 10,000 words'), words100k: await longNote(100_000, 'Bench: 100,000 words') };
+  await bodies.flush();
+  await space.append(CATALOG_DOC_ID, Y.encodeStateAsUpdate(catalog));
+  await space.compact();
   await store.close();
   // A member who has already chosen a name: the app opens straight to the notebook.
   await writeProfile(dataDir, { id: 'bench-author-0001', name: author.name, color: '#2b8a3e' });

@@ -5,10 +5,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as Y from 'yjs';
+import { catalogNotes, getEntry, summarizeEntry } from '../shared/catalog';
 import { createNoteWithBody } from '../shared/note-body';
 import { bodyText } from '../shared/note-content';
+import { newNoteDoc, noteBodyOf } from '../shared/note-doc';
 import { NoteSearchIndex } from '../shared/search-index';
-import { getNote, noteBody, spaceNotes, summarizeNote } from '../shared/space-model';
 
 export interface BenchFigure {
   name: string;
@@ -26,35 +27,37 @@ function markdownFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** A space doc with `count` notes made from the corpus, through the same headless editor path imports use. */
-export function buildCorpusSpace(corpusDir: string, count = 2000): Y.Doc {
+/** A space with `count` notes made from the corpus (a catalog and each body), through the path imports use. */
+export function buildCorpusSpace(corpusDir: string, count = 2000): { catalog: Y.Doc; bodies: Map<string, Y.Doc> } {
   const files = markdownFiles(corpusDir);
-  const doc = new Y.Doc();
+  const catalog = new Y.Doc();
+  const bodies = new Map<string, Y.Doc>();
   const author = { id: 'bench-author', name: 'Bench' };
   for (let i = 0; i < count; i++) {
     const file = files[i % files.length]!;
     const text = readFileSync(file, 'utf8');
     const heading = /^#\s+(.+)$/m.exec(text)?.[1] ?? file;
     const topic = file.split(/[\\/]/).at(-2)!;
-    createNoteWithBody(doc, { title: i < files.length ? heading : `${heading} (${i})`, author, tags: [topic] }, text.replace(/^#\s+.+\n/, ''));
+    const body = newNoteDoc(`bench-${String(i).padStart(6, '0')}`);
+    createNoteWithBody(catalog, body, { title: i < files.length ? heading : `${heading} (${i})`, author, tags: [topic] }, text.replace(/^#\s+.+\n/, ''));
+    bodies.set(body.guid, body);
   }
-  return doc;
+  return { catalog, bodies };
 }
 
-export function indexSpace(doc: Y.Doc): NoteSearchIndex {
+export function indexSpace(space: { catalog: Y.Doc; bodies: Map<string, Y.Doc> }): NoteSearchIndex {
   const index = new NoteSearchIndex();
-  spaceNotes(doc).forEach((_n, id) => {
-    const note = getNote(doc, id)!;
-    const summary = summarizeNote(id, note);
-    index.set({ id, title: summary.title, body: bodyText(noteBody(note)), tags: summary.tags });
+  catalogNotes(space.catalog).forEach((_n, id) => {
+    const summary = summarizeEntry(id, getEntry(space.catalog, id)!);
+    index.set({ id, title: summary.title, body: bodyText(noteBodyOf(space.bodies.get(id)!, id)), tags: summary.tags });
   });
   return index;
 }
 
 const QUERIES = ['git', 'rebase', 'postgres index', 'javscript', 'reac hook', 'docker compose', 'vim macro', 'sql join', 'rails', 'bash loop', 'tmux', 'ruby'];
 
-export async function runSearchBench({ corpusDir = join(process.cwd(), '..', 'shared', 'corpus', 'til'), rounds = 5 } = {}): Promise<BenchFigure[]> {
-  const doc = buildCorpusSpace(corpusDir);
+export async function runSearchBench({ corpusDir = join(process.cwd(), '..', 'shared', 'corpus', 'til'), rounds = 5, count = 10_000 } = {}): Promise<BenchFigure[]> {
+  const doc = buildCorpusSpace(corpusDir, count);
   const build: number[] = [];
   let index = indexSpace(doc);
   for (let r = 0; r < rounds; r++) {
@@ -74,7 +77,7 @@ export async function runSearchBench({ corpusDir = join(process.cwd(), '..', 'sh
     }
   }
   return [
-    { name: 'search: index build, 2,000 notes', unit: 'ms', samples: build },
-    { name: 'search: query (each keystroke), 2,000 notes', unit: 'ms', samples: queries },
+    { name: `search: index build, ${count.toLocaleString('en')} notes`, unit: 'ms', samples: build },
+    { name: `search: query (each keystroke), ${count.toLocaleString('en')} notes`, unit: 'ms', samples: queries },
   ];
 }

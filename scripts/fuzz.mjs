@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Long convergence fuzz: `npm run fuzz -- --seconds 600 [--start-seed N] [--live]` loops over new seeds
-// until the time is up; a failure prints its seed. Replay one: `npm run fuzz -- --seed N [--trace]`.
+// Long convergence fuzz: `npm run fuzz -- --seconds 600 [--start-seed N] [--live] [--production]` loops over
+// new seeds until the time is up; a failure prints its seed. Replay one: `npm run fuzz -- --seed N [--trace]`.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,8 @@ if (seed !== undefined) {
   if (start !== undefined) env.FUZZ_START_SEED = start;
 }
 if (args.includes('--live')) env.FUZZ_LIVE = '1';
+// Lexical's production build (what the app ships) instead of its development build with extra checks.
+if (args.includes('--production')) env.NODE_ENV = 'production';
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const child = spawn(process.execPath, [vitest, 'run', '--project', 'unit', 'test/unit/convergence-fuzz.test.ts'], { cwd: root, env, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -28,7 +28,8 @@ export function docDigest(docId: string, doc: Y.Doc): Uint8Array {
       encoding.writeVarUint(encoder, range.len);
     }
   }
-  return sha256(encoding.toUint8Array(encoder)).slice(0, DIGEST_BYTES);
+  // A copy into a plain Uint8Array: under Node, sha256 answers with a Buffer, which JSON would turn into an object.
+  return new Uint8Array(sha256(encoding.toUint8Array(encoder)).subarray(0, DIGEST_BYTES));
 }
 
 /** The digest of a document stored as one update (loads it into a scratch document). */

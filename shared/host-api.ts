@@ -3,9 +3,16 @@
  * method names, runtime schemas for every input, and the result types.
  */
 import { z } from 'zod';
+import type { SearchHit } from './search-index';
 
-/** Largest Yjs update one call may carry; a whole space state travels in one sync reply. */
+/** Largest Yjs update one call may carry; a whole catalog or note travels in one sync reply. */
 export const MAX_UPDATE_BYTES = 64 * 1024 * 1024;
+/** Documents one batched call (digests, state vectors, pulls and pushes of peer sync) may name. */
+export const MAX_DOCS_PER_CALL = 512;
+/** Bytes one batched push may carry in all. */
+export const MAX_PUSH_BYTES = 48 * 1024 * 1024;
+/** Longest search query. */
+export const MAX_QUERY_CHARS = 500;
 /** Largest state vector one call may carry (a vector is a few bytes per client). */
 export const MAX_STATE_VECTOR_BYTES = 1024 * 1024;
 /** Markdown import over the API: one file, the files of one call together, and files per call. */
@@ -41,6 +48,11 @@ export const signalingAddressSchema = z
     return port > 0 && port <= 65535;
   }, 'port out of range');
 
+/** Note ids: random url-safe strings; anything else could name a path. */
+export const noteIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a note id');
+/** A document of a space in peer sync: a note, or the catalog itself. */
+export const docIdSchema = z.union([z.literal('catalog'), noteIdSchema]);
+
 /** A space secret as text: 32 random bytes in base64url without padding. */
 export const secretSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a space secret');
 
@@ -57,6 +69,23 @@ export const hostInputSchemas = {
   'space.append': z.object({ spaceId: spaceIdSchema, update: bytes(MAX_UPDATE_BYTES) }).strict(),
   'space.subscribe': z.object({ spaceId: spaceIdSchema }).strict(),
   'space.unsubscribe': z.object({ spaceId: spaceIdSchema }).strict(),
+  'note.sync': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema, stateVector: bytes(MAX_STATE_VECTOR_BYTES) }).strict(),
+  'note.append': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema, update: bytes(MAX_UPDATE_BYTES) }).strict(),
+  'note.release': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema }).strict(),
+  'note.backlinks': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema }).strict(),
+  'notes.manifest': z.object({ spaceId: spaceIdSchema }).strict(),
+  'notes.bucketDocs': z.object({ spaceId: spaceIdSchema, buckets: z.array(z.number().int().min(0).max(255)).max(256) }).strict(),
+  'notes.stateVectors': z.object({ spaceId: spaceIdSchema, docIds: z.array(docIdSchema).max(MAX_DOCS_PER_CALL) }).strict(),
+  'notes.pull': z
+    .object({ spaceId: spaceIdSchema, requests: z.array(z.object({ docId: docIdSchema, stateVector: bytes(MAX_STATE_VECTOR_BYTES) }).strict()).max(MAX_DOCS_PER_CALL) })
+    .strict(),
+  'notes.push': z
+    .object({ spaceId: spaceIdSchema, updates: z.array(z.object({ docId: docIdSchema, update: bytes(MAX_UPDATE_BYTES) }).strict()).max(MAX_DOCS_PER_CALL) })
+    .strict()
+    .refine((i) => i.updates.reduce((sum, u) => sum + u.update.byteLength, 0) <= MAX_PUSH_BYTES, { message: `larger than ${MAX_PUSH_BYTES} bytes in one call` }),
+  'space.search': z
+    .object({ spaceId: spaceIdSchema, query: z.string().max(MAX_QUERY_CHARS), limit: z.number().int().min(1).max(200).optional(), titlesOnly: z.boolean().optional() })
+    .strict(),
   'shell.openExternal': z.object({ url: z.string().max(4096) }).strict(),
   'sync.info': z.object({}).strict(),
   'space.sharing': z.object({ spaceId: spaceIdSchema, create: z.boolean() }).strict(),
@@ -73,7 +102,7 @@ export const hostInputSchemas = {
     .object({
       scope: z.enum(['note', 'space', 'all']),
       spaceId: spaceIdSchema.optional(),
-      noteId: z.string().min(1).max(64).optional(),
+      noteId: noteIdSchema.optional(),
       wikilinks: z.boolean().optional(),
     })
     .strict()
@@ -111,12 +140,28 @@ export interface HostResults {
   'profile.set': { saved: true };
   /** Deletes the space's durable copy from this device (other members keep theirs). */
   'spaces.remove': { removed: boolean };
-  /** The updates the caller lacks, and the host's state vector so the caller can send what the host lacks. */
+  /** The catalog updates the caller lacks, and the host's state vector so the caller can send what the host lacks. */
   'space.sync': { update: Uint8Array; stateVector: Uint8Array };
-  /** Resolves once the update is durable on disk. */
+  /** A catalog update; resolves once it is durable on disk. */
   'space.append': { saved: true };
+  /** The caller gets the space's events: catalog updates, notes changed elsewhere, the index caught up. */
   'space.subscribe': { subscribed: true };
   'space.unsubscribe': { subscribed: false };
+  /** As space.sync for one note; the caller also gets 'note.update' for it until 'note.release'. */
+  'note.sync': { update: Uint8Array; stateVector: Uint8Array };
+  'note.append': { saved: true };
+  'note.release': { released: true };
+  /** Ids of the notes that link to this one (any state; the caller shows the active ones). */
+  'note.backlinks': { noteIds: string[] };
+  /** Peer sync: the space's bucket digests (see shared/note-sync). */
+  'notes.manifest': { manifest: Uint8Array };
+  'notes.bucketDocs': { docs: Array<{ docId: string; digest: Uint8Array }> };
+  'notes.stateVectors': { stateVectors: Uint8Array[] };
+  /** One update per request, in order: what a replica with that state vector lacks. */
+  'notes.pull': { updates: Uint8Array[] };
+  /** Updates from peers for documents the caller does not hold; resolves once they are on disk. */
+  'notes.push': { saved: true };
+  'space.search': { hits: SearchHit[] };
   'shell.openExternal': { opened: boolean };
   /** Where the renderer finds peers: its own host's signalling server and every one discovered on the LAN. */
   'sync.info': SyncInfo;
@@ -151,8 +196,14 @@ export type HostResult<M extends HostMethod> = HostResults[M];
 
 /** Events the host pushes to subscribed renderers. */
 export interface HostEvents {
-  /** Another client of the same host changed the space; apply it. */
+  /** Another client of the same host changed the catalog; apply it. */
   'space.update': { spaceId: string; update: Uint8Array };
+  /** Another client of the same host changed a note the caller holds (note.sync); apply it. */
+  'note.update': { spaceId: string; noteId: string; update: Uint8Array };
+  /** Notes changed by another client of the host (an import, another window, a peer of another window). */
+  'space.changed': { spaceId: string; noteIds: string[] };
+  /** The space's search index and links caught up with changes: search results and backlinks may differ. */
+  'space.indexed': { spaceId: string };
   /** The set of reachable signalling servers changed (a peer appeared on or left the LAN). */
   'sync.changed': SyncInfo;
   /** The desktop app was opened with a commonplace://join/… link: offer to join with this code. */

@@ -1,15 +1,17 @@
 /**
  * A note body outside any UI: a headless Lexical editor with the editor's node list, bound to the
- * body's Y.XmlText through @lexical/yjs. Used to seed new notes, and to read or convert stored ones.
+ * body's Y.XmlText in the note's own document through @lexical/yjs. Used to seed new notes, and to
+ * read or convert stored ones.
  */
 import { createHeadlessEditor } from '@lexical/headless';
 import { $convertFromMarkdownString, $convertToMarkdownString } from '@lexical/markdown';
 import { createYjsBinding, syncLexicalUpdateToYjs, syncYjsChangesToLexical, type Binding, type Provider } from '@lexical/yjs';
-import { $getRoot, $isDecoratorNode, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode } from 'lexical';
+import { $createParagraphNode, $getRoot, $isDecoratorNode, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode } from 'lexical';
 import * as Y from 'yjs';
 import { EDITOR_NODES, EXCLUDED_PROPERTIES } from './editor-nodes';
 import { COMMONPLACE_TRANSFORMERS } from './markdown-transformers';
-import { createNote, getNote, noteTags, noteTitle, noteBodyIn, type AuthorRef } from './space-model';
+import { createEntry } from './catalog';
+import { noteBodyOf } from './note-doc';
 
 /** A provider with no awareness: headless edits carry no cursor. */
 export const HEADLESS_PROVIDER: Provider = {
@@ -151,7 +153,7 @@ export function bindNoteBody(
 ): NoteBodyBinding {
   const editor = options.editor ?? createNoteEditor();
   const provider = options.provider ?? HEADLESS_PROVIDER;
-  const body = noteBodyIn(doc, noteId);
+  const body = noteBodyOf(doc, noteId);
   releaseCollabNodes(body);
   const binding = createYjsBinding({
     doc,
@@ -238,31 +240,40 @@ export function readNoteState(doc: Y.Doc, noteId: string): EditorState {
   }
 }
 
-/** Copies a note (title, body, tags) into a new active note, through editors like any edit; returns its id. */
-export function duplicateNote(doc: Y.Doc, noteId: string, author: AuthorRef, titleSuffix = ' (copy)'): string {
-  const source = getNote(doc, noteId);
-  if (!source) throw new Error(`no note ${noteId}`);
-  const children = readNoteState(doc, noteId).toJSON().root.children;
-  const id = createNote(doc, { title: noteTitle(source) + titleSuffix, author, tags: noteTags(source) });
-  const { editor, dispose } = bindNoteBody(doc, id);
+/** Copies a body into another note's (empty) document, through editors like any edit. */
+export function copyNoteBody(source: Y.Doc, sourceId: string, target: Y.Doc, targetId: string): void {
+  const children = readNoteState(source, sourceId).toJSON().root.children;
+  const { editor, dispose } = bindNoteBody(target, targetId);
   try {
     editor.update(() => $getRoot().append(...children.map((child) => $parseSerializedNode(child))), { discrete: true });
   } finally {
     dispose();
   }
-  return id;
 }
 
 /**
- * Creates a note whose body already holds its first (empty) paragraph. Written once, by the creating
- * device: if every device that opened an empty note added one, they would all be kept.
+ * Writes a new note's first content (at least one empty paragraph). Written once, by the creating
+ * device: if every device that opened an empty note added a paragraph, they would all be kept.
  */
-export function createNoteWithBody(doc: Y.Doc, options: Parameters<typeof createNote>[1], markdown = ''): string {
-  let id = '';
-  doc.transact(() => {
-    id = createNote(doc, options);
-    writeNoteMarkdown(doc, id, markdown);
-  });
+export function initNoteBody(doc: Y.Doc, noteId: string, markdown = ''): void {
+  const { editor, dispose } = bindNoteBody(doc, noteId);
+  try {
+    editor.update(
+      () => {
+        $convertFromMarkdownString(markdown, COMMONPLACE_TRANSFORMERS);
+        if ($getRoot().getChildrenSize() === 0) $getRoot().append($createParagraphNode());
+      },
+      { discrete: true },
+    );
+  } finally {
+    dispose();
+  }
+}
+
+/** Adds a note to the catalog with its body written into `body` (the note's document); returns its id. */
+export function createNoteWithBody(catalog: Y.Doc, body: Y.Doc, options: Omit<Parameters<typeof createEntry>[1], 'id'>, markdown = ''): string {
+  const id = createEntry(catalog, { ...options, id: body.guid });
+  initNoteBody(body, id, markdown);
   return id;
 }
 
@@ -271,7 +282,7 @@ export function createNoteWithBody(doc: Y.Doc, options: Parameters<typeof create
  * observers, one hydrating update. Only for docs no live editor is bound to (hosts, the CLI).
  */
 export function readNoteBodyWith<T>(doc: Y.Doc, noteId: string, editor: LexicalEditor, read: () => T): T {
-  const body = noteBodyIn(doc, noteId);
+  const body = noteBodyOf(doc, noteId);
   releaseCollabNodes(body);
   const binding = createYjsBinding({ doc, docMap: new Map([[noteId, doc]]), editor, excludedProperties: EXCLUDED_PROPERTIES, getXmlText: () => body, id: noteId });
   try {

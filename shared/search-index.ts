@@ -2,7 +2,7 @@
  * Full-text search over a space's notes (titles, bodies, tags) with MiniSearch: ranked, prefix- and
  * typo-tolerant, updated note by note as notes change.
  */
-import MiniSearch from 'minisearch';
+import MiniSearch, { type Options } from 'minisearch';
 
 export interface SearchDocument {
   id: string;
@@ -61,18 +61,40 @@ function snippetAround(body: string, lower: string, terms: string[]): string {
   return `${start > 0 ? '…' : ''}${flat(body.slice(start, end))}${end < body.length ? '…' : ''}`;
 }
 
+const INDEX_OPTIONS: Options<SearchDocument> = {
+  fields: ['title', 'body', 'tagText'],
+  storeFields: ['title'],
+  extractField: (doc: SearchDocument, field: string) => (field === 'tagText' ? doc.tags.join(' ') : (doc as unknown as Record<string, string>)[field]!),
+  // Typos are forgiven in words of four letters or more; shorter ones match as prefixes only (fast, and
+  // a one-letter "typo" in a two-letter word matches everything).
+  searchOptions: { boost: { title: 3, tagText: 2 }, prefix: true, fuzzy: (term: string) => (term.length >= 4 ? 0.2 : false), maxFuzzy: 2, combineWith: 'AND' },
+  autoVacuum: true,
+};
+
+/** The index as saved between runs: MiniSearch's own JSON and each body's text (for snippets). */
+export interface SavedSearchIndex {
+  index: string;
+  bodies: Record<string, string>;
+}
+
 export class NoteSearchIndex {
-  private readonly index = new MiniSearch<SearchDocument>({
-    fields: ['title', 'body', 'tagText'],
-    storeFields: ['title'],
-    extractField: (doc, field) => (field === 'tagText' ? doc.tags.join(' ') : (doc as unknown as Record<string, string>)[field]!),
-    // Typos are forgiven in words of four letters or more; shorter ones match as prefixes only (fast, and
-    // a one-letter "typo" in a two-letter word matches everything).
-    searchOptions: { boost: { title: 3, tagText: 2 }, prefix: true, fuzzy: (term) => (term.length >= 4 ? 0.2 : false), maxFuzzy: 2, combineWith: 'AND' },
-    autoVacuum: true,
-  });
+  private readonly index: MiniSearch<SearchDocument>;
   /** Each body as indexed, and lower-cased once for finding snippets. */
   private readonly bodies = new Map<string, { text: string; lower: string }>();
+
+  constructor(saved?: SavedSearchIndex) {
+    this.index = saved ? MiniSearch.loadJSON<SearchDocument>(saved.index, INDEX_OPTIONS) : new MiniSearch<SearchDocument>(INDEX_OPTIONS);
+    for (const [id, text] of Object.entries(saved?.bodies ?? {})) this.bodies.set(id, { text, lower: text.toLowerCase() });
+  }
+
+  /** What a later run loads instead of indexing every note again. */
+  save(): SavedSearchIndex {
+    return { index: JSON.stringify(this.index), bodies: Object.fromEntries([...this.bodies].map(([id, b]) => [id, b.text])) };
+  }
+
+  ids(): string[] {
+    return [...this.bodies.keys()];
+  }
 
   /** Adds or replaces one note. */
   set(doc: SearchDocument): void {

@@ -17,8 +17,19 @@ export interface WireEvent {
   payload: unknown;
 }
 
+/**
+ * JSON.stringify hands a replacer what toJSON made of a value, and a Node Buffer (a Uint8Array) turns
+ * itself into {type, data}: look at the holder's own value to catch every Uint8Array.
+ */
+function bytesReplacer(replace: (bytes: Uint8Array) => unknown) {
+  return function (this: Record<string, unknown>, key: string, v: unknown): unknown {
+    const original = this[key];
+    return original instanceof Uint8Array ? replace(original) : v;
+  };
+}
+
 export function encodeWire(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? { $bytes: toBase64(v) } : v));
+  return JSON.stringify(value, bytesReplacer((bytes) => ({ $bytes: toBase64(bytes) })));
 }
 
 export function decodeWire(text: string): unknown {
@@ -49,7 +60,7 @@ export function encodeWireBinary(value: unknown): Uint8Array<ArrayBuffer> {
   const blobs: Uint8Array[] = [];
   const header = new TextEncoder().encode(
     JSON.stringify({
-      value: JSON.parse(JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? { $blob: blobs.push(v) - 1 } : v))) as unknown,
+      value: JSON.parse(JSON.stringify(value, bytesReplacer((bytes) => ({ $blob: blobs.push(bytes) - 1 })))) as unknown,
       blobs: blobs.map((b) => b.byteLength),
     }),
   );

@@ -7,14 +7,15 @@
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as Y from 'yjs';
+import { listNotes, spaceName } from '../../shared/catalog';
 import { MAX_UPDATE_BYTES } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
-import { importAsUpdate, type ImportSummary } from '../../shared/markdown/markdown-import';
-import { listNotes, spaceName } from '../../shared/space-model';
+import { importIntoCatalog, type ImportSummary } from '../../shared/markdown/markdown-import';
 import { acquireDataDir, DataDirBusyError, defaultDataDir, readLock } from '../services/data-dir';
-import { DurableStore } from '../services/durable-store';
+import { DocStore } from '../services/doc-store';
 import { readImportSource, writeExport } from '../services/markdown-files';
-import { exportMarkdownFiles, findSpace, MarkdownExportError, readOnlySource, type ExportScope } from '../services/markdown-service';
+import { BodyBatcher, importIntoStore } from '../services/markdown-host';
+import { exportMarkdownFiles, findSpace, MarkdownExportError, readOnlySource, storeSource, type ExportScope } from '../services/markdown-service';
 import { connectToHost } from './host-connection';
 
 const USAGE = `usage: npm run commonplace -- <command> [options]
@@ -86,9 +87,10 @@ async function listSpaces(dataDir: string): Promise<number> {
   const ids = await source.listSpaceIds();
   if (ids.length === 0) out(`no spaces in ${dataDir}`);
   for (const id of ids) {
-    const doc = await source.doc(id);
-    out(`${id}\t${listNotes(doc).length} notes\t${spaceName(doc) || '(unnamed)'}`);
+    const { catalog } = await source.open(id);
+    out(`${id}\t${listNotes(catalog).length} notes\t${spaceName(catalog) || '(unnamed)'}`);
   }
+  await source.close();
   return 0;
 }
 
@@ -109,6 +111,7 @@ async function runExport(dataDir: string, values: Record<string, string | boolea
   }
   const started = performance.now();
   const { files, noteCount } = await exportMarkdownFiles(source, scope, { wikilinks: Boolean(values.wikilinks) });
+  await source.close();
   await writeExport(files, outPath, Boolean(values.zip));
   out(`exported ${noteCount} notes (${files.length} files) to ${outPath} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return 0;
@@ -153,13 +156,16 @@ async function runImport(dataDir: string, values: Record<string, string | boolea
       const { spaces } = await host.call('spaces.list', {});
       const match = spaces.find((s) => s.id === spaceArg) ?? spaces.find((s) => s.name.trim().toLowerCase() === spaceArg.toLowerCase());
       const spaceId = match?.id ?? newId();
-      const doc = new Y.Doc();
-      if (match) Y.applyUpdate(doc, (await host.call('space.sync', { spaceId, stateVector: Y.encodeStateVector(doc) })).update);
-      const result = importAsUpdate(doc, files, { ...options, newSpaceName: match ? undefined : spaceArg });
+      const catalog = new Y.Doc();
+      if (match) Y.applyUpdate(catalog, (await host.call('space.sync', { spaceId, stateVector: Y.encodeStateVector(catalog) })).update);
+      // Bodies go to the host in batches as they are written; the catalog's entries last, in one change.
+      const bodies = new BodyBatcher(async (updates) => void (await host.call('notes.push', { spaceId, updates })));
+      const result = await importIntoCatalog(catalog, files, { ...options, onBody: bodies.add, newSpaceName: match ? undefined : spaceArg });
+      await bodies.flush();
       summary = result.summary;
-      if (result.update) {
-        if (result.update.byteLength > MAX_UPDATE_BYTES) throw new Error(`the import is ${result.update.byteLength} bytes as one change, above the host's limit; import it in parts`);
-        await host.call('space.append', { spaceId, update: result.update });
+      if (result.catalogUpdate) {
+        if (result.catalogUpdate.byteLength > MAX_UPDATE_BYTES) throw new Error(`the import's catalog change is ${result.catalogUpdate.byteLength} bytes, above the host's limit; import it in parts`);
+        await host.call('space.append', { spaceId, update: result.catalogUpdate });
       }
       where = `${match ? 'space' : 'new space'} "${match?.name ?? spaceArg}" (${spaceId}) through the running host at ${lock.url}`;
     } finally {
@@ -176,14 +182,13 @@ async function runImport(dataDir: string, values: Record<string, string | boolea
       }
       throw error;
     }
-    const store = new DurableStore(dataDir, { onProblem: (p) => process.stderr.write(`warning: ${p.kind} in space ${p.spaceId}: ${p.detail}\n`) });
+    const store = new DocStore(dataDir, { onProblem: (p) => process.stderr.write(`${p.kind === 'migrated' ? 'note' : 'warning'}: ${p.kind} in space ${p.spaceId}: ${p.detail}\n`) });
     try {
-      const found = await findSpace({ listSpaceIds: () => store.listSpaceIds(), doc: async (id) => (await store.space(id)).doc }, spaceArg);
+      const found = await findSpace(storeSource(store), spaceArg);
       const spaceId = found?.id ?? newId();
       const space = await store.space(spaceId);
-      const result = importAsUpdate(space.doc, files, { ...options, newSpaceName: found ? undefined : spaceArg });
+      const result = await importIntoStore(space, files, { ...options, newSpaceName: found ? undefined : spaceArg });
       summary = result.summary;
-      if (result.update) await space.append(result.update);
       await store.flush();
       where = `${found ? 'space' : 'new space'} "${found?.name ?? spaceArg}" (${spaceId}) in ${join(dataDir)}`;
     } finally {

@@ -71,6 +71,14 @@ export class StoreError extends Error {
   }
 }
 
+/** A stored document whose bytes fail their checksum: that document cannot be read; the rest of the space can. */
+export class DamagedDocError extends StoreError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DamagedDocError';
+  }
+}
+
 /** Bytes that are not a Yjs update. */
 export class InvalidUpdateError extends Error {
   constructor(detail: string) {
@@ -257,7 +265,7 @@ class PackFile {
       await this.handle.read(header, 0, ENTRY_HEADER_BYTES, entry.offset - ENTRY_HEADER_BYTES);
       const bytes = Buffer.alloc(entry.length);
       await this.handle.read(bytes, 0, entry.length, entry.offset);
-      if (header.readUInt32LE(0) !== entry.length || crc32(bytes) !== header.readUInt32LE(4)) throw new StoreError(`the stored copy of ${what} fails its checksum`);
+      if (header.readUInt32LE(0) !== entry.length || crc32(bytes) !== header.readUInt32LE(4)) throw new DamagedDocError(`the stored copy of ${what} fails its checksum`);
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } finally {
       this.reads--;

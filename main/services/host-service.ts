@@ -14,13 +14,15 @@ import {
   type HostResult,
   type SpaceSummary,
 } from '../../shared/host-api';
-import { listNotes, spaceName } from '../../shared/space-model';
-import { DurableStore, InvalidUpdateError, StoreError, type StoreOptions } from './durable-store';
+import { listNotes, spaceName } from '../../shared/catalog';
+import { CATALOG_DOC_ID } from '../../shared/note-doc';
+import { DamagedDocError, DocStore, InvalidUpdateError, StoreError, type StoreOptions } from './doc-store';
 import type { LanSync } from './lan-sync';
 import { logger } from './logger';
 import { readProfile, writeProfile } from './profile-store';
 import { SecretConflictError, SpaceSecrets } from './space-secrets';
 import { exportMarkdownZip, importMarkdownIntoStore } from './markdown-host';
+import { SpaceHost } from './space-host';
 
 /** One connected renderer: a window in Electron, a WebSocket on the web host. */
 export interface HostClient {
@@ -40,19 +42,32 @@ export interface HostServiceOptions {
 
 type Handlers = { [M in HostMethod]: (client: HostClient, input: HostInput<M>) => Promise<HostResult<M>> };
 
+function storeFailure(method: string, error: unknown): never {
+  if (error instanceof InvalidUpdateError) throw new HostError('corrupt-update', `${method}: ${error.message}`);
+  if (error instanceof StoreError) throw new HostError('unavailable', `${method}: ${error.message}`);
+  throw error;
+}
+
+const noteKey = (spaceId: string, noteId: string) => `${spaceId}/${noteId}`;
+
 export class HostService {
-  readonly store: DurableStore;
+  readonly store: DocStore;
+  private readonly spaceHosts = new Map<string, Promise<SpaceHost>>();
+  /** Clients that get a space's events (catalog updates, notes changed, index caught up). */
   private readonly subscribers = new Map<string, Set<HostClient>>();
+  /** Clients that hold a note (note.sync until note.release) and get its updates. */
+  private readonly noteHolders = new Map<string, Set<HostClient>>();
   private readonly clients = new Set<HostClient>();
   private readonly handlers: Handlers;
   private readonly secrets: SpaceSecrets;
   private readonly offSync: () => void;
 
   constructor(private readonly options: HostServiceOptions) {
-    this.store = new DurableStore(options.dataDir, {
+    this.store = new DocStore(options.dataDir, {
       ...options.store,
       onProblem: (problem) => {
-        logger.warn(`store: ${problem.kind} in space ${problem.spaceId} at byte ${problem.offset}: ${problem.detail}`);
+        const log = problem.kind === 'migrated' ? logger.info : logger.warn;
+        log(`store: ${problem.kind} in space ${problem.spaceId}${problem.kind === 'migrated' ? '' : ` at byte ${problem.offset}`}: ${problem.detail}`);
         options.store?.onProblem?.(problem);
       },
     });
@@ -71,30 +86,21 @@ export class HostService {
       },
       'spaces.remove': async (_client, { spaceId }) => {
         this.subscribers.delete(spaceId);
+        for (const key of [...this.noteHolders.keys()]) if (key.startsWith(`${spaceId}/`)) this.noteHolders.delete(key);
+        const host = this.spaceHosts.get(spaceId);
+        this.spaceHosts.delete(spaceId);
+        await (await host?.catch(() => null))?.close();
         await this.secrets.remove(spaceId);
         return { removed: await this.store.removeSpace(spaceId) };
       },
       'space.sync': async (_client, { spaceId, stateVector }) => {
-        const space = await this.store.space(spaceId);
-        let update: Uint8Array;
-        try {
-          // An empty state vector (a new device, a wiped browser) gets the cached whole space.
-          update = stateVector.byteLength === 1 && stateVector[0] === 0 ? space.encodeFullState() : Y.encodeStateAsUpdate(space.doc, stateVector);
-        } catch {
-          throw new HostError('invalid-input', 'space.sync: stateVector is not a Yjs state vector');
-        }
-        return { update, stateVector: Y.encodeStateVector(space.doc) };
+        const { store } = await this.space(spaceId);
+        return { update: await this.diff(store.diff.bind(store), CATALOG_DOC_ID, stateVector, 'space.sync'), stateVector: Y.encodeStateVector(store.catalog) };
       },
       'space.append': async (client, { spaceId, update }) => {
-        const space = await this.store.space(spaceId);
-        try {
-          await space.append(update);
-        } catch (error) {
-          if (error instanceof InvalidUpdateError) throw new HostError('corrupt-update', `space.append: ${error.message}`);
-          if (error instanceof StoreError) throw new HostError('unavailable', error.message);
-          throw error;
-        }
-        this.broadcast(spaceId, update, client);
+        const { store } = await this.space(spaceId);
+        await store.append(CATALOG_DOC_ID, update, client).catch((error: unknown) => storeFailure('space.append', error));
+        this.broadcastCatalog(spaceId, update, client);
         return { saved: true };
       },
       'space.subscribe': async (client, { spaceId }) => {
@@ -107,6 +113,54 @@ export class HostService {
         this.subscribers.get(spaceId)?.delete(client);
         return { subscribed: false };
       },
+      'note.sync': async (client, { spaceId, noteId, stateVector }) => {
+        const { store } = await this.space(spaceId);
+        let set = this.noteHolders.get(noteKey(spaceId, noteId));
+        if (!set) this.noteHolders.set(noteKey(spaceId, noteId), (set = new Set()));
+        set.add(client);
+        const update = await this.diff(store.diff.bind(store), noteId, stateVector, 'note.sync');
+        return { update, stateVector: await this.diff(store.stateVector.bind(store), noteId, stateVector, 'note.sync') };
+      },
+      'note.append': async (client, { spaceId, noteId, update }) => {
+        const { store } = await this.space(spaceId);
+        await store.append(noteId, update, client).catch((error: unknown) => storeFailure('note.append', error));
+        this.broadcastNotes(spaceId, [{ docId: noteId, update }], client);
+        return { saved: true };
+      },
+      'note.release': async (client, { spaceId, noteId }) => {
+        this.noteHolders.get(noteKey(spaceId, noteId))?.delete(client);
+        return { released: true };
+      },
+      'note.backlinks': async (_client, { spaceId, noteId }) => ({ noteIds: await (await this.space(spaceId)).search.backlinks(noteId) }),
+      'notes.manifest': async (_client, { spaceId }) => ({ manifest: await (await this.space(spaceId)).manifest().manifest() }),
+      'notes.bucketDocs': async (_client, { spaceId, buckets }) => ({ docs: await (await this.space(spaceId)).manifest().bucketDocs(buckets) }),
+      'notes.stateVectors': async (_client, { spaceId, docIds }) => {
+        const { store } = await this.space(spaceId);
+        return { stateVectors: await Promise.all(docIds.map((id) => store.stateVector(id).catch(() => new Uint8Array([0])))) };
+      },
+      'notes.pull': async (_client, { spaceId, requests }) => {
+        const { store } = await this.space(spaceId);
+        const updates: Uint8Array[] = [];
+        for (const { docId, stateVector } of requests) {
+          try {
+            updates.push(await store.diff(docId, stateVector));
+          } catch (error) {
+            // One unreadable note must not stop the others: the peer gets nothing for it this time.
+            logger.warn(`notes.pull: ${docId} in space ${spaceId}: ${error instanceof Error ? error.message : String(error)}`);
+            updates.push(Y.encodeStateAsUpdate(new Y.Doc()));
+          }
+        }
+        return { updates };
+      },
+      'notes.push': async (client, { spaceId, updates }) => {
+        const { store } = await this.space(spaceId);
+        await store.appendMany(updates, client).catch((error: unknown) => storeFailure('notes.push', error));
+        const catalog = updates.filter((u) => u.docId === CATALOG_DOC_ID);
+        if (catalog.length > 0) this.broadcastCatalog(spaceId, Y.mergeUpdates(catalog.map((u) => u.update)), client);
+        this.broadcastNotes(spaceId, updates.filter((u) => u.docId !== CATALOG_DOC_ID), client);
+        return { saved: true };
+      },
+      'space.search': async (_client, { spaceId, query, limit, titlesOnly }) => ({ hits: await (await this.space(spaceId)).search.search(query, limit, titlesOnly) }),
       'shell.openExternal': async (_client, { url }) => {
         if (!isAllowedExternalUrl(url)) throw new HostError('forbidden', 'shell.openExternal: only http, https and mailto links open');
         return { opened: options.openExternal ? await options.openExternal(url) : false };
@@ -120,18 +174,64 @@ export class HostService {
           if (error instanceof SecretConflictError) throw new HostError('forbidden', `space.join: ${error.message}`);
           throw error;
         }
-        await this.store.space(spaceId);
+        await this.space(spaceId);
         return { joined: true };
       },
       'space.addAddress': async (_client, { spaceId, address }) => ({ addresses: await this.secrets.addAddress(spaceId, address) }),
       'space.exportMarkdown': (_client, input) => exportMarkdownZip(this.store, input),
       'space.importMarkdown': async (_client, input) => {
-        const { spaceId, update, result } = await importMarkdownIntoStore(this.store, input);
+        const { spaceId, catalogUpdate, noteIds, result } = await importMarkdownIntoStore(this.store, input);
         // The import's origin is no client: every subscriber, the caller's window included, applies it.
-        if (update) this.broadcast(spaceId, update);
+        if (catalogUpdate) this.broadcastCatalog(spaceId, catalogUpdate);
+        if (noteIds.length > 0) this.broadcastChanged(spaceId, noteIds);
         return result;
       },
     };
+  }
+
+  /** A space's host side (store, search, digests), opened on first use. */
+  async space(spaceId: string): Promise<SpaceHost> {
+    let host = this.spaceHosts.get(spaceId);
+    const current = host ? await host.catch(() => null) : null;
+    if (current && !current.store.failed) return current;
+    if (host) {
+      // A failed write left memory ahead of the disk: the store reloads what is durable.
+      this.spaceHosts.delete(spaceId);
+      await current?.close().catch(() => {});
+    }
+    host = this.store.space(spaceId).then(
+      (store) =>
+        new SpaceHost(
+          store,
+          (update) => this.broadcastCatalog(spaceId, update),
+          (message) => logger.warn(message),
+        ),
+    );
+    host.then(
+      (h) => h.search.on('indexed', () => this.emitSpace(spaceId, 'space.indexed', { spaceId })),
+      () => this.spaceHosts.delete(spaceId),
+    );
+    this.spaceHosts.set(spaceId, host);
+    return host.catch((error: unknown) => {
+      if (error instanceof StoreError) throw new HostError('unavailable', error.message);
+      throw error;
+    });
+  }
+
+  private async diff(diff: (docId: string, sv: Uint8Array) => Promise<Uint8Array>, docId: string, stateVector: Uint8Array, method: string): Promise<Uint8Array> {
+    try {
+      Y.decodeStateVector(stateVector);
+    } catch {
+      throw new HostError('invalid-input', `${method}: stateVector is not a Yjs state vector`);
+    }
+    try {
+      return await diff(docId, stateVector);
+    } catch (error) {
+      // A damaged document stays damaged: retrying cannot help, so it is not 'unavailable'.
+      if (error instanceof DamagedDocError) throw new HostError('corrupt-update', `${method}: ${error.message}`);
+      if (error instanceof StoreError) throw new HostError('unavailable', `${method}: ${error.message}`);
+      throw error;
+    }
   }
 
   /** Validates a call from an untrusted client and runs it; failures are HostErrors. */
@@ -151,14 +251,30 @@ export class HostService {
   /** Forgets a client that went away. */
   detach(client: HostClient): void {
     for (const set of this.subscribers.values()) set.delete(client);
+    for (const set of this.noteHolders.values()) set.delete(client);
     this.clients.delete(client);
   }
 
-  /** Sends an update to the space's subscribers except `from` (the client it came from, if any). */
-  private broadcast(spaceId: string, update: Uint8Array, from?: HostClient): void {
-    for (const client of this.subscribers.get(spaceId) ?? []) {
-      if (client !== from) client.send('space.update', { spaceId, update });
+  private emitSpace<E extends 'space.indexed' | 'space.changed'>(spaceId: string, event: E, payload: HostEvents[E], except?: HostClient): void {
+    for (const client of this.subscribers.get(spaceId) ?? []) if (client !== except) client.send(event, payload);
+  }
+
+  /** Sends a catalog update to the space's subscribers except `from` (the client it came from, if any). */
+  private broadcastCatalog(spaceId: string, update: Uint8Array, from?: HostClient): void {
+    for (const client of this.subscribers.get(spaceId) ?? []) if (client !== from) client.send('space.update', { spaceId, update });
+  }
+
+  /** Sends note updates to the clients holding those notes, and says which notes changed to the rest. */
+  private broadcastNotes(spaceId: string, updates: Array<{ docId: string; update: Uint8Array }>, from?: HostClient): void {
+    if (updates.length === 0) return;
+    for (const { docId, update } of updates) {
+      for (const client of this.noteHolders.get(noteKey(spaceId, docId)) ?? []) if (client !== from) client.send('note.update', { spaceId, noteId: docId, update });
     }
+    this.broadcastChanged(spaceId, [...new Set(updates.map((u) => u.docId))], from);
+  }
+
+  private broadcastChanged(spaceId: string, noteIds: string[], from?: HostClient): void {
+    this.emitSpace(spaceId, 'space.changed', { spaceId, noteIds }, from);
   }
 
   private async listSpaces(): Promise<SpaceSummary[]> {
@@ -166,8 +282,8 @@ export class HostService {
     const spaces: SpaceSummary[] = [];
     for (const id of ids) {
       try {
-        const { doc } = await this.store.space(id);
-        spaces.push({ id, name: spaceName(doc), noteCount: listNotes(doc).length });
+        const { store } = await this.space(id);
+        spaces.push({ id, name: spaceName(store.catalog), noteCount: listNotes(store.catalog).length });
       } catch (error) {
         logger.warn(`space ${id} could not be opened: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -176,14 +292,16 @@ export class HostService {
   }
 
   /**
-   * Loads every space into memory in the background, so the first window that opens one does not wait
-   * for its disk copy to be read (a space of thousands of notes takes a moment to load).
+   * Opens every space in the background (catalogs, search indexes), so the first window that opens
+   * one does not wait for its disk copy to be read.
    */
   async warmUp(): Promise<void> {
     for (const id of await this.store.listSpaceIds().catch(() => [])) {
-      await this.store
-        .space(id)
-        .then((space) => space.encodeFullState())
+      await this.space(id)
+        .then(async (host) => {
+          host.store.diff(CATALOG_DOC_ID, new Uint8Array([0])).catch(() => {});
+          await host.search.ready;
+        })
         .catch((error: unknown) => logger.warn(`space ${id} could not be opened: ${error instanceof Error ? error.message : String(error)}`));
     }
   }
@@ -195,8 +313,12 @@ export class HostService {
 
   async close(): Promise<void> {
     this.subscribers.clear();
+    this.noteHolders.clear();
     this.clients.clear();
     this.offSync();
+    const hosts = [...this.spaceHosts.values()];
+    this.spaceHosts.clear();
+    await Promise.allSettled(hosts.map(async (h) => (await h).close()));
     await this.store.close();
   }
 }

@@ -1,39 +1,59 @@
-/** Export and import of spaces as Markdown, over any source of space docs (a live store or files on disk). */
-import { readdir } from 'node:fs/promises';
+/** Export and import of spaces as Markdown, over any source of spaces (a live store or files on disk). */
 import { join } from 'node:path';
-import type * as Y from 'yjs';
-import { spaceIdSchema } from '../../shared/host-api';
+import * as Y from 'yjs';
+import { getEntry, entryState, listNotes, spaceName } from '../../shared/catalog';
 import { FolderNames } from '../../shared/markdown/file-names';
 import { exportSpace, type ExportedFile } from '../../shared/markdown/space-export';
-import { getNote, listNotes, noteState, spaceName } from '../../shared/space-model';
-import { readSpaceStateReadOnly, type DurableStore } from './durable-store';
+import { spaceIdSchema } from '../../shared/host-api';
+import { listSpaceFolders, readSpaceReadOnly, type DocStore } from './doc-store';
 
 export type ExportScope = { kind: 'note'; spaceId: string; noteId: string } | { kind: 'space'; spaceId: string } | { kind: 'all' };
+
+/** A space as export reads it: its catalog, and each body on demand. */
+export interface SourceSpace {
+  catalog: Y.Doc;
+  body(noteId: string): Promise<Y.Doc>;
+}
 
 /** Where export reads spaces from. */
 export interface SpaceSource {
   listSpaceIds(): Promise<string[]>;
-  doc(spaceId: string): Promise<Y.Doc>;
+  open(spaceId: string): Promise<SourceSpace>;
+  close(): Promise<void>;
+}
+
+function docOf(noteId: string, state: Uint8Array): Y.Doc {
+  const doc = new Y.Doc({ guid: noteId });
+  Y.applyUpdate(doc, state);
+  return doc;
 }
 
 /** Spaces as the running host holds them. */
-export function storeSource(store: DurableStore): SpaceSource {
-  return { listSpaceIds: () => store.listSpaceIds(), doc: async (id) => (await store.space(id)).doc };
+export function storeSource(store: DocStore): SpaceSource {
+  return {
+    listSpaceIds: () => store.listSpaceIds(),
+    open: async (id) => {
+      const space = await store.space(id);
+      return { catalog: space.catalog, body: async (noteId) => docOf(noteId, await space.readState(noteId)) };
+    },
+    close: async () => {},
+  };
 }
 
 /** Spaces read from a data directory without writing to it (safe while a host runs). */
 export function readOnlySource(dataDir: string, onProblem?: (detail: string) => void): SpaceSource {
-  const cache = new Map<string, Promise<Y.Doc>>();
+  const opened = new Map<string, Promise<Awaited<ReturnType<typeof readSpaceReadOnly>>>>();
   return {
-    listSpaceIds: async () => {
-      const entries = await readdir(join(dataDir, 'spaces'), { withFileTypes: true }).catch(() => []);
-      return entries.filter((e) => e.isDirectory() && spaceIdSchema.safeParse(e.name).success).map((e) => e.name).sort();
+    listSpaceIds: () => listSpaceFolders(dataDir),
+    open: async (id) => {
+      if (!spaceIdSchema.safeParse(id).success) throw new Error('not a space id');
+      let snapshot = opened.get(id);
+      if (!snapshot) opened.set(id, (snapshot = readSpaceReadOnly(join(dataDir, 'spaces', id), onProblem)));
+      const space = await snapshot;
+      return { catalog: space.catalog, body: async (noteId) => docOf(noteId, await space.readState(noteId)) };
     },
-    doc: (id) => {
-      if (!spaceIdSchema.safeParse(id).success) return Promise.reject(new Error('not a space id'));
-      let doc = cache.get(id);
-      if (!doc) cache.set(id, (doc = readSpaceStateReadOnly(join(dataDir, 'spaces', id), onProblem)));
-      return doc;
+    close: async () => {
+      await Promise.allSettled([...opened.values()].map(async (s) => (await s).close()));
     },
   };
 }
@@ -45,10 +65,10 @@ export class MarkdownExportError extends Error {
 /** Finds a space by id, or by name (case-insensitive); null when none matches. */
 export async function findSpace(source: SpaceSource, nameOrId: string): Promise<{ id: string; name: string } | null> {
   const ids = await source.listSpaceIds();
-  if (ids.includes(nameOrId)) return { id: nameOrId, name: spaceName(await source.doc(nameOrId)) };
+  if (ids.includes(nameOrId)) return { id: nameOrId, name: spaceName((await source.open(nameOrId)).catalog) };
   const wanted = nameOrId.trim().toLowerCase();
   for (const id of ids) {
-    const name = spaceName(await source.doc(id));
+    const name = spaceName((await source.open(id)).catalog);
     if (name.trim().toLowerCase() === wanted) return { id, name };
   }
   return null;
@@ -66,8 +86,8 @@ export async function exportMarkdownFiles(
     const files: ExportedFile[] = [];
     let noteCount = 0;
     for (const [index, id] of ids.entries()) {
-      const doc = await source.doc(id);
-      const spaceFiles = exportSpace(doc, { wikilinks: options.wikilinks, folder: folders.pick(spaceName(doc) || id, '') });
+      const space = await source.open(id);
+      const spaceFiles = await exportSpace(space.catalog, space.body, { wikilinks: options.wikilinks, folder: folders.pick(spaceName(space.catalog) || id, '') });
       noteCount += spaceFiles.length - 1;
       files.push(...spaceFiles);
       options.onProgress?.(index + 1, ids.length);
@@ -75,13 +95,13 @@ export async function exportMarkdownFiles(
     return { files, name: 'Commonplace', noteCount };
   }
   if (!ids.includes(scope.spaceId)) throw new MarkdownExportError(`no space ${scope.spaceId}`);
-  const doc = await source.doc(scope.spaceId);
+  const space = await source.open(scope.spaceId);
   if (scope.kind === 'note') {
-    const note = getNote(doc, scope.noteId);
-    if (!note || noteState(note) !== 'active') throw new MarkdownExportError(`no note ${scope.noteId} in this space (or it is in the trash)`);
-    const files = exportSpace(doc, { wikilinks: options.wikilinks, noteIds: [scope.noteId] });
+    const entry = getEntry(space.catalog, scope.noteId);
+    if (!entry || entryState(entry) !== 'active') throw new MarkdownExportError(`no note ${scope.noteId} in this space (or it is in the trash)`);
+    const files = await exportSpace(space.catalog, space.body, { wikilinks: options.wikilinks, noteIds: [scope.noteId] });
     return { files, name: files[0]!.path.replace(/\.md$/, ''), noteCount: 1 };
   }
-  const files = exportSpace(doc, { wikilinks: options.wikilinks, onProgress: options.onProgress });
-  return { files, name: spaceName(doc) || scope.spaceId, noteCount: listNotes(doc).length };
+  const files = await exportSpace(space.catalog, space.body, { wikilinks: options.wikilinks, onProgress: options.onProgress });
+  return { files, name: spaceName(space.catalog) || scope.spaceId, noteCount: listNotes(space.catalog).length };
 }

@@ -1,8 +1,8 @@
 /**
- * Binds the editor to one note's body inside the space's Y.Doc through @lexical/yjs, with Yjs
- * undo/redo. Lexical's CollaborationPlugin expects a document that starts empty and fills from a
- * provider; a note already in the space doc would mount blank, so we bind with the same primitives
- * and load what the body holds first. Remount (React key) to edit another note.
+ * Binds the editor to a note's body in the note's own Y.Doc through @lexical/yjs, with Yjs undo/redo.
+ * Lexical's CollaborationPlugin expects a document that starts empty and fills from a provider; a
+ * note already loaded would mount blank, so we bind with the same primitives and load what the body
+ * holds first. Remount (React key) to edit another note.
  */
 import { useLexicalComposerContext } from '@lexical/react/LexicalComposerContext';
 import { createUndoManager, initLocalState, type Binding, setLocalStateFocus, syncCursorPositions, type Provider } from '@lexical/yjs';
@@ -20,6 +20,7 @@ import type { LexicalEditor } from 'lexical';
 import { useEffect, useRef, useState } from 'react';
 import type * as Y from 'yjs';
 import { bindNoteBody } from '../../shared/note-body';
+import { noteBodyOf } from '../../shared/note-doc';
 
 export function NoteCollaborationPlugin({
   doc,
@@ -47,6 +48,12 @@ export function NoteCollaborationPlugin({
   const [generation, setGeneration] = useState(0);
 
   useEffect(() => {
+    const body = noteBodyOf(doc, noteId);
+    // A migrated body that arrives after the editor bound lives at its schema-1 place: bind again there.
+    const onMoved = () => {
+      if (noteBodyOf(doc, noteId) !== body) setGeneration((g) => g + 1);
+    };
+    doc.on('update', onMoved);
     const { binding, dispose } = bindNoteBody(doc, noteId, {
       editor,
       provider,
@@ -73,6 +80,7 @@ export function NoteCollaborationPlugin({
     );
     const stopCursors = provider ? showRemoteCursors(editor, binding, provider, noteId, member ?? (() => ({ name: '', color: '#888' }))) : () => {};
     return () => {
+      doc.off('update', onMoved);
       stopCursors();
       unregister();
       doc.off('afterTransaction', onTransaction);

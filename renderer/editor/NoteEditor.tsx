@@ -2,6 +2,7 @@
 import { CheckListPlugin } from '@lexical/react/LexicalCheckListPlugin';
 import { ClickableLinkPlugin } from '@lexical/react/LexicalClickableLinkPlugin';
 import { LexicalComposer } from '@lexical/react/LexicalComposer';
+import { useLexicalComposerContext } from '@lexical/react/LexicalComposerContext';
 import { ContentEditable } from '@lexical/react/LexicalContentEditable';
 import { LexicalErrorBoundary } from '@lexical/react/LexicalErrorBoundary';
 import { LinkPlugin } from '@lexical/react/LexicalLinkPlugin';
@@ -9,9 +10,9 @@ import { ListPlugin } from '@lexical/react/LexicalListPlugin';
 import { MarkdownShortcutPlugin } from '@lexical/react/LexicalMarkdownShortcutPlugin';
 import { RichTextPlugin } from '@lexical/react/LexicalRichTextPlugin';
 import { TabIndentationPlugin } from '@lexical/react/LexicalTabIndentationPlugin';
-import { useMemo } from 'react';
+import type { Provider } from '@lexical/yjs';
+import { useEffect } from 'react';
 import type * as Y from 'yjs';
-import type { PeerSync } from '../sync/peer-sync';
 import { EDITOR_NODES } from '../../shared/editor-nodes';
 import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-transformers';
 import { NoteCollaborationPlugin } from './NoteCollaborationPlugin';
@@ -21,10 +22,30 @@ import { editorTheme } from './theme';
 
 const isValidLink = (url: string) => normalizeLinkUrl(url) === url;
 
-export function NoteEditor({ doc, noteId, onLocalEdit, sync }: { doc: Y.Doc; noteId: string; onLocalEdit: () => void; sync?: PeerSync }) {
-  // One provider per mounted note: its awareness shows only the peers on this note.
-  const provider = useMemo(() => sync?.noteProvider(noteId), [sync, noteId]);
-  const member = useMemo(() => (sync ? () => sync.member : undefined), [sync]);
+/** Makes the editor read-only while `editable` is false (a note in the trash). */
+function EditablePlugin({ editable }: { editable: boolean }): null {
+  const [editor] = useLexicalComposerContext();
+  useEffect(() => editor.setEditable(editable), [editor, editable]);
+  return null;
+}
+
+export function NoteEditor({
+  doc,
+  noteId,
+  editable,
+  onLocalEdit,
+  provider,
+  member,
+}: {
+  /** The note's own document. */
+  doc: Y.Doc;
+  noteId: string;
+  editable: boolean;
+  onLocalEdit: () => void;
+  /** Presence of the peers on this note (their cursors); absent, none are drawn. */
+  provider?: Provider;
+  member?: () => { name: string; color: string };
+}) {
   return (
     <LexicalComposer
       initialConfig={{
@@ -33,6 +54,7 @@ export function NoteEditor({ doc, noteId, onLocalEdit, sync }: { doc: Y.Doc; not
         theme: editorTheme,
         // Content comes from the Y.Doc, never from an initial editor state.
         editorState: null,
+        editable,
         onError: (error) => console.error('editor:', error),
       }}
     >
@@ -44,6 +66,7 @@ export function NoteEditor({ doc, noteId, onLocalEdit, sync }: { doc: Y.Doc; not
           ErrorBoundary={LexicalErrorBoundary}
         />
       </div>
+      <EditablePlugin editable={editable} />
       <NoteCollaborationPlugin doc={doc} noteId={noteId} provider={provider} member={member} onLocalEdit={onLocalEdit} />
       <ListPlugin />
       <CheckListPlugin />

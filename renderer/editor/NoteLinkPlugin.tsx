@@ -8,16 +8,18 @@ import { newId } from '../../shared/ids';
 import { createContext, useCallback, useContext, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 import type * as Y from 'yjs';
-import { createNoteWithBody } from '../../shared/note-body';
+import { catalogNotes, entryState, entryTitle, getEntry } from '../../shared/catalog';
 import { $createNoteLinkNode, NoteLinkNode } from '../../shared/note-link-node';
-import { getNote, noteState, noteTitle, spaceNotes, type AuthorRef } from '../../shared/space-model';
-import type { SpaceIndex } from '../sync/space-index';
+import type { TitleIndex } from '../search/title-index';
+import type { CatalogView } from '../spaces/catalog-view';
 
 interface NoteLinkContextValue {
-  doc: Y.Doc;
-  index: SpaceIndex;
-  author: AuthorRef;
+  catalog: Y.Doc;
+  view: CatalogView;
+  titles: TitleIndex;
   openNote: (noteId: string) => void;
+  /** Creates a note with this id and title (a link to a note that did not exist yet). */
+  createNote: (noteId: string, title: string) => void;
 }
 
 const NoteLinkContext = createContext<NoteLinkContextValue | null>(null);
@@ -27,26 +29,20 @@ export function NoteLinkProvider({ value, children }: { value: NoteLinkContextVa
 }
 
 /** The target's title and state, kept current as it is renamed, trashed or restored. */
-function useTarget(doc: Y.Doc, noteId: string): { title: string; state: 'active' | 'trashed' | 'deleted' | 'missing' } {
-  // Told only about changes to notes' own fields (a title, the trash), not about typing in bodies.
+function useTarget(catalog: Y.Doc, noteId: string): { title: string; state: 'active' | 'trashed' | 'deleted' | 'missing' } {
+  // The catalog holds no bodies: its changes are renames, tags and the trash, never typing.
   const subscribe = useCallback(
     (onChange: () => void) => {
-      const notes = spaceNotes(doc);
-      const observer = (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => {
-        if (events.some((e) => e.path.length < 2 || e.path[1] !== 'body')) onChange();
-      };
-      notes.observeDeep(observer);
-      return () => notes.unobserveDeep(observer);
+      const notes = catalogNotes(catalog);
+      notes.observeDeep(onChange);
+      return () => notes.unobserveDeep(onChange);
     },
-    [doc],
+    [catalog],
   );
-  const snapshot = useSyncExternalStore(
-    subscribe,
-    () => {
-      const note = getNote(doc, noteId);
-      return note ? `${noteState(note)}\u0000${noteTitle(note)}` : 'missing\u0000';
-    },
-  );
+  const snapshot = useSyncExternalStore(subscribe, () => {
+    const entry = getEntry(catalog, noteId);
+    return entry ? `${entryState(entry)}\u0000${entryTitle(entry)}` : 'missing\u0000';
+  });
   const [state, title] = snapshot.split('\u0000') as ['active' | 'trashed' | 'deleted' | 'missing', string];
   return { title, state };
 }
@@ -58,7 +54,7 @@ function NoteLinkChip({ noteId, linkedTitle }: { noteId: string; linkedTitle: st
 }
 
 function LiveNoteLink({ context, noteId, linkedTitle }: { context: NoteLinkContextValue; noteId: string; linkedTitle: string }) {
-  const target = useTarget(context.doc, noteId);
+  const target = useTarget(context.catalog, noteId);
   const broken = target.state === 'deleted' || target.state === 'missing';
   const shown = broken ? linkedTitle : target.title || 'Untitled note';
   return (
@@ -102,10 +98,16 @@ export function NoteLinkPlugin({ currentNoteId }: { currentNoteId: string }) {
   const options = useMemo(() => {
     if (!context || query === null) return [];
     const q = query.trim();
-    const active = context.index.getView().active.filter((n) => n.id !== currentNoteId);
     const found = q
-      ? context.index.search.searchTitles(q, 8).filter((hit) => hit.id !== currentNoteId && active.some((n) => n.id === hit.id))
-      : active.slice(0, 8).map((n) => ({ id: n.id, title: n.title }));
+      ? context.titles
+          .search(q, 9)
+          .filter((hit) => hit.id !== currentNoteId)
+          .slice(0, 8)
+      : context.view
+          .getView()
+          .active.filter((n) => n.id !== currentNoteId)
+          .slice(0, 8)
+          .map((n) => ({ id: n.id, title: n.title }));
     const list = found.map((hit) => new NoteOption(hit.id, hit.title));
     if (q && !found.some((hit) => hit.title.toLowerCase() === q.toLowerCase())) list.push(new NoteOption(null, q));
     return list;
@@ -122,7 +124,7 @@ export function NoteLinkPlugin({ currentNoteId }: { currentNoteId: string }) {
     const space = $createTextNode(' ');
     link.insertAfter(space);
     space.select(1, 1);
-    if (!option.noteId) queueMicrotask(() => createNoteWithBody(context.doc, { id: noteId, title: option.noteTitle, author: context.author }));
+    if (!option.noteId) queueMicrotask(() => context.createNote(noteId, option.noteTitle));
     close();
   };
 

@@ -16,6 +16,11 @@ const LOW_WATER_BYTES = 256 * 1024;
 export interface ChunkingOptions {
   /** Returns why a reassembled message must be dropped, or null to deliver it. */
   check?: (message: Uint8Array) => string | null;
+  /** Takes messages that are not y-webrtc's (true: taken), before `check` and y-webrtc see them. */
+  intercept?: (message: Uint8Array, channel: ChunkedDataChannel) => boolean;
+  /** Told when a channel opens and closes, so other protocols can share it. */
+  onOpen?: (channel: ChunkedDataChannel) => void;
+  onClose?: (channel: ChunkedDataChannel) => void;
   maxMessageBytes?: number;
   /** Where warnings go (console.warn by default). */
   warn?: (message: string) => void;
@@ -58,12 +63,16 @@ export class ChunkedDataChannel {
     channel.onopen = (event) => {
       this.pump();
       this.onopen?.(event);
+      options.onOpen?.(this);
     };
     channel.onclose = (event) => {
       this.queue.length = 0;
       this.queuedBytes = 0;
+      options.onClose?.(this);
       this.onclose?.(event);
     };
+    // A channel the remote side opened may be open already when it is announced.
+    if (channel.readyState === 'open') queueMicrotask(() => options.onOpen?.(this));
     channel.onerror = (event) => this.onerror?.(event);
     channel.onbufferedamountlow = () => this.pump();
     channel.onmessage = (event: MessageEvent) => this.receive(event.data);
@@ -125,6 +134,12 @@ export class ChunkedDataChannel {
       return;
     }
     if (result.kind !== 'message') return;
+    try {
+      if (this.options.intercept?.(result.message, this)) return;
+    } catch (error) {
+      this.warn(`a message from a peer could not be handled: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
     const problem = this.options.check?.(result.message) ?? null;
     if (problem !== null) {
       this.warn(`dropped a message from a peer: ${problem}`);

@@ -1,17 +1,21 @@
 /**
- * Peer-to-peer sync of one space: a y-webrtc provider on the space's Y.Doc, in the room derived from
- * the space secret and encrypted with it, signalling through this host's server, the LAN servers the
- * host discovered and the addresses remembered for the space (invite hints, manual connections).
- * Never the public signalling servers, no STUN/TURN (iceServers: []), and data channels chunked so
- * messages of any size arrive. Also the space's one awareness (presence and cursors).
+ * Peer-to-peer sync of one space. y-webrtc finds the space's peers and opens one WebRTC connection to
+ * each, in the room derived from the space secret and encrypted with it, signalling through this
+ * host's server, the LAN servers the host discovered and the addresses remembered for the space
+ * (invite hints, manual connections); never the public signalling servers, no STUN/TURN
+ * (iceServers: []), and data channels chunked so messages of any size arrive. y-webrtc's own document
+ * carries presence only; the space's documents (the catalog and every note) travel on the same data
+ * channels through document sync (shared/note-sync), so reconnecting costs what changed.
  */
 import type { Provider, UserState } from '@lexical/yjs';
 import { WebrtcProvider } from 'y-webrtc';
 import { Awareness } from 'y-protocols/awareness';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { HostError, type HostApi, type SyncInfo } from '../../shared/host-api';
 import { encodeInvite, type Invite } from '../../shared/invite';
-import { chunkedWrtc } from './chunked-webrtc';
+import { NoteSyncEngine, type NoteSyncLink, type NoteSyncStore } from '../../shared/note-sync/engine';
+import { isNoteSyncMessage } from '../../shared/note-sync/protocol';
+import { chunkedWrtc, type ChunkedDataChannel } from './chunked-webrtc';
 import { peerMessageProblem } from './peer-message-guard';
 import { roomNameForSecret } from './space-room';
 
@@ -42,14 +46,29 @@ export interface Member {
 const STATUS_POLL_MS = 300;
 const wsUrl = (address: string) => `ws://${address}`;
 const isSignalingUrl = (url: string) => /^ws:\/\/(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(url);
+const MAX_NAME_CHARS = 80;
+const FALLBACK_COLOR = '#888888';
 
 function noteOf(state: Record<string, unknown> | undefined): string | null {
   const data = state?.awarenessData as { noteId?: unknown } | undefined;
-  return typeof data?.noteId === 'string' ? data.noteId : null;
+  return typeof data?.noteId === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(data.noteId) ? data.noteId : null;
+}
+
+/** A peer's name and colour as the page may show them: plain bounded text, and only a #rrggbb colour. */
+export function safePresence(state: Record<string, unknown>): { name: string; color: string } {
+  // Control characters out (no regex of them: lint forbids control characters in patterns).
+  const name = typeof state.name === 'string' ? [...state.name].filter((c) => c >= ' ' && c !== '\u007f').join('').slice(0, MAX_NAME_CHARS) : '';
+  const color = typeof state.color === 'string' && /^#[0-9a-fA-F]{6}$/.test(state.color) ? state.color : FALLBACK_COLOR;
+  return { name, color };
 }
 
 export class PeerSync {
   readonly awareness: Awareness;
+  /** Document sync of the space's catalog and notes with every peer. */
+  readonly engine: NoteSyncEngine;
+  /** y-webrtc's own document: presence only (the space's documents travel through `engine`). */
+  private readonly presenceDoc = new Y.Doc();
+  private readonly links = new Map<ChunkedDataChannel, NoteSyncLink>();
   member: Member = { name: '', color: '#1971c2' };
   private provider: WebrtcProvider | null = null;
   private starting: Promise<void> | null = null;
@@ -65,11 +84,13 @@ export class PeerSync {
   private readonly ready: Promise<void>;
 
   constructor(
-    private readonly doc: Y.Doc,
     readonly spaceId: string,
     private readonly host: HostApi,
+    store: NoteSyncStore,
   ) {
-    this.awareness = new Awareness(doc);
+    this.engine = new NoteSyncEngine(store);
+    this.engine.on('status', () => this.refreshStatus());
+    this.awareness = new Awareness(this.presenceDoc);
     this.awareness.setLocalState({ name: '', color: this.member.color, awarenessData: { noteId: null }, focusing: false, anchorPos: null, focusPos: null });
     this.cleanups.push(host.on('sync.changed', (info) => this.setInfo(info)));
     this.ready = this.load();
@@ -108,24 +129,41 @@ export class PeerSync {
       this.secret = secret;
       const room = await roomNameForSecret(secret);
       if (this.destroyed) return;
-      const provider = new WebrtcProvider(room, this.doc, {
+      // A channel may carry the peer's first message before its own open event reached us.
+      const linkOf = (channel: ChunkedDataChannel): NoteSyncLink => {
+        let link = this.links.get(channel);
+        if (!link) {
+          link = { send: (message) => channel.send(message) };
+          this.links.set(channel, link);
+          this.engine.addLink(link);
+        }
+        return link;
+      };
+      const wrtc = chunkedWrtc({
+        check: peerMessageProblem,
+        intercept: (message, channel) => {
+          if (!isNoteSyncMessage(message)) return false;
+          if (channel.readyState === 'open') this.engine.receive(linkOf(channel), message);
+          return true;
+        },
+        onOpen: (channel) => void linkOf(channel),
+        onClose: (channel) => {
+          const link = this.links.get(channel);
+          this.links.delete(channel);
+          if (link) this.engine.removeLink(link);
+        },
+      });
+      const provider = new WebrtcProvider(room, this.presenceDoc, {
         signaling: this.signalingUrls(),
         password: secret,
         awareness: this.awareness,
         // Connect over WebRTC even to tabs of the same browser, so what we test is what members get.
         filterBcConns: false,
-        peerOpts: { config: { iceServers: [] }, wrtc: chunkedWrtc({ check: peerMessageProblem }) },
+        peerOpts: { config: { iceServers: [] }, wrtc },
       });
       this.provider = provider;
       if (!this.online) provider.disconnect();
       provider.on('peers', () => this.refreshStatus());
-      provider.on('synced', () => {
-        // y-webrtc marks a connection synced only while the room is not: once every peer was synced,
-        // a peer that connects later (or again after going offline) would never count as synced.
-        // Keeping the room's flag down makes each connection's own sync step count.
-        if (provider.room) provider.room.synced = false;
-        this.refreshStatus();
-      });
       this.refreshStatus();
     })();
     return this.starting;
@@ -207,9 +245,15 @@ export class PeerSync {
   }
 
   private refreshStatus(): void {
-    const conns = this.provider?.room ? [...this.provider.room.webrtcConns.values()].filter((c) => c.connected) : [];
-    const peers = this.online ? conns.length : 0;
-    const state: SyncState = peers === 0 ? 'offline' : conns.every((c) => c.synced) ? 'up-to-date' : 'syncing';
+    // Closing a peer connection closes its channels without a close event: let go of those links here.
+    for (const [channel, link] of this.links) {
+      if (channel.readyState !== 'closed' && channel.readyState !== 'closing') continue;
+      this.links.delete(channel);
+      this.engine.removeLink(link);
+    }
+    const documents = this.engine.status();
+    const peers = this.online ? documents.peers : 0;
+    const state: SyncState = peers === 0 ? 'offline' : documents.syncing ? 'syncing' : 'up-to-date';
     const next: SyncStatus = { state, peers, online: this.online, shared: this.secret !== null };
     const c = this.current;
     if (c.state === next.state && c.peers === next.peers && c.online === next.online && c.shared === next.shared) return;
@@ -221,8 +265,8 @@ export class PeerSync {
   presence(): PresencePeer[] {
     const peers: PresencePeer[] = [];
     this.awareness.getStates().forEach((state, clientId) => {
-      if (clientId === this.doc.clientID || typeof state.name !== 'string') return;
-      peers.push({ clientId, name: state.name, color: typeof state.color === 'string' ? state.color : '#888', noteId: noteOf(state) });
+      if (clientId === this.presenceDoc.clientID || typeof state.name !== 'string') return;
+      peers.push({ clientId, ...safePresence(state), noteId: noteOf(state) });
     });
     return peers.sort((a, b) => a.name.localeCompare(b.name) || a.clientId - b.clientId);
   }
@@ -235,14 +279,16 @@ export class PeerSync {
   /** A @lexical/yjs provider for one note's editor: its awareness shows only peers on that note. */
   noteProvider(noteId: string): Provider {
     const awareness = this.awareness;
-    const localId = this.doc.clientID;
+    const localId = this.presenceDoc.clientID;
     return {
       awareness: {
         getLocalState: () => awareness.getLocalState() as UserState | null,
         getStates: () => {
           const states = new Map<number, UserState>();
           awareness.getStates().forEach((state, clientId) => {
-            if (clientId === localId || noteOf(state) === noteId) states.set(clientId, state as UserState);
+            // Cursors are drawn from these: a peer's name and colour reach the page only once checked.
+            if (clientId === localId) states.set(clientId, state as UserState);
+            else if (noteOf(state) === noteId) states.set(clientId, { ...state, ...safePresence(state) } as UserState);
           });
           return states;
         },
@@ -263,6 +309,9 @@ export class PeerSync {
     for (const cleanup of this.cleanups) cleanup();
     this.provider?.destroy();
     this.provider = null;
+    this.engine.destroy();
+    this.links.clear();
     this.awareness.destroy();
+    this.presenceDoc.destroy();
   }
 }

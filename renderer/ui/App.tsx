@@ -1,28 +1,13 @@
 /** The notebook window: spaces, search, notes and tags on the left; the open note on the right. */
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { catalogMeta, entryState, getEntry, initSpace, recordMember, renameSpace, restoreEntry, sortNotes, spaceName, touchEntry, trashEntry, type NoteSort } from '../../shared/catalog';
 import type { HostApi, SpaceSummary } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
-import {
-
-  deleteNoteForever,
-
-  getNote,
-  initSpace,
-  noteState,
-  recordMember,
-  renameSpace,
-  restoreNote,
-  spaceMeta,
-  spaceName,
-  sortNotes,
-  touchNote,
-  trashNote,
-  type NoteSort,
-} from '../../shared/space-model';
-import { createNoteWithBody, duplicateNote } from '../../shared/note-body';
 import { NoteLinkProvider } from '../editor/NoteLinkPlugin';
-import type { SaveState } from '../sync/host-persistence';
-import { closeSpace, openSpace, type SpaceSession } from '../sync/space-session';
+import type { SaveState } from '../persistence/doc-persistence';
+import { useSearch } from '../search/use-search';
+import { createNote, deleteNotesForever, duplicateNote } from '../spaces/note-actions';
+import { closeSpace, openSpace, type SpaceSession } from '../spaces/space-session';
 import { ConfirmDialog, PromptDialog } from './Dialog';
 import { ensureSpaces } from './first-run';
 import { NotesNav, TagsNav, type ListMode } from './NotesNav';
@@ -55,8 +40,8 @@ function useRoute(): Route {
 
 /** Whether the host has every edit on disk. Its own component: it changes with every keystroke. */
 function SaveStatus({ session }: { session: SpaceSession }) {
-  const [state, setState] = useState<SaveState>('connecting');
-  useEffect(() => session.durable.onState(setState), [session]);
+  const subscribe = useCallback((onChange: () => void) => session.onSaveState(onChange), [session]);
+  const state: SaveState = useSyncExternalStore(subscribe, () => session.saveState());
   return (
     <div className="save-status" role="status" aria-label="Save status" data-state={state}>
       {SAVE_LABELS[state]}
@@ -69,11 +54,11 @@ function useSpaceName(session: SpaceSession | null, ready: boolean): string {
   return useSyncExternalStore(
     (onChange) => {
       if (!session || !ready) return () => {};
-      const meta = spaceMeta(session.doc);
+      const meta = catalogMeta(session.catalog);
       meta.observe(onChange);
       return () => meta.unobserve(onChange);
     },
-    () => (session && ready ? spaceName(session.doc) : ''),
+    () => (session && ready ? spaceName(session.catalog) : ''),
   );
 }
 
@@ -173,27 +158,21 @@ export function App({ host }: { host: HostApi }) {
   }, [session]);
 
   const ready = session !== null && readySpaceId === session.spaceId;
-  const doc = ready ? session.doc : null;
-  const index = ready ? session.index : null;
-  const view = useSyncExternalStore(index?.subscribe ?? noSubscription, index?.getView ?? emptyView);
+  const catalog = ready ? session.catalog : null;
+  const catalogView = ready ? session.view : null;
+  const view = useSyncExternalStore(catalogView?.subscribe ?? noSubscription, catalogView?.getView ?? emptyView);
   const currentName = useSpaceName(session, ready);
 
   // Members appear by name in the spaces they write in.
   useEffect(() => {
-    if (doc && profile?.name) recordMember(doc, profile);
-  }, [doc, profile]);
+    if (catalog && profile?.name) recordMember(catalog, profile);
+  }, [catalog, profile]);
 
   const notes = useMemo(() => {
     const filtered = tagFilter ? view.active.filter((n) => n.tags.includes(tagFilter)) : view.active;
     return sort === 'updated' ? filtered : sortNotes([...filtered], sort);
   }, [view.active, tagFilter, sort]);
-  const contentVersion = useSyncExternalStore(index?.subscribeContent ?? noSubscription, index?.getContentVersion ?? zero);
-  const hits = useMemo(
-    () => (index && query.trim() ? index.search.search(query) : null),
-    // contentVersion: search again when the index caught up with edits.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [index, query, query.trim() ? contentVersion : 0],
-  );
+  const hits = useSearch(ready ? session.search : null, query);
 
   // A linked note may not be here yet (the local cache loaded, the host's copy has not): wait for the host.
   const [hostSyncedSpaceId, setHostSyncedSpaceId] = useState<string | null>(null);
@@ -204,15 +183,16 @@ export function App({ host }: { host: HostApi }) {
       cancelled = true;
     };
   }, [session]);
-  const routedNote = route.noteId && doc ? getNote(doc, route.noteId) : undefined;
-  const waitingForNote = route.noteId !== null && route.spaceId === spaceId && !routedNote && hostSyncedSpaceId !== spaceId;
-  const noteId = routedNote && noteState(routedNote) !== 'deleted' ? route.noteId : waitingForNote ? null : (notes[0]?.id ?? view.active[0]?.id ?? null);
-  const note = doc && noteId ? getNote(doc, noteId) : undefined;
+  // Read at every render: the view changing (a note arriving from a peer) renders again.
+  const routedEntry = route.noteId && catalog ? getEntry(catalog, route.noteId) : undefined;
+  const waitingForNote = route.noteId !== null && route.spaceId === spaceId && !routedEntry && hostSyncedSpaceId !== spaceId;
+  const noteId = routedEntry && entryState(routedEntry) !== 'deleted' ? route.noteId : waitingForNote ? null : (notes[0]?.id ?? view.active[0]?.id ?? null);
+  const entry = catalog && noteId ? getEntry(catalog, noteId) : undefined;
 
   // Keep the URL on what is shown.
   useEffect(() => {
-    if (spaceId && doc && !waitingForNote && (route.spaceId !== spaceId || route.noteId !== noteId)) navigate({ spaceId, noteId }, true);
-  }, [spaceId, doc, noteId, waitingForNote, route.spaceId, route.noteId]);
+    if (spaceId && catalog && !waitingForNote && (route.spaceId !== spaceId || route.noteId !== noteId)) navigate({ spaceId, noteId }, true);
+  }, [spaceId, catalog, noteId, waitingForNote, route.spaceId, route.noteId]);
 
   // Ctrl/Cmd+K: the quick switcher.
   useEffect(() => {
@@ -227,12 +207,12 @@ export function App({ host }: { host: HostApi }) {
   }, []);
 
   const onLocalEdit = useCallback(() => {
-    if (!note || !noteId || !profile) return;
+    if (!entry || !noteId || !profile) return;
     const now = Date.now();
     if (now - (lastTouch.current.get(noteId) ?? 0) < TOUCH_INTERVAL_MS) return;
     lastTouch.current.set(noteId, now);
-    touchNote(note, profile, now);
-  }, [note, noteId, profile]);
+    touchEntry(entry, profile, now);
+  }, [entry, noteId, profile]);
 
   const openNote = useCallback((id: string) => spaceId && navigate({ spaceId, noteId: id }), [spaceId]);
 
@@ -244,10 +224,12 @@ export function App({ host }: { host: HostApi }) {
       </div>
     );
   }
-  if (!profile || !session || !doc || !spaceId || !index || !spaces) return <div className="app-message">Opening your notebook…</div>;
+  if (!profile || !session || !catalog || !catalogView || !spaceId || !spaces) return <div className="app-message">Opening your notebook…</div>;
+
+  const act = (work: Promise<unknown>, what: string) => void work.catch((e: unknown) => setNotice(`Could not ${what}: ${e instanceof Error ? e.message : String(e)}`));
 
   const newNote = () => {
-    const id = createNoteWithBody(doc, { author: profile, tags: tagFilter ? [tagFilter] : [] });
+    const id = createNote(session, profile, { tags: tagFilter ? [tagFilter] : [] });
     setMode('notes');
     setQuery('');
     navigate({ spaceId, noteId: id });
@@ -257,9 +239,9 @@ export function App({ host }: { host: HostApi }) {
   const createSpace = async (name: string) => {
     const id = newId();
     const created = openSpace(id, host);
-    initSpace(created.doc, name);
-    recordMember(created.doc, profile);
-    await created.durable.whenSaved();
+    initSpace(created.catalog, name);
+    recordMember(created.catalog, profile);
+    await created.whenSaved();
     await refreshSpaces();
     navigate({ spaceId: id, noteId: null });
   };
@@ -287,7 +269,15 @@ export function App({ host }: { host: HostApi }) {
   };
 
   return (
-    <NoteLinkProvider value={{ doc, index, author: profile, openNote }}>
+    <NoteLinkProvider
+      value={{
+        catalog,
+        view: catalogView,
+        titles: session.titles,
+        openNote,
+        createNote: (id, title) => void createNote(session, profile, { id, title }),
+      }}
+    >
       <div className="app">
         <aside className="sidebar">
           <SpacesNav
@@ -346,21 +336,18 @@ export function App({ host }: { host: HostApi }) {
               </button>
             </div>
           )}
-          {note && noteId ? (
+          {entry && noteId ? (
             <NoteView
               key={noteId}
-              doc={doc}
-              spaceId={spaceId}
+              session={session}
               noteId={noteId}
-              note={note}
-              index={index}
+              entry={entry}
               author={profile}
               spaceTags={view.tags.map((t) => t.tag)}
               onLocalEdit={onLocalEdit}
-              sync={session.peers}
-              onDuplicate={() => openNote(duplicateNote(doc, noteId, profile))}
-              onTrash={() => trashNote(note)}
-              onRestore={() => restoreNote(note)}
+              onDuplicate={() => act(duplicateNote(session, noteId, profile).then(openNote), 'duplicate the note')}
+              onTrash={() => trashEntry(entry)}
+              onRestore={() => restoreEntry(entry)}
               onDeleteForever={() => setPending({ kind: 'delete-note', noteId })}
             />
           ) : waitingForNote ? (
@@ -378,7 +365,13 @@ export function App({ host }: { host: HostApi }) {
           )}
         </main>
       </div>
-      <QuickSwitcher open={switcherOpen} index={index} notes={view.active} onOpen={(id) => (setSwitcherOpen(false), openNote(id))} onClose={() => setSwitcherOpen(false)} />
+      <QuickSwitcher
+        open={switcherOpen}
+        titles={session.titles}
+        notes={view.active}
+        onOpen={(id) => (setSwitcherOpen(false), openNote(id))}
+        onClose={() => setSwitcherOpen(false)}
+      />
       <PromptDialog
         open={pending?.kind === 'new-space'}
         title="New space"
@@ -394,7 +387,7 @@ export function App({ host }: { host: HostApi }) {
         label="Name of the space"
         initialValue={currentName}
         submitLabel="Rename"
-        onSubmit={(name) => (setPending(null), renameSpace(doc, name), void refreshSpaces())}
+        onSubmit={(name) => (setPending(null), renameSpace(catalog, name), void refreshSpaces())}
         onCancel={() => setPending(null)}
       />
       <ConfirmDialog
@@ -417,7 +410,13 @@ export function App({ host }: { host: HostApi }) {
         confirmLabel="Empty trash"
         onConfirm={() => {
           setPending(null);
-          doc.transact(() => view.trashed.forEach((n) => getNote(doc, n.id) && deleteNoteForever(getNote(doc, n.id)!)));
+          act(
+            deleteNotesForever(
+              session,
+              view.trashed.map((n) => n.id),
+            ),
+            'empty the trash',
+          );
         }}
         onCancel={() => setPending(null)}
       />
@@ -427,9 +426,9 @@ export function App({ host }: { host: HostApi }) {
         message={<p>It will be gone from the trash. This cannot be undone.</p>}
         confirmLabel="Delete forever"
         onConfirm={() => {
-          const target = pending?.kind === 'delete-note' ? getNote(doc, pending.noteId) : undefined;
+          const target = pending?.kind === 'delete-note' ? pending.noteId : null;
           setPending(null);
-          if (target) deleteNoteForever(target);
+          if (target) act(deleteNotesForever(session, [target]), 'delete the note');
         }}
         onCancel={() => setPending(null)}
       />
@@ -443,5 +442,4 @@ export function App({ host }: { host: HostApi }) {
 const notesCount = (n: number) => `${n} ${n === 1 ? 'note' : 'notes'}`;
 const noSubscription = () => () => {};
 const EMPTY_VIEW = { active: [], trashed: [], tags: [] };
-const zero = () => 0;
 const emptyView = () => EMPTY_VIEW;

@@ -12,7 +12,7 @@ import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { useRef, useState, type ChangeEvent } from 'react';
 import { MAX_IMPORT_CALL_BYTES, MAX_IMPORT_CALL_FILES, MAX_MARKDOWN_FILE_BYTES, type HostApi, type HostResults } from '../../shared/host-api';
 import { FolderNames } from '../../shared/markdown/file-names';
-import type { AuthorRef } from '../../shared/space-model';
+import type { AuthorRef } from '../../shared/catalog';
 import { loadProfile } from './profile';
 
 type ExportScope = 'note' | 'space' | 'all';

@@ -1,32 +1,63 @@
 /** The open note: title, tags, actions, the editor, and the notes that link here. */
-import { useCallback, useSyncExternalStore } from 'react';
-import type * as Y from 'yjs';
-import { noteState, spaceMembers, summarizeNote, type AuthorRef, type NoteMap } from '../../shared/space-model';
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { catalogMembers, entryState, summarizeEntry, type AuthorRef, type NoteEntry } from '../../shared/catalog';
 import { NoteEditor } from '../editor/NoteEditor';
 import { TitleField } from '../editor/TitleField';
-import type { PeerSync } from '../sync/peer-sync';
-import type { SpaceIndex } from '../sync/space-index';
+import { useBacklinks } from '../search/use-search';
+import type { NoteLoadState, OpenNote } from '../spaces/note-docs';
+import type { SpaceSession } from '../spaces/space-session';
 import { TagEditor } from './TagEditor';
 
-function useNoteFields(note: NoteMap) {
+/** The entry's state and times, re-read when the entry changes (it holds no body: typing never reaches it). */
+function useEntry(entry: NoteEntry) {
   const subscribe = useCallback(
     (onChange: () => void) => {
-      note.observe(onChange);
-      return () => note.unobserve(onChange);
+      entry.observeDeep(onChange);
+      return () => entry.unobserveDeep(onChange);
+    },
+    [entry],
+  );
+  const key = useSyncExternalStore(subscribe, () => {
+    const s = summarizeEntry('', entry);
+    return `${entryState(entry)}|${s.createdAt}|${s.createdBy}|${s.updatedAt}|${s.updatedBy}`;
+  });
+  const [state, createdAt, createdBy, updatedAt, updatedBy] = key.split('|') as [ReturnType<typeof entryState>, string, string, string, string];
+  return { state, createdAt: Number(createdAt), createdBy, updatedAt: Number(updatedAt), updatedBy };
+}
+
+/** Holds a note's document open while the view shows it, and asks peers for it first. */
+function useOpenNote(session: SpaceSession, noteId: string): OpenNote {
+  // Loading does not hold the note, so a render React throws away leaves nothing open for good.
+  const note = useMemo(() => session.notes.load(noteId), [session, noteId]);
+  useEffect(() => {
+    session.notes.retain(noteId);
+    session.peers.engine.prioritize([noteId]);
+    return () => session.notes.release(noteId);
+  }, [session, noteId, note]);
+  return note;
+}
+
+function useLoadState(note: OpenNote): NoteLoadState {
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      note.on('change', onChange);
+      return () => note.off('change', onChange);
     },
     [note],
   );
-  const key = useSyncExternalStore(
-    subscribe,
-    () => `${noteState(note)}|${String(note.get('updatedAt'))}|${String(note.get('updatedBy'))}`,
-  );
-  return { state: key.split('|')[0] as ReturnType<typeof noteState> };
+  return useSyncExternalStore(subscribe, () => note.state);
 }
 
 /** The notes that link to this one, kept current as links are added and removed. */
-function Backlinks({ index, spaceId, noteId }: { index: SpaceIndex; spaceId: string; noteId: string }) {
-  useSyncExternalStore(index.subscribeContent, index.getContentVersion);
-  const backlinks = index.backlinks(noteId);
+function Backlinks({ session, spaceId, noteId }: { session: SpaceSession; spaceId: string; noteId: string }) {
+  const ids = useBacklinks(session.search, noteId);
+  const view = session.view;
+  useSyncExternalStore(view.subscribe, view.getView);
+  const backlinks = (ids ?? [])
+    .map((id) => view.get(id))
+    .filter((n) => n?.state === 'active')
+    .map((n) => n!.summary)
+    .sort((a, b) => a.title.localeCompare(b.title));
   return (
     <section aria-label="Backlinks" className="backlinks">
       <h2>Backlinks</h2>
@@ -45,50 +76,48 @@ function Backlinks({ index, spaceId, noteId }: { index: SpaceIndex; spaceId: str
   );
 }
 
-function memberName(doc: Y.Doc, id: string, self: AuthorRef): string {
+function memberName(session: SpaceSession, id: string, self: AuthorRef): string {
   if (id === self.id) return 'you';
-  return spaceMembers(doc).get(id)?.name || 'a member';
+  return catalogMembers(session.catalog).get(id)?.name || 'a member';
 }
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 export function NoteView({
-  doc,
-  spaceId,
+  session,
   noteId,
-  note,
-  index,
+  entry,
   author,
   spaceTags,
   onLocalEdit,
-  sync,
   onDuplicate,
   onTrash,
   onRestore,
   onDeleteForever,
 }: {
-  doc: Y.Doc;
-  spaceId: string;
+  session: SpaceSession;
   noteId: string;
-  note: NoteMap;
-  index: SpaceIndex;
+  entry: NoteEntry;
   author: AuthorRef;
   spaceTags: string[];
   onLocalEdit: () => void;
-  sync: PeerSync;
   onDuplicate: () => void;
   onTrash: () => void;
   onRestore: () => void;
   onDeleteForever: () => void;
 }) {
-  const { state } = useNoteFields(note);
-  const summary = summarizeNote(noteId, note);
+  const { state, createdAt, createdBy, updatedAt, updatedBy } = useEntry(entry);
+  const note = useOpenNote(session, noteId);
+  const load = useLoadState(note);
+  const [provider] = useState(() => session.peers.noteProvider(noteId));
+  const member = useCallback(() => session.peers.member, [session]);
+  const active = state === 'active';
   const focusBody = () => document.querySelector<HTMLElement>('[aria-label="Note body"]')?.focus();
   return (
     <article className="note">
-      {state !== 'active' && (
+      {!active && (
         <div className="trash-banner" role="note">
-          This note is in the trash.
+          This note is in the trash: restore it to edit it.
           <button type="button" onClick={onRestore}>
             Restore
           </button>
@@ -97,14 +126,14 @@ export function NoteView({
           </button>
         </div>
       )}
-      <TitleField note={note} author={author} onEnter={focusBody} />
+      <TitleField entry={entry} author={author} readOnly={!active} onEnter={focusBody} />
       <div className="note-meta">
-        <TagEditor note={note} spaceTags={spaceTags} author={author} />
+        <TagEditor entry={entry} spaceTags={spaceTags} author={author} readOnly={!active} />
         <div className="note-actions">
-          <button type="button" className="link-button" onClick={onDuplicate}>
+          <button type="button" className="link-button" onClick={onDuplicate} disabled={load !== 'ready'}>
             Duplicate
           </button>
-          {state === 'active' && (
+          {active && (
             <button type="button" className="link-button" onClick={onTrash}>
               Move to trash
             </button>
@@ -112,11 +141,21 @@ export function NoteView({
         </div>
       </div>
       <p className="note-dates muted">
-        Created {summary.createdAt ? dateFormat.format(summary.createdAt) : '—'} by {memberName(doc, summary.createdBy, author)} · updated{' '}
-        {summary.updatedAt ? dateFormat.format(summary.updatedAt) : '—'} by {memberName(doc, summary.updatedBy, author)}
+        Created {createdAt ? dateFormat.format(createdAt) : '—'} by {memberName(session, createdBy, author)} · updated{' '}
+        {updatedAt ? dateFormat.format(updatedAt) : '—'} by {memberName(session, updatedBy, author)}
       </p>
-      <NoteEditor doc={doc} noteId={noteId} onLocalEdit={onLocalEdit} sync={sync} />
-      <Backlinks index={index} spaceId={spaceId} noteId={noteId} />
+      {load === 'ready' ? (
+        <NoteEditor doc={note.doc} noteId={noteId} editable={active} onLocalEdit={onLocalEdit} provider={provider} member={member} />
+      ) : load === 'error' ? (
+        <p className="note-problem" role="alert">
+          This note could not be opened: {note.error ?? 'its stored copy is unreadable'}. The rest of the space is unaffected.
+        </p>
+      ) : (
+        <p className="note-waiting muted" role="status">
+          {load === 'waiting' ? 'This note has not reached this device yet: it arrives from the members who have it.' : 'Opening the note…'}
+        </p>
+      )}
+      <Backlinks session={session} spaceId={session.spaceId} noteId={noteId} />
     </article>
   );
 }

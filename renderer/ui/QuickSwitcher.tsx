@@ -1,13 +1,25 @@
 /** Ctrl/Cmd+K: jump to a note by typing part of its title. */
 import { useState } from 'react';
-import type { NoteSummary } from '../../shared/space-model';
-import type { SpaceIndex } from '../sync/space-index';
+import type { NoteSummary } from '../../shared/catalog';
+import type { TitleIndex } from '../search/title-index';
 import { Dialog } from './Dialog';
 
-export function QuickSwitcher({ open, index, notes, onOpen, onClose }: { open: boolean; index: SpaceIndex; notes: NoteSummary[]; onOpen: (noteId: string) => void; onClose: () => void }) {
+export function QuickSwitcher({
+  open,
+  titles,
+  notes,
+  onOpen,
+  onClose,
+}: {
+  open: boolean;
+  titles: TitleIndex;
+  notes: NoteSummary[];
+  onOpen: (noteId: string) => void;
+  onClose: () => void;
+}) {
   const [query, setQuery] = useState('');
   const [selected, setSelected] = useState(0);
-  const results = query.trim() ? index.search.searchTitles(query, 12).filter((r) => notes.some((n) => n.id === r.id)) : notes.slice(0, 12);
+  const results = query.trim() ? titles.search(query, 12) : notes.slice(0, 12);
   const choose = (id: string | undefined) => {
     if (!id) return;
     setQuery('');

@@ -1,38 +1,35 @@
 /** A note's tags: chips to remove, and a field that adds a tag with suggestions from the space's tags. */
 import { useCallback, useState, useSyncExternalStore } from 'react';
-import type * as Y from 'yjs';
-import { addTag, noteTags, removeTag, touchNote, type AuthorRef, type NoteMap } from '../../shared/space-model';
+import { addTag, entryTags, removeTag, touchEntry, type AuthorRef, type NoteEntry } from '../../shared/catalog';
 
 const MAX_SUGGESTIONS = 8;
 
-export function TagEditor({ note, spaceTags, author }: { note: NoteMap; spaceTags: string[]; author: AuthorRef }) {
+export function TagEditor({ entry, spaceTags, author, readOnly = false }: { entry: NoteEntry; spaceTags: string[]; author: AuthorRef; readOnly?: boolean }) {
   const [draft, setDraft] = useState('');
   const [highlighted, setHighlighted] = useState(-1);
-  // Stable per note, and blind to typing in the body (which is nested in the same note map).
+  // Stable per note; the entry holds no body, so typing never reaches this.
   const subscribe = useCallback(
     (onChange: () => void) => {
-      const observer = (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => {
-        if (events.some((e) => e.path[0] !== 'body' && e.target !== note.get('body'))) onChange();
-      };
-      note.observeDeep(observer);
-      return () => note.unobserveDeep(observer);
+      entry.observeDeep(onChange);
+      return () => entry.unobserveDeep(onChange);
     },
-    [note],
+    [entry],
   );
-  const tags = useSyncExternalStore(subscribe, () => noteTags(note).join('\u0000'))
+  const tags = useSyncExternalStore(subscribe, () => entryTags(entry).join('\u0000'))
     .split('\u0000')
     .filter(Boolean);
   const edit = (fn: () => void) =>
-    note.doc!.transact(() => {
+    entry.doc!.transact(() => {
       fn();
-      touchNote(note, author);
+      touchEntry(entry, author);
     });
+  
   const needle = draft.trim().replace(/^#/, '').toLowerCase();
   const suggestions = needle
     ? spaceTags.filter((t) => !tags.includes(t) && t.toLowerCase().includes(needle)).slice(0, MAX_SUGGESTIONS)
     : [];
   const add = (tag: string) => {
-    if (tag.trim()) edit(() => addTag(note, tag));
+    if (tag.trim()) edit(() => addTag(entry, tag));
     setDraft('');
     setHighlighted(-1);
   };
@@ -41,7 +38,7 @@ export function TagEditor({ note, spaceTags, author }: { note: NoteMap; spaceTag
       {tags.map((tag) => (
         <span key={tag} className="tag-chip" title={tag}>
           <span className="tag-name">#{tag}</span>
-          <button type="button" aria-label={`Remove tag ${tag}`} onClick={() => edit(() => removeTag(note, tag))}>
+          <button type="button" aria-label={`Remove tag ${tag}`} disabled={readOnly} onClick={() => edit(() => removeTag(entry, tag))}>
             ✕
           </button>
         </span>
@@ -49,6 +46,7 @@ export function TagEditor({ note, spaceTags, author }: { note: NoteMap; spaceTag
       <div className="tag-input">
         <input
           aria-label="Add tag"
+          disabled={readOnly}
           placeholder="Add tag"
           value={draft}
           onChange={(e) => {

@@ -1,10 +1,10 @@
 /** Opens the notebook a member had, or on first run creates a default space with a welcome note. */
+import { initSpace } from '../../shared/catalog';
 import type { HostApi, SpaceSummary } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
-import { createNoteWithBody } from '../../shared/note-body';
-import { initSpace } from '../../shared/space-model';
 import { WELCOME_MARKDOWN, WELCOME_TITLE } from '../../shared/welcome-note';
-import { openSpace } from '../sync/space-session';
+import { createNote } from '../spaces/note-actions';
+import { openSpace } from '../spaces/space-session';
 import type { Profile } from './profile';
 
 export const DEFAULT_SPACE_NAME = 'My notebook';
@@ -19,10 +19,9 @@ export async function ensureSpaces(host: HostApi, profile: Profile): Promise<Spa
     if (again.length > 0) return again;
     const spaceId = newId();
     const session = openSpace(spaceId, host);
-    initSpace(session.doc, DEFAULT_SPACE_NAME);
-    createNoteWithBody(session.doc, { title: WELCOME_TITLE, author: profile }, WELCOME_MARKDOWN);
-
-    await session.durable.whenSaved();
+    initSpace(session.catalog, DEFAULT_SPACE_NAME);
+    createNote(session, profile, { title: WELCOME_TITLE, markdown: WELCOME_MARKDOWN });
+    await session.whenSaved();
     return [{ id: spaceId, name: DEFAULT_SPACE_NAME, noteCount: 1 }];
   };
   // Two tabs opening at once must not both create a default space.

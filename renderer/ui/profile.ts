@@ -1,6 +1,6 @@
 /** This device's member profile: a stable id, a display name and a colour, kept in local storage. */
 import { newId } from '../../shared/ids';
-import type { AuthorRef } from '../../shared/space-model';
+import type { AuthorRef } from '../../shared/catalog';
 
 export interface Profile extends AuthorRef {
   color: string;

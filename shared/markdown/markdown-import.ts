@@ -4,8 +4,9 @@
  * note links, and a report per file. A bad file is reported and skipped; the rest carry on.
  */
 import * as Y from 'yjs';
+import { addTag, catalogNotes, createEntry, getEntry, initSpace, recordMember, setEntryTimes, type AuthorRef } from '../catalog';
 import { createNoteEditor } from '../note-body';
-import { addTag, createNote, getNote, initSpace, recordMember, spaceNotes, type AuthorRef } from '../space-model';
+import { newNoteDoc } from '../note-doc';
 import { safeRelativePath } from './file-names';
 import { frontMatterAliases, frontMatterString, frontMatterTags, frontMatterTime, splitFrontMatter } from './front-matter';
 import { MAX_FILE_BYTES, MAX_IMPORT_FILES } from './limits';
@@ -34,6 +35,8 @@ export interface FileReport {
 
 export interface ImportOptions {
   author: AuthorRef;
+  /** Takes each imported note's body as one update, as soon as it is written (the body is then dropped). */
+  onBody: (noteId: string, update: Uint8Array) => Promise<void> | void;
   now?: number;
   /** Tag each note with the folders it sits in (`git/rebase.md` gets the tag `git`). */
   folderTags?: boolean;
@@ -113,8 +116,11 @@ interface Planned {
   updated: number | null;
 }
 
-/** Imports Markdown files into a space's doc as new notes; every file gets a report. */
-export function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], options: ImportOptions): ImportSummary {
+/**
+ * Imports Markdown files as new notes: their entries into `doc` (the space's catalog), their bodies
+ * one at a time to `options.onBody`, so an import never holds more than one body. Every file gets a report.
+ */
+export async function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], options: ImportOptions): Promise<ImportSummary> {
   const now = options.now ?? Date.now();
   const reports: FileReport[] = [];
   const planned: Planned[] = [];
@@ -194,7 +200,7 @@ export function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], options: Im
   const byPath = new Map<string, NoteLinkTarget>();
   doc.transact(() => {
     for (const plan of planned) {
-      plan.id = createNote(doc, { title: plan.title, author: options.author, now });
+      plan.id = createEntry(doc, { title: plan.title, author: options.author, now });
       const target = { id: plan.id, title: plan.title };
       byPath.set(stripExtension(plan.path).toLowerCase(), target);
       for (const key of [slug(plan.title), slug(stripExtension(plan.path.split('/').pop()!)), slug(stripExtension(plan.path))]) {
@@ -205,7 +211,7 @@ export function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], options: Im
   });
 
   const editor = createNoteEditor();
-  planned.forEach((plan, index) => {
+  for (const [index, plan] of planned.entries()) {
     const links: ImportLinkResolver = {
       byTitle: (title) => byTitle.get(slug(title)) ?? null,
       byPath: (href) => {
@@ -213,25 +219,32 @@ export function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], options: Im
         return resolved === null ? null : (byPath.get(stripExtension(resolved).toLowerCase()) ?? null);
       },
     };
+    const body = newNoteDoc(plan.id);
+    let update: Uint8Array | null = null;
     try {
+      const result = markdownToNoteBody(body, plan.id, plan.body, { links, editor });
+      update = Y.encodeStateAsUpdate(body);
+      const entry = getEntry(doc, plan.id)!;
       doc.transact(() => {
-        const result = markdownToNoteBody(doc, plan.id, plan.body, { links, editor });
-        const note = getNote(doc, plan.id)!;
-        for (const tag of [...plan.tags, ...result.tags]) addTag(note, tag);
-        note.set('createdAt', plan.created ?? plan.updated ?? now);
-        note.set('updatedAt', plan.updated ?? plan.created ?? now);
-        plan.report.messages.push(...result.warnings);
+        for (const tag of [...plan.tags, ...result.tags]) addTag(entry, tag);
+        setEntryTimes(entry, plan.created ?? plan.updated ?? now, plan.updated ?? plan.created ?? now);
       });
-      plan.report.status = 'imported';
-      plan.report.noteId = plan.id;
+      plan.report.messages.push(...result.warnings);
     } catch (error) {
       // The note was made by this import and never shared: take it out again.
-      spaceNotes(doc).delete(plan.id);
+      catalogNotes(doc).delete(plan.id);
       plan.report.status = 'failed';
       plan.report.messages.push(`could not be converted: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      body.destroy();
+    }
+    if (update) {
+      await options.onBody(plan.id, update);
+      plan.report.status = 'imported';
+      plan.report.noteId = plan.id;
     }
     options.onProgress?.(index + 1, planned.length);
-  });
+  }
 
   return {
     reports,
@@ -242,24 +255,25 @@ export function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], options: Im
 }
 
 /**
- * Runs an import on a copy of a space's doc and returns the change as one Yjs update, so a host can
- * make it durable and broadcast it like any other edit. `newSpaceName` names a space made by this import.
+ * Runs an import on a copy of a space's catalog and returns the catalog's change as one Yjs update
+ * (bodies go to `options.onBody` as they are written), so a host can make it durable and broadcast it
+ * like any other edit. `newSpaceName` names a space made by this import.
  */
-export function importAsUpdate(
-  space: Y.Doc,
+export async function importIntoCatalog(
+  catalog: Y.Doc,
   files: ImportFile[],
   options: ImportOptions & { newSpaceName?: string },
-): { update: Uint8Array | null; summary: ImportSummary } {
+): Promise<{ catalogUpdate: Uint8Array | null; summary: ImportSummary }> {
   const copy = new Y.Doc();
-  Y.applyUpdate(copy, Y.encodeStateAsUpdate(space));
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(catalog));
   const before = Y.encodeStateVector(copy);
   if (options.newSpaceName !== undefined) initSpace(copy, options.newSpaceName, options.now);
   if (options.author.name) recordMember(copy, options.author);
-  const summary = importMarkdownFiles(copy, files, options);
+  const summary = await importMarkdownFiles(copy, files, options);
   const changed = summary.imported > 0 || options.newSpaceName !== undefined;
-  const update = changed ? Y.encodeStateAsUpdate(copy, before) : null;
+  const catalogUpdate = changed ? Y.encodeStateAsUpdate(copy, before) : null;
   copy.destroy();
-  return { update, summary };
+  return { catalogUpdate, summary };
 }
 
 /** An ATX heading's text without its optional closing run of #, spaces and tabs. */

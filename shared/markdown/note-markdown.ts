@@ -6,7 +6,7 @@ import { $isCodeNode } from '@lexical/code';
 import { $isLinkNode, type LinkNode } from '@lexical/link';
 import { $convertFromMarkdownString, $convertToMarkdownString } from '@lexical/markdown';
 import { $isHeadingNode } from '@lexical/rich-text';
-import { $getRoot, $isElementNode, $isTextNode, type LexicalEditor, type LexicalNode } from 'lexical';
+import { $createParagraphNode, $getRoot, $isElementNode, $isTextNode, type LexicalEditor, type LexicalNode } from 'lexical';
 import type * as Y from 'yjs';
 import { $createNoteLinkNode } from '../note-link-node';
 import { bindNoteBody, createNoteEditor, readNoteBodyWith } from '../note-body';
@@ -48,6 +48,8 @@ export function markdownToNoteBody(doc: Y.Doc, noteId: string, markdown: string,
     editor.update(
       () => {
         $convertFromMarkdownString(prepared, importTransformers(links), undefined, false, true);
+        // Every body starts with a block, written by the device that makes the note (see initNoteBody).
+        if ($getRoot().getChildrenSize() === 0) $getRoot().append($createParagraphNode());
         $restoreCodeBackslashes();
         const noteLinks = links ? $linksToNotes(links) : 0;
         result = { tags: $inlineTags(), warnings, noteLinks };

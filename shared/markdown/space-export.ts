@@ -3,8 +3,8 @@
  * between notes as relative links (or [[wiki-links]]), and an index.md listing the notes by tag.
  */
 import type * as Y from 'yjs';
+import { catalogMembers, entryAuthors, getEntry, listNotes, spaceName, type NoteSummary } from '../catalog';
 import { createNoteEditor } from '../note-body';
-import { getNote, listNotes, noteAuthors, spaceMembers, spaceName, type NoteSummary } from '../space-model';
 import { FolderNames } from './file-names';
 import { formatFrontMatter } from './front-matter';
 import { encodeLinkPath, escapeLinkText } from './markdown-escape';
@@ -34,8 +34,11 @@ function iso(time: number): string | undefined {
   return time > 0 && Number.isFinite(time) ? new Date(time).toISOString() : undefined;
 }
 
-/** Every active note of the space (or the chosen ones) as Markdown files. */
-export function exportSpace(doc: Y.Doc, options: SpaceExportOptions = {}): ExportedFile[] {
+/** Reads a note's body document (it may be read, converted and dropped one note at a time). */
+export type BodyReader = (noteId: string) => Promise<Y.Doc>;
+
+/** Every active note of the space (or the chosen ones) as Markdown files, reading one body at a time. */
+export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: SpaceExportOptions = {}): Promise<ExportedFile[]> {
   const all = listNotes(doc, { sort: 'title' });
   const wanted = options.noteIds ? new Set(options.noteIds) : null;
   const notes = wanted ? all.filter((n) => wanted.has(n.id)) : all;
@@ -43,7 +46,7 @@ export function exportSpace(doc: Y.Doc, options: SpaceExportOptions = {}): Expor
   const names = new FolderNames(wanted ? [] : ['index.md']);
   const fileOf = new Map<string, string>();
   for (const note of notes) fileOf.set(note.id, names.pick(note.title, '.md'));
-  const members = spaceMembers(doc);
+  const members = catalogMembers(doc);
   const titles = new Map(all.map((n) => [n.id, n.title]));
   const titleOf = (id: string): string | null => titles.get(id) ?? null;
 
@@ -66,8 +69,8 @@ export function exportSpace(doc: Y.Doc, options: SpaceExportOptions = {}): Expor
 
   const editor = createNoteEditor();
   const files: ExportedFile[] = [];
-  notes.forEach((note, index) => {
-    const authors = noteAuthors(getNote(doc, note.id)!).map((id) => members.get(id)?.name || id);
+  for (const [index, note] of notes.entries()) {
+    const authors = entryAuthors(getEntry(doc, note.id)!).map((id) => members.get(id)?.name || id);
     const front = formatFrontMatter({
       title: note.title,
       tags: note.tags,
@@ -76,10 +79,11 @@ export function exportSpace(doc: Y.Doc, options: SpaceExportOptions = {}): Expor
       authors,
       id: note.id,
     });
-    const body = noteBodyToMarkdown(doc, note.id, { links, editor });
+    const bodyDoc = await readBody(note.id);
+    const body = noteBodyToMarkdown(bodyDoc, note.id, { links, editor });
     files.push({ path: prefix + fileOf.get(note.id)!, text: `${front}\n${body}${body.endsWith('\n') || body === '' ? '' : '\n'}` });
     options.onProgress?.(index + 1, notes.length);
-  });
+  }
   if (!wanted) files.unshift({ path: `${prefix}index.md`, text: indexFile(spaceName(doc), notes, linkTo) });
   return files;
 }

@@ -7,10 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser as PwBrowser, type Page } from 'playwright-core';
-import { DurableStore } from '../../main/services/durable-store';
+import { DocStore } from '../../main/services/doc-store';
 import { logger } from '../../main/services/logger';
 import { readNoteMarkdown } from '../../shared/note-body';
-import { listNotes } from '../../shared/space-model';
+import { listNotes } from '../../shared/catalog';
 import { body, CHROMIUM, CHROMIUM_ARGS, passFirstRun, removeDir, startHost, tempDir, title, waitSaved, type RunningHost } from './harness';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -116,12 +116,12 @@ describe('kill -9 of host and browser while typing', () => {
 
     // 1. The durable store loads from disk on its own and holds every saved edit.
     logger.setQuiet(true);
-    const store = new DurableStore(dataDir);
+    const store = new DocStore(dataDir);
     const [spaceId] = await store.listSpaceIds();
     const space = await store.space(spaceId!);
-    const note = listNotes(space.doc).find((n) => n.title === 'Typed through a double crash');
+    const note = listNotes(space.catalog).find((n) => n.title === 'Typed through a double crash');
     expect(note, 'the note is in the store').toBeDefined();
-    const stored = readNoteMarkdown(space.doc, note!.id);
+    const stored = readNoteMarkdown(await space.doc(note!.id), note!.id);
     await store.close();
     logger.setQuiet(false);
     expect(stored.startsWith(savedPrefix), `store holds ${JSON.stringify(stored.slice(0, 60))}…, saved prefix had ${savedPrefix.length} chars`).toBe(true);

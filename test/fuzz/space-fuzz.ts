@@ -1,10 +1,13 @@
 /**
- * Seeded convergence fuzz for a space: several replicas (each a Y.Doc persisted through a real
- * SpaceStore, with headless Lexical editors bound by bindNoteBody) type, delete, format and manage
- * notes while a simulated network partitions, heals, reorders and duplicates y-protocols sync
- * messages and replicas restart from disk. At the end every replica must hold the same state.
+ * Seeded convergence fuzz for a space: several replicas, each a member's device (a host with a real
+ * SpaceStore and SpaceHost, and the documents a window holds: the catalog and every note, with
+ * headless Lexical editors bound by bindNoteBody), type, delete, format and manage notes while a
+ * simulated network partitions, heals, reorders and duplicates document sync messages
+ * (shared/note-sync) and replicas restart from disk. At the end every replica must hold the same
+ * catalog and the same notes, and so must each replica reloaded from disk.
  *
- * Every random choice comes from one lib0 PRNG seeded by `seed`, so a seed replays the same run.
+ * Every random choice comes from one lib0 PRNG seeded by `seed`, so a seed replays the same run. An
+ * error thrown anywhere during a run, even outside the awaited work, fails it with its seed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,30 +26,32 @@ import {
   type TextFormatType,
   type TextNode,
 } from 'lexical';
-import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
 import * as prng from 'lib0/prng';
-import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import { SpaceStore } from '../../main/services/durable-store';
-import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-transformers';
-import { bindNoteBody, readNoteMarkdown, type NoteBodyBinding } from '../../shared/note-body';
+import { SpaceStore } from '../../main/services/doc-store';
+import { HOST_ORIGIN, SpaceHost } from '../../main/services/space-host';
 import {
   addTag,
-  createNote,
-  deleteNoteForever,
-  getNote,
+  catalogNoteIds,
+  catalogNotes,
+  createEntry,
+  deleteEntryForever,
+  entryState,
+  entryTags,
+  getEntry,
   initSpace,
   listNotes,
-  noteState,
-  noteTags,
   removeTag,
-  renameNote,
-  restoreNote,
-  spaceNotes,
-  trashNote,
+  renameEntry,
+  restoreEntry,
+  trashEntry,
   type AuthorRef,
-} from '../../shared/space-model';
+} from '../../shared/catalog';
+import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-transformers';
+import { bindNoteBody, initNoteBody, readNoteMarkdown, type NoteBodyBinding } from '../../shared/note-body';
+import { CATALOG_DOC_ID, newNoteDoc } from '../../shared/note-doc';
+import { NoteSyncEngine, type DocUpdate, type NoteSyncLink, type NoteSyncStore } from '../../shared/note-sync/engine';
+import { tryApplyUpdate } from '../../shared/safe-update';
 
 export interface FuzzOptions {
   /** Number of replicas (3 to 5 by default, chosen by the seed). */
@@ -75,47 +80,91 @@ export interface FuzzReport {
 }
 
 const SPACE_ID = 'fuzzspace01';
+/** Updates that arrived from peers, and that the device's store already holds. */
 const NET = Symbol('network');
-const PERSISTENCE = Symbol('persistence');
+const STORED = Symbol('from the store');
 const TAGS = ['wound-care', 'triage', 'Ünïcode', 'night shift', '日本語'];
 const WORDS = ['the', 'gloves', 'saline', 'ask', 'before', 'you', 'touch', 'wash', 'hands', 'x', ' ', '  ', 'ß', 'é', '😀'];
 
-interface Message {
-  from: number;
-  to: number;
-  data: Uint8Array;
-}
-
+/** One member's device: its host (store, digests, the deletion check) and the documents a window holds. */
 class Replica {
-  doc!: Y.Doc;
   store!: SpaceStore;
+  host!: SpaceHost;
+  engine!: NoteSyncEngine;
+  catalog!: Y.Doc;
+  readonly notes = new Map<string, Y.Doc>();
   readonly editors = new Map<string, NoteBodyBinding>();
   readonly author: AuthorRef;
   running = false;
-  private offUpdate: () => void = () => {};
+  private clientID = 0;
+  private offStore: () => void = () => {};
 
   constructor(
     readonly index: number,
     readonly dir: string,
-    private readonly broadcast: (from: number, update: Uint8Array) => void,
   ) {
     this.author = { id: `author-${index}`, name: `Member ${index}` };
   }
 
   /** Loads (or creates) the replica from its store on disk, as an app start would. */
   async start(clientID: number): Promise<void> {
+    this.clientID = clientID;
     this.store = await SpaceStore.open(SPACE_ID, this.dir, { compactAfterBytes: 6 * 1024 });
-    this.doc = new Y.Doc();
-    this.doc.clientID = clientID;
-    Y.applyUpdate(this.doc, Y.encodeStateAsUpdate(this.store.doc), PERSISTENCE);
-    const onUpdate = (update: Uint8Array, origin: unknown) => {
-      if (origin === PERSISTENCE) return;
-      void this.store.append(update);
-      if (origin !== NET) this.broadcast(this.index, update);
-    };
-    this.doc.on('update', onUpdate);
-    this.offUpdate = () => this.doc.off('update', onUpdate);
+    this.host = new SpaceHost(this.store, () => {}, () => {});
+    this.catalog = this.track(CATALOG_DOC_ID, new Y.Doc());
+    Y.applyUpdate(this.catalog, await this.store.readState(CATALOG_DOC_ID), STORED);
+    for (const id of this.store.noteIds()) Y.applyUpdate(this.note(id), await this.store.readState(id), STORED);
+    // What the host writes itself (a deleted note brought back to the trash) reaches the window too.
+    this.offStore = this.store.onUpdate((docId, update, origin) => {
+      if (origin === HOST_ORIGIN) tryApplyUpdate(docId === CATALOG_DOC_ID ? this.catalog : this.note(docId), update, STORED);
+    });
+    this.engine = new NoteSyncEngine(this.syncStore(), { resyncEveryMs: 0, resyncOthersAfterMs: 0, warn: (m) => this.warnings.push(m) });
     this.running = true;
+  }
+
+  readonly warnings: string[] = [];
+
+  /** A document of the window: its local edits go to the store and to peers, as the app sends them. */
+  private track(docId: string, doc: Y.Doc): Y.Doc {
+    doc.clientID = this.clientID;
+    doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === STORED) return;
+      void this.store.append(docId, update).catch(() => {});
+      if (origin !== NET) this.engine?.broadcast(docId, update);
+    });
+    return doc;
+  }
+
+  /** Waits until nothing is in flight: messages handled, writes on disk, the host's checks done. */
+  async quiesce(): Promise<void> {
+    if (!this.running) return;
+    for (let i = 0; i < 10; i++) {
+      await this.engine.idle();
+      await this.store.flush();
+      await this.host.idle();
+      await tick();
+    }
+  }
+
+  /** A note's document (created empty when the window has none). */
+  note(noteId: string): Y.Doc {
+    let doc = this.notes.get(noteId);
+    if (!doc) this.notes.set(noteId, (doc = this.track(noteId, newNoteDoc(noteId))));
+    return doc;
+  }
+
+  private syncStore(): NoteSyncStore {
+    const docOf = (id: string) => (id === CATALOG_DOC_ID ? this.catalog : this.notes.get(id));
+    return {
+      manifest: () => this.host.manifest().manifest(),
+      bucketDocs: (buckets) => this.host.manifest().bucketDocs(buckets),
+      stateVectors: async (ids) => ids.map((id) => (docOf(id) ? Y.encodeStateVector(docOf(id)!) : new Uint8Array([0]))),
+      diffs: async (requests) => requests.map(({ docId, stateVector }) => Y.encodeStateAsUpdate(docOf(docId) ?? new Y.Doc(), stateVector)),
+      apply: async (updates: DocUpdate[]) => {
+        for (const { docId, update } of updates) tryApplyUpdate(docId === CATALOG_DOC_ID ? this.catalog : this.note(docId), update, NET);
+      },
+      isListed: (id) => id === CATALOG_DOC_ID || catalogNotes(this.catalog).has(id),
+    };
   }
 
   /** Shuts down cleanly (everything written reaches the disk), dropping editors and memory. */
@@ -123,10 +172,14 @@ class Replica {
     this.running = false;
     for (const binding of this.editors.values()) binding.dispose();
     this.editors.clear();
-    this.offUpdate();
+    this.engine.destroy();
+    this.offStore();
     await this.store.flush();
+    await this.host.close();
     await this.store.close();
-    this.doc.destroy();
+    for (const doc of this.notes.values()) doc.destroy();
+    this.notes.clear();
+    this.catalog.destroy();
   }
 
   editor(noteId: string): NoteBodyBinding {
@@ -140,7 +193,7 @@ class Replica {
 
   /** Binds as the app does: an editor a remote change left out of step is bound again from its body. */
   private bind(noteId: string): NoteBodyBinding {
-    const binding: NoteBodyBinding = bindNoteBody(this.doc, noteId, {
+    const binding: NoteBodyBinding = bindNoteBody(this.note(noteId), noteId, {
       onDesync: () =>
         queueMicrotask(() => {
           if (this.editors.get(noteId) !== binding) return;
@@ -151,8 +204,11 @@ class Replica {
     return binding;
   }
 
+  /** Notes the catalog lists whose body this window holds. */
   noteIds(): string[] {
-    return [...spaceNotes(this.doc).keys()].filter((id) => getNote(this.doc, id)).sort();
+    return catalogNoteIds(this.catalog)
+      .filter((id) => this.notes.has(id) && this.notes.get(id)!.share.size > 0)
+      .sort();
   }
 }
 
@@ -271,21 +327,26 @@ function $edit(gen: prng.PRNG, kind: EditKind): string {
 }
 
 /** Everything a replica shows of the space, in a canonical form, for comparison. */
-export function spaceFingerprint(live: Y.Doc): { notes: unknown; markdown: Record<string, string>; exported: string } {
-  // Read a copy: binding a second editor to a body with a live binding would disturb that binding.
-  const doc = new Y.Doc();
-  Y.applyUpdate(doc, Y.encodeStateAsUpdate(live));
-  const ids = [...spaceNotes(doc).keys()].filter((id) => getNote(doc, id)).sort();
+export function spaceFingerprint(catalogLive: Y.Doc, notesLive: Map<string, Y.Doc>): { notes: unknown; markdown: Record<string, string>; exported: string } {
+  // Read copies: binding a second editor to a body with a live binding would disturb that binding.
+  const catalog = new Y.Doc();
+  Y.applyUpdate(catalog, Y.encodeStateAsUpdate(catalogLive));
   const markdown: Record<string, string> = {};
-  for (const id of ids) markdown[id] = readNoteMarkdown(doc, id);
+  for (const id of catalogNoteIds(catalog).sort()) {
+    const live = notesLive.get(id);
+    if (!live) continue;
+    const doc = newNoteDoc(id);
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(live));
+    markdown[id] = readNoteMarkdown(doc, id);
+  }
   const notes = {
-    active: listNotes(doc, { sort: 'title' }),
-    trashed: listNotes(doc, { state: 'trashed', sort: 'title' }),
-    deleted: listNotes(doc, { state: 'deleted', sort: 'title' }),
-    raw: canonical(spaceNotes(doc).toJSON()),
+    active: listNotes(catalog, { sort: 'title' }),
+    trashed: listNotes(catalog, { state: 'trashed', sort: 'title' }),
+    deleted: listNotes(catalog, { state: 'deleted', sort: 'title' }),
+    raw: canonical(catalogNotes(catalog).toJSON()),
   };
   // What an export of the active notes writes, one file after another.
-  const exported = listNotes(doc, { sort: 'title' })
+  const exported = listNotes(catalog, { sort: 'title' })
     .map((n) => `--- ${n.id}\n# ${n.title}\ntags: ${n.tags.join(', ')}\n\n${markdown[n.id]}\n`)
     .join('');
   return { notes, markdown, exported };
@@ -315,52 +376,56 @@ export async function runSpaceFuzz(seed: number, options: FuzzOptions = {}): Pro
     usedClients.add(id);
     return id;
   };
-  let queue: Message[] = [];
+  // Errors nobody awaited (a throw in a Yjs observer, a rejected promise) fail the run, with its seed.
+  const stray: unknown[] = [];
+  const onStray = (error: unknown) => stray.push(error);
+  process.on('unhandledRejection', onStray);
+  process.on('uncaughtException', onStray);
+  let queue: Array<{ from: number; to: number; data: Uint8Array }> = [];
   let messages = 0;
   let restarts = 0;
   let clock = 1_700_000_000_000;
   // links[a][b]: whether a and b are connected (symmetric).
-  const links: boolean[][] = Array.from({ length: replicaCount }, () => Array.from({ length: replicaCount }, () => true));
-  const send = (from: number, to: number, data: Uint8Array) => {
-    if (from !== to && links[from]![to]) queue.push({ from, to, data });
-  };
-  const broadcast = (from: number, update: Uint8Array) => {
-    const encoder = encoding.createEncoder();
-    syncProtocol.writeUpdate(encoder, update);
-    const data = encoding.toUint8Array(encoder);
-    for (let to = 0; to < replicaCount; to++) send(from, to, data);
-  };
-  const replicas = Array.from({ length: replicaCount }, (_, i) => new Replica(i, join(root, `replica-${i}`), broadcast));
-
-  const syncStep1 = (from: number, to: number) => {
-    const encoder = encoding.createEncoder();
-    syncProtocol.writeSyncStep1(encoder, replicas[from]!.doc);
-    send(from, to, encoding.toUint8Array(encoder));
-  };
-  const setLink = (a: number, b: number, up: boolean) => {
-    if (a === b || links[a]![b] === up) return;
+  const links: boolean[][] = Array.from({ length: replicaCount }, () => Array.from({ length: replicaCount }, () => false));
+  const replicas = Array.from({ length: replicaCount }, (_, i) => new Replica(i, join(root, `replica-${i}`)));
+  /** The link object each replica's engine knows its peer by. */
+  const linkObjects = replicas.map((_r, from) =>
+    replicas.map((_s, to): NoteSyncLink => ({ send: (data) => from !== to && links[from]![to] && queue.push({ from, to, data }) })),
+  );
+  const setLink = async (a: number, b: number, up: boolean) => {
+    if (a === b || links[a]![b] === up || !replicas[a]!.running || !replicas[b]!.running) return;
     links[a]![b] = links[b]![a] = up;
     if (!up) {
       // A dropped connection loses what was in flight on it.
       queue = queue.filter((m) => !((m.from === a && m.to === b) || (m.from === b && m.to === a)));
+      replicas[a]!.engine.removeLink(linkObjects[a]![b]!);
+      replicas[b]!.engine.removeLink(linkObjects[b]![a]!);
     } else {
-      syncStep1(a, b);
-      syncStep1(b, a);
+      // Each side's first messages are queued before the other's, in order (see `deliver`).
+      replicas[a]!.engine.addLink(linkObjects[a]![b]!);
+      await replicas[a]!.quiesce();
+      replicas[b]!.engine.addLink(linkObjects[b]![a]!);
+      await replicas[b]!.quiesce();
     }
   };
-  const deliver = (index: number, keep: boolean) => {
+  // One message at a time, each handled to the end: what a replica sends next never depends on how fast
+  // its disk answered, so a seed replays the same run.
+  const deliver = async (index: number, keep: boolean) => {
     const message = queue[index]!;
     if (!keep) queue.splice(index, 1);
     messages++;
     const target = replicas[message.to]!;
-    const reply = encoding.createEncoder();
-    syncProtocol.readSyncMessage(decoding.createDecoder(message.data), reply, target.doc, NET);
-    if (encoding.length(reply) > 0) send(message.to, message.from, encoding.toUint8Array(reply));
+    target.engine.receive(linkObjects[message.to]![message.from]!, message.data);
+    await target.quiesce();
+  };
+  const settle = async () => {
+    for (const replica of replicas) await replica.quiesce();
   };
 
   try {
     for (const replica of replicas) await replica.start(newClientId());
-    initSpace(replicas[0]!.doc, 'Fuzz space', clock);
+    for (let a = 0; a < replicaCount; a++) for (let b = a + 1; b < replicaCount; b++) await setLink(a, b, true);
+    initSpace(replicas[0]!.catalog, 'Fuzz space', clock);
     let noteCounter = 0;
 
     for (let step = 0; step < steps; step++) {
@@ -372,8 +437,9 @@ export async function runSpaceFuzz(seed: number, options: FuzzOptions = {}): Pro
       let line = `#${step} r${r.index} `;
       if (roll < 45) {
         const id = pickNote();
-        if (!id || noteState(getNote(r.doc, id)!) === 'deleted') {
-          line += 'edit (no note)';
+        const entry = id ? getEntry(r.catalog, id) : undefined;
+        if (!id || !entry || entryState(entry) !== 'active') {
+          line += 'edit (no active note)';
         } else {
           const kind = prng.oneOf<EditKind>(gen, ['type', 'type', 'type', 'enter', 'linebreak', 'delete', 'backspace', 'format', 'block', 'list']);
           const { editor } = r.editor(id);
@@ -383,50 +449,50 @@ export async function runSpaceFuzz(seed: number, options: FuzzOptions = {}): Pro
         }
       } else if (roll < 55) {
         const id = `note-${seed}-${noteCounter++}`;
-        createNote(r.doc, { id, title: prng.bool(gen) ? randomText(gen) : '', author: r.author, now: clock });
         // The creating device writes the first paragraph, once.
-        r.editor(id).editor.update(() => $getRoot().append($createParagraphNode()), { discrete: true });
+        initNoteBody(r.note(id), id);
+        createEntry(r.catalog, { id, title: prng.bool(gen) ? randomText(gen) : '', author: r.author, now: clock });
         line += `create ${id}`;
       } else if (roll < 70) {
         const id = pickNote();
-        const note = id ? getNote(r.doc, id) : undefined;
-        if (!id || !note) {
+        const entry = id ? getEntry(r.catalog, id) : undefined;
+        if (!id || !entry) {
           line += 'meta (no note)';
         } else {
           const op = prng.int32(gen, 0, 6);
           if (op === 0) {
             const title = randomText(gen);
-            renameNote(note, title, r.author);
+            renameEntry(entry, title, r.author);
             line += `rename ${id} ${JSON.stringify(title)}`;
           } else if (op === 1 || op === 2) {
             const tag = prng.oneOf(gen, TAGS);
-            if (op === 1) addTag(note, tag);
-            else removeTag(note, prng.oneOf(gen, [...noteTags(note), tag]));
+            if (op === 1) addTag(entry, tag);
+            else removeTag(entry, prng.oneOf(gen, [...entryTags(entry), tag]));
             line += `${op === 1 ? 'tag' : 'untag'} ${id} ${tag}`;
           } else if (op === 3) {
-            trashNote(note, clock);
+            trashEntry(entry, clock);
             line += `trash ${id}`;
           } else if (op === 4) {
-            restoreNote(note);
+            restoreEntry(entry);
             line += `restore ${id}`;
           } else {
             // Only what the UI offers: delete forever from the trash.
-            if (noteState(note) === 'trashed') deleteNoteForever(note, clock);
-            line += `delete-forever ${id} (${noteState(note)})`;
+            if (entryState(entry) === 'trashed') deleteEntryForever(entry, Y.encodeStateVector(r.note(id)), clock);
+            line += `delete-forever ${id} (${entryState(entry)})`;
           }
         }
       } else if (roll < 88) {
         const burst = prng.int32(gen, 1, 6);
         for (let i = 0; i < burst && queue.length > 0; i++) {
           const keep = prng.int32(gen, 0, 9) === 0; // duplicated: delivered now and again later
-          deliver(prng.int32(gen, 0, queue.length - 1), keep);
+          await deliver(prng.int32(gen, 0, queue.length - 1), keep);
         }
         line += `deliver ${burst} (queue ${queue.length})`;
       } else if (roll < 95) {
         const a = prng.int32(gen, 0, replicaCount - 1);
         const b = prng.int32(gen, 0, replicaCount - 1);
         const up = prng.bool(gen);
-        setLink(a, b, up);
+        await setLink(a, b, up);
         line = `#${step} link ${a}-${b} ${up ? 'up' : 'down'}`;
       } else if (roll < 98) {
         // Switch notes: the editor remounts on a body that changed while it was away.
@@ -438,36 +504,49 @@ export async function runSpaceFuzz(seed: number, options: FuzzOptions = {}): Pro
         }
         line += `remount ${id}`;
       } else {
-        for (let other = 0; other < replicaCount; other++) setLink(r.index, other, false);
+        for (let other = 0; other < replicaCount; other++) await setLink(r.index, other, false);
         await r.stop();
         await r.start(newClientId());
-        for (let other = 0; other < replicaCount; other++) setLink(r.index, other, prng.int32(gen, 0, 3) !== 0);
+        for (let other = 0; other < replicaCount; other++) if (prng.int32(gen, 0, 3) !== 0) await setLink(r.index, other, true);
         restarts++;
         line += 'restart from disk';
       }
       trace(line);
-      await tick();
+      await settle();
       if (options.checkEveryStep && options.checkLiveEditors) for (const replica of replicas) checkLiveEditors(seed, replica, `after step ${step}`);
     }
 
-    // Heal: connect everyone, deliver every message once, until nothing is left.
-    for (let a = 0; a < replicaCount; a++) for (let b = a + 1; b < replicaCount; b++) setLink(a, b, true);
-    for (let guard = 0; queue.length > 0; guard++) {
-      if (guard > 1_000_000) throw new ConvergenceError(seed, 'messages never stop');
-      deliver(prng.int32(gen, 0, queue.length - 1), false);
-      if (queue.length === 0) await tick();
+    // Heal: connect everyone and deliver every message, until nobody has anything left to say.
+    for (let a = 0; a < replicaCount; a++) for (let b = a + 1; b < replicaCount; b++) await setLink(a, b, true);
+    for (let round = 0; round < 3; round++) {
+      for (const replica of replicas) {
+        replica.engine.resync();
+        await replica.quiesce();
+      }
+      for (let guard = 0; ; guard++) {
+        if (guard > 200_000) throw new ConvergenceError(seed, 'messages never stop');
+        if (queue.length > 0) await deliver(prng.int32(gen, 0, queue.length - 1), false);
+        else {
+          await settle();
+          if (queue.length === 0 && replicas.every((r) => !r.engine.status().syncing)) break;
+        }
+      }
     }
-    await tick();
+    await settle();
+    if (stray.length > 0) throw stray[0];
 
     // Compare: state vectors, notes, Markdown, export, live editors, a replica rebuilt from disk.
     const first = replicas[0]!;
-    const expectedVector = Y.encodeStateVector(first.doc);
-    const expected = spaceFingerprint(first.doc);
+    const expected = spaceFingerprint(first.catalog, first.notes);
     for (const replica of replicas) {
       const where = `replica ${replica.index}`;
-      if (!equalBytes(Y.encodeStateVector(replica.doc), expectedVector)) throw new ConvergenceError(seed, `${where}: state vector differs`);
-      if (replica.doc.store.pendingStructs !== null) throw new ConvergenceError(seed, `${where}: has pending structs`);
-      const got = spaceFingerprint(replica.doc);
+      if (!equalBytes(Y.encodeStateVector(replica.catalog), Y.encodeStateVector(first.catalog))) throw new ConvergenceError(seed, `${where}: catalog state vector differs`);
+      for (const [id, doc] of first.notes) {
+        const mine = replica.notes.get(id);
+        if (!mine || !equalBytes(Y.encodeStateVector(mine), Y.encodeStateVector(doc))) throw new ConvergenceError(seed, `${where}: note ${id} state vector differs`);
+        if (mine.store.pendingStructs !== null) throw new ConvergenceError(seed, `${where}: note ${id} has pending structs`);
+      }
+      const got = spaceFingerprint(replica.catalog, replica.notes);
       compare(seed, `${where}: notes`, got.notes, expected.notes);
       compare(seed, `${where}: markdown`, got.markdown, expected.markdown);
       if (got.exported !== expected.exported) throw new ConvergenceError(seed, `${where}: exported Markdown differs`);
@@ -476,16 +555,19 @@ export async function runSpaceFuzz(seed: number, options: FuzzOptions = {}): Pro
     for (const replica of replicas) await replica.stop();
     for (const replica of replicas) {
       await replica.start(newClientId());
-      const got = spaceFingerprint(replica.doc);
+      const got = spaceFingerprint(replica.catalog, replica.notes);
       compare(seed, `replica ${replica.index} reloaded from disk`, got.markdown, expected.markdown);
       compare(seed, `replica ${replica.index} reloaded from disk: notes`, got.notes, expected.notes);
       await replica.stop();
     }
+    if (stray.length > 0) throw stray[0];
     return { seed, replicas: replicaCount, steps, notes: Object.keys(expected.markdown).length, messages, restarts };
   } catch (error) {
     if (error instanceof ConvergenceError) throw error;
     throw new ConvergenceError(seed, `threw ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   } finally {
+    process.off('unhandledRejection', onStray);
+    process.off('uncaughtException', onStray);
     for (const replica of replicas) {
       if (replica.running) await replica.stop().catch(() => {});
     }
@@ -494,7 +576,7 @@ export async function runSpaceFuzz(seed: number, options: FuzzOptions = {}): Pro
 }
 
 /** Every editor bound on a replica shows what its body holds. */
-function checkLiveEditors(seed: number, replica: Replica, where: string, markdown = spaceFingerprint(replica.doc).markdown): void {
+function checkLiveEditors(seed: number, replica: Replica, where: string, markdown = spaceFingerprint(replica.catalog, replica.notes).markdown): void {
   for (const [id, binding] of replica.editors) {
     const live = binding.editor.getEditorState().read(() => $convertToMarkdownString(COMMONPLACE_TRANSFORMERS));
     if (live !== markdown[id]) {

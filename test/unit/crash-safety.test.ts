@@ -1,8 +1,9 @@
 /**
- * Crash safety of the durable store under seeded random crash points: many appends and compactions,
- * a simulated crash (beforeStep throwing) at a random step, sometimes a torn or bit-flipped tail
- * written after the last acknowledged record, then a reload. Every acknowledged update must be there
- * and the store must load. (test/unit/durable-store.test.ts covers the fixed cases.)
+ * Crash safety of the durable store under seeded random crash points: many appends to a space's
+ * documents (its catalog and two notes) and compactions, a simulated crash (beforeStep throwing) at a
+ * random step, sometimes a torn or bit-flipped tail written after the last acknowledged record, then a
+ * reload. Every acknowledged update of every document must be there and the store must load.
+ * (test/unit/doc-store.test.ts covers the fixed cases.)
  *
  * Replay one seed: CRASH_SEED=7 npx vitest run --project unit test/unit/crash-safety.test.ts
  */
@@ -13,9 +14,11 @@ import { join } from 'node:path';
 import * as prng from 'lib0/prng';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { SpaceStore, type StoreProblem, type StoreStep } from '../../main/services/durable-store';
+import { SpaceStore, type StoreProblem, type StoreStep } from '../../main/services/doc-store';
 
 const SPACE_ID = 'crashspace01';
+/** The documents the writers edit: the catalog and two notes, each with its own history. */
+const DOCS = ['catalog', 'note-crash-0001', 'note-crash-0002'];
 
 class SimulatedCrash extends Error {
   constructor(readonly step: StoreStep) {
@@ -28,8 +31,11 @@ class Writer {
   readonly doc = new Y.Doc();
   readonly updates: Uint8Array[] = [];
   readonly textAfter: string[] = [];
-  constructor(private readonly gen: prng.PRNG) {
-    this.doc.clientID = 424242;
+  constructor(
+    private readonly gen: prng.PRNG,
+    clientID: number,
+  ) {
+    this.doc.clientID = clientID;
     this.doc.on('update', (update: Uint8Array) => this.updates.push(update));
   }
   edit(): Uint8Array {
@@ -58,12 +64,19 @@ async function runCrashSeed(seed: number): Promise<{ crashes: number; torn: numb
   const gen = prng.create(seed);
   const dir = await mkdtemp(join(tmpdir(), 'commonplace-crash-'));
   dirs.push(dir);
-  const logPath = join(dir, 'log.bin');
-  const writer = new Writer(gen);
-  let acked = -1; // index of the last update the store acknowledged
+  const logPath = join(dir, 'docs.log');
+  const writers = new Map(DOCS.map((id, i) => [id, new Writer(gen, 424242 + i)]));
+  /** Per document, the index of the last update the store acknowledged. */
+  const acked = new Map(DOCS.map((id) => [id, -1]));
+  const ack = (id: string, index: number) => acked.set(id, Math.max(acked.get(id)!, index));
   let crashes = 0;
   let torn = 0;
   const problems: StoreProblem[] = [];
+  const stored = async (store: SpaceStore, id: string) => {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, await store.readState(id));
+    return doc;
+  };
 
   for (let round = 0; round < 8; round++) {
     // A crash at the n-th step from now; the log's length before each write is all acknowledged.
@@ -90,19 +103,29 @@ async function runCrashSeed(seed: number): Promise<{ crashes: number; torn: numb
       crashes++;
       continue;
     }
-    checkHolds(store.doc, writer, acked, seed, round);
-    // What the store lacks (lost with the last crash) comes back the way a renderer resends it.
-    const missing = Y.encodeStateAsUpdate(writer.doc, Y.encodeStateVector(store.doc));
     const pending: Array<Promise<unknown>> = [];
-    if (missing.byteLength > 2) {
-      const upTo = writer.updates.length - 1;
-      pending.push(store.append(missing).then(() => (acked = Math.max(acked, upTo))));
+    // Failures are expected (the crash): settled below, never left unhandled while other work awaits.
+    const track = (promise: Promise<unknown>) => {
+      promise.catch(() => {});
+      pending.push(promise);
+    };
+    for (const [id, writer] of writers) {
+      const doc = await stored(store, id);
+      checkHolds(doc, writer, acked.get(id)!, seed, `${round} ${id}`);
+      // What the store lacks (lost with the last crash) comes back the way a renderer resends it.
+      const missing = Y.encodeStateAsUpdate(writer.doc, Y.encodeStateVector(doc));
+      if (missing.byteLength > 2) {
+        const upTo = writer.updates.length - 1;
+        track(store.append(id, missing).then(() => ack(id, upTo)));
+      }
     }
     for (let i = 0; i < 40 && crashedAt === null; i++) {
+      const id = prng.oneOf(gen, DOCS);
+      const writer = writers.get(id)!;
       const update = writer.edit();
       const index = writer.updates.length - 1;
-      pending.push(store.append(update).then(() => (acked = Math.max(acked, index))));
-      if (prng.int32(gen, 0, 9) === 0) pending.push(store.compact());
+      track(store.append(id, update).then(() => ack(id, index)));
+      if (prng.int32(gen, 0, 9) === 0) track(store.compact());
       if (prng.bool(gen)) await Promise.allSettled(pending.splice(0));
     }
     await Promise.allSettled(pending);
@@ -127,10 +150,10 @@ async function runCrashSeed(seed: number): Promise<{ crashes: number; torn: numb
     }
   }
   const final = await SpaceStore.open(SPACE_ID, dir, { onProblem: (p) => problems.push(p) });
-  checkHolds(final.doc, writer, acked, seed, 'final');
+  for (const [id, writer] of writers) checkHolds(await stored(final, id), writer, acked.get(id)!, seed, `final ${id}`);
   await final.close();
   for (const problem of problems) expect(problem.kind, `seed ${seed}: ${problem.detail}`).not.toBe('invalid-update');
-  return { crashes, torn, acked: acked + 1 };
+  return { crashes, torn, acked: [...acked.values()].reduce((sum, n) => sum + n + 1, 0) };
 }
 
 /** The reloaded doc is the writer's doc after some update at or past the last acknowledged one. */
@@ -166,7 +189,7 @@ describe('durable store under random crash points', () => {
 
   it('crashes at every step kind over the seeds', async () => {
     // Each StoreStep name, crashed on directly once, still leaves a store that loads everything acknowledged.
-    const steps: StoreStep[] = ['log-write', 'log-sync', 'snapshot-write', 'snapshot-sync', 'snapshot-rename', 'log-reset-write', 'log-reset-rename'];
+    const steps: StoreStep[] = ['log-write', 'log-sync', 'pack-write', 'pack-sync', 'pack-rename', 'log-reset-write', 'log-reset-rename'];
     for (const target of steps) {
       const dir = await mkdtemp(join(tmpdir(), 'commonplace-crash-step-'));
       dirs.push(dir);
@@ -181,16 +204,17 @@ describe('durable store under random crash points', () => {
       });
       for (let i = 0; i < 5; i++) {
         doc.getText('t').insert(0, `acknowledged ${i} `);
-        await store.append(updates[updates.length - 1]!);
+        await store.append('note-crash-0001', updates[updates.length - 1]!);
       }
       armed = true;
       doc.getText('t').insert(0, 'maybe ');
-      const last = store.append(updates[updates.length - 1]!);
+      const last = store.append('note-crash-0001', updates[updates.length - 1]!);
       const compacted = store.compact();
       await Promise.allSettled([last, compacted]);
       await store.close().catch(() => {});
       const reopened = await SpaceStore.open(SPACE_ID, dir);
-      expect(reopened.doc.getText('t').toString(), target).toMatch(/acknowledged 4 acknowledged 3 acknowledged 2 acknowledged 1 acknowledged 0 $/);
+      const note = await reopened.doc('note-crash-0001');
+      expect(note.getText('t').toString(), target).toMatch(/acknowledged 4 acknowledged 3 acknowledged 2 acknowledged 1 acknowledged 0 $/);
       await reopened.close();
     }
   });

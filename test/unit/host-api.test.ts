@@ -17,7 +17,9 @@ import {
   type HostEventName,
   type HostEvents,
 } from '../../shared/host-api';
-import { createNote, initSpace } from '../../shared/space-model';
+import { createEntry, deleteEntryForever, entryState, getEntry, initSpace, trashEntry } from '../../shared/catalog';
+import { initNoteBody } from '../../shared/note-body';
+import { newNoteDoc } from '../../shared/note-doc';
 
 type SpaceUpdate = { spaceId: string; update: Uint8Array };
 
@@ -127,6 +129,14 @@ const malformedCalls: Array<[string, string, unknown]> = [
   ['space.sync into ../../etc', 'space.sync', { spaceId: '../../etc', stateVector: new Uint8Array([0]) }],
   ['space.subscribe into a path', 'space.subscribe', { spaceId: '../../../../tmp/x' }],
   ['space.unsubscribe without an id', 'space.unsubscribe', {}],
+  ['note.append into a path', 'note.append', { spaceId: SPACE, noteId: '../../../etc/passwd', update: validUpdate }],
+  ['note.sync without a note id', 'note.sync', { spaceId: SPACE, stateVector: new Uint8Array([0]) }],
+  ['note.sync with a note id of a newline', 'note.sync', { spaceId: SPACE, noteId: 'note-0001\n', stateVector: new Uint8Array([0]) }],
+  ['notes.push of a document that is a path', 'notes.push', { spaceId: SPACE, updates: [{ docId: '../x/yyyyyyyy', update: validUpdate }] }],
+  ['notes.pull of 513 documents', 'notes.pull', { spaceId: SPACE, requests: Array.from({ length: 513 }, (_, i) => ({ docId: `note-${String(i).padStart(5, '0')}`, stateVector: new Uint8Array([0]) })) }],
+  ['notes.bucketDocs of bucket 256', 'notes.bucketDocs', { spaceId: SPACE, buckets: [256] }],
+  ['space.search with a numeric query', 'space.search', { spaceId: SPACE, query: 7 }],
+  ['space.search with a query of 501 characters', 'space.search', { spaceId: SPACE, query: 'a'.repeat(501) }],
   ['shell.openExternal with a numeric url', 'shell.openExternal', { url: 42 }],
   ['shell.openExternal with a huge url', 'shell.openExternal', { url: `https://example.org/${'a'.repeat(5000)}` }],
 ];
@@ -218,9 +228,9 @@ describe('HostService.handle', () => {
     await service.handle(watcher, 'space.subscribe', { spaceId: SPACE });
     await service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate('kept') });
     watcher.events.length = 0;
-    const logFile = join(dataDir, 'spaces', SPACE, 'log.bin');
+    const logFile = join(dataDir, 'spaces', SPACE, 'docs.log');
     const logBefore = await readFile(logFile);
-    const stateBefore = Y.encodeStateAsUpdate((await service.store.space(SPACE)).doc);
+    const stateBefore = Y.encodeStateAsUpdate((await service.store.space(SPACE)).catalog);
 
     await expectHostError(service.handle(client, 'space.append', { spaceId: SPACE, update: new Uint8Array(bytes) }), 'corrupt-update');
 
@@ -228,7 +238,7 @@ describe('HostService.handle', () => {
     expect(await readFile(logFile)).toEqual(logBefore);
     const space = await service.store.space(SPACE);
     expect(space.failed).toBe(false);
-    expect(Y.encodeStateAsUpdate(space.doc)).toEqual(stateBefore);
+    expect(Y.encodeStateAsUpdate(space.catalog)).toEqual(stateBefore);
     expect(watcher.events).toEqual([]);
     // The space still takes good updates.
     await expect(service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate('more') })).resolves.toEqual({ saved: true });
@@ -286,6 +296,8 @@ describe('HostService.handle', () => {
     const update = textUpdate('from A', source);
     await expect(service.handle(a, 'space.append', { spaceId: SPACE, update })).resolves.toEqual({ saved: true });
 
+    // (The search index also says when it caught up: only catalog updates count here.)
+    for (const x of [a, b, elsewhere, unsubscribed]) x.events.splice(0, x.events.length, ...x.events.filter((e) => e.event === 'space.update'));
     expect(a.events).toEqual([]);
     expect(elsewhere.events).toEqual([]);
     expect(unsubscribed.events).toEqual([]);
@@ -303,22 +315,22 @@ describe('HostService.handle', () => {
     await service.handle(c, 'space.subscribe', { spaceId: SPACE });
     service.detach(c);
     await service.handle(a, 'space.append', { spaceId: SPACE, update: textUpdate(' again', source) });
-    expect(b.events).toHaveLength(1);
-    expect(c.events).toEqual([]);
+    expect(b.events.filter((e) => e.event === 'space.update')).toHaveLength(1);
+    expect(c.events.filter((e) => e.event === 'space.update')).toEqual([]);
 
     // B's own appends reach A.
     const fromB = textUpdate('!', source);
     await service.handle(b, 'space.append', { spaceId: SPACE, update: fromB });
-    expect(a.events.map((e) => (e.payload as SpaceUpdate).update)).toEqual([fromB]);
+    expect(a.events.filter((e) => e.event === 'space.update').map((e) => (e.payload as SpaceUpdate).update)).toEqual([fromB]);
   });
 
   it('lists spaces with their names and note counts, and again after a restart', async () => {
     const author = { id: 'author-1', name: 'Ada' };
     const garden = new Y.Doc();
     initSpace(garden, 'Garden club');
-    createNote(garden, { title: 'Seeds', author });
-    createNote(garden, { title: 'Compost', author });
-    createNote(garden, { title: 'Tools', author });
+    createEntry(garden, { title: 'Seeds', author });
+    createEntry(garden, { title: 'Compost', author });
+    createEntry(garden, { title: 'Tools', author });
     const reading = new Y.Doc();
     initSpace(reading, 'Reading group');
 
@@ -340,7 +352,7 @@ describe('HostService.handle', () => {
     garden.once('update', (u: Uint8Array) => {
       update = u;
     });
-    createNote(garden, { title: 'Bees', author });
+    createEntry(garden, { title: 'Bees', author });
     await service.handle(client, 'space.append', { spaceId: SPACE, update: update! });
     expected.spaces[0]!.noteCount = 4;
     await expect(service.handle(client, 'spaces.list', {})).resolves.toEqual(expected);
@@ -350,11 +362,12 @@ describe('HostService.handle', () => {
     await expect(service.handle(client, 'spaces.list', {})).resolves.toEqual(expected);
   });
 
-  it('lists the readable spaces when one has a corrupt snapshot, and leaves that snapshot alone', async () => {
+  it('lists the readable spaces when one has a corrupt pack, and leaves that pack alone', async () => {
     await service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate('a') });
     await service.handle(client, 'space.append', { spaceId: OTHER_SPACE, update: textUpdate('b') });
+    await (await service.store.space(SPACE)).compact();
     await service.close();
-    const snapshot = join(dataDir, 'spaces', SPACE, 'snapshot.bin');
+    const snapshot = join(dataDir, 'spaces', SPACE, 'docs.pack');
     await writeFile(snapshot, 'definitely not a snapshot');
 
     service = new HostService({ dataDir, host: 'web', version: 'x' });
@@ -391,5 +404,181 @@ describe('HostService.handle', () => {
     Y.applyUpdate(replica, reply.update);
     expect(replica.getText('t').toString()).toBe('saved');
     await expect(service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate(' again', source) })).resolves.toEqual({ saved: true });
+  });
+});
+
+/** A note as the app makes one: its entry in `catalog` and its body in a document of its own. */
+function makeNote(catalog: Y.Doc, id: string, title: string, markdown: string): Y.Doc {
+  const body = newNoteDoc(id);
+  initNoteBody(body, id, markdown);
+  createEntry(catalog, { id, title, author: { id: 'author-1', name: 'Ada' } });
+  return body;
+}
+
+/** Waits for the host to say the space's index caught up. */
+function indexed(watcher: RecordingClient, count: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the index never caught up')), 10_000);
+    const check = () => {
+      if (watcher.events.filter((e) => e.event === 'space.indexed').length >= count) {
+        clearTimeout(timer);
+        resolve();
+      } else setTimeout(check, 20);
+    };
+    check();
+  });
+}
+
+describe('HostService: notes as documents of their own', () => {
+  const NOTE = 'note-seeds-0001';
+  const client = new RecordingClient();
+
+  it('stores a note apart from the catalog, pushes its updates only to the clients holding it, and tells the rest it changed', async () => {
+    const a = new RecordingClient();
+    const b = new RecordingClient();
+    const c = new RecordingClient();
+    for (const x of [a, b, c]) await service.handle(x, 'space.subscribe', { spaceId: SPACE });
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Garden club');
+    const body = makeNote(catalog, NOTE, 'Seeds', 'Sow in **March**.');
+    await service.handle(a, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog) });
+    const held = (await service.handle(b, 'note.sync', { spaceId: SPACE, noteId: NOTE, stateVector: new Uint8Array([0]) })) as { update: Uint8Array };
+    expect(held.update.byteLength).toBeLessThanOrEqual(2); // nothing yet
+    a.events.length = 0;
+    b.events.length = 0;
+    c.events.length = 0;
+    const update = Y.encodeStateAsUpdate(body);
+    await expect(service.handle(a, 'note.append', { spaceId: SPACE, noteId: NOTE, update })).resolves.toEqual({ saved: true });
+    expect(b.events).toEqual([
+      { event: 'note.update', payload: { spaceId: SPACE, noteId: NOTE, update } },
+      { event: 'space.changed', payload: { spaceId: SPACE, noteIds: [NOTE] } },
+    ]);
+    expect(c.events).toEqual([{ event: 'space.changed', payload: { spaceId: SPACE, noteIds: [NOTE] } }]);
+    expect(a.events).toEqual([]);
+
+    // The catalog holds no body; the note's document does.
+    const space = await service.store.space(SPACE);
+    expect(JSON.stringify(space.catalog.getMap('notes').toJSON())).not.toContain('March');
+    const replica = newNoteDoc(NOTE);
+    Y.applyUpdate(replica, ((await service.handle(c, 'note.sync', { spaceId: SPACE, noteId: NOTE, stateVector: new Uint8Array([0]) })) as { update: Uint8Array }).update);
+    expect(Y.encodeStateVector(replica)).toEqual(Y.encodeStateVector(body));
+
+    // Released, B hears of the note only as changed.
+    await service.handle(b, 'note.release', { spaceId: SPACE, noteId: NOTE });
+    b.events.length = 0;
+    body.getText('other').insert(0, 'x');
+    await service.handle(a, 'note.append', { spaceId: SPACE, noteId: NOTE, update: Y.encodeStateAsUpdate(body, Y.encodeStateVector(replica)) });
+    expect(b.events.map((e) => e.event)).toEqual(['space.changed']);
+  });
+
+  it('serves peer sync: a manifest, the documents of a bucket, state vectors, pulls and pushes', async () => {
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Garden club');
+    const bodies = ['note-aaaa0001', 'note-bbbb0002', 'note-cccc0003'].map((id) => [id, makeNote(catalog, id, id, `Text of ${id}`)] as const);
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog) });
+    await service.handle(client, 'notes.push', { spaceId: SPACE, updates: bodies.map(([docId, doc]) => ({ docId, update: Y.encodeStateAsUpdate(doc) })) });
+    const { manifest } = (await service.handle(client, 'notes.manifest', { spaceId: SPACE })) as { manifest: Uint8Array };
+    expect(manifest.byteLength).toBe(256 * 8);
+    const { docs } = (await service.handle(client, 'notes.bucketDocs', { spaceId: SPACE, buckets: Array.from({ length: 256 }, (_, i) => i) })) as { docs: Array<{ docId: string }> };
+    expect(docs.map((d) => d.docId).sort()).toEqual(['catalog', 'note-aaaa0001', 'note-bbbb0002', 'note-cccc0003']);
+    const { stateVectors } = (await service.handle(client, 'notes.stateVectors', { spaceId: SPACE, docIds: ['note-aaaa0001', 'note-nothing99'] })) as { stateVectors: Uint8Array[] };
+    expect(stateVectors[0]).toEqual(Y.encodeStateVector(bodies[0]![1]));
+    expect(stateVectors[1]).toEqual(new Uint8Array([0]));
+    const { updates } = (await service.handle(client, 'notes.pull', { spaceId: SPACE, requests: [{ docId: 'note-bbbb0002', stateVector: new Uint8Array([0]) }, { docId: 'catalog', stateVector: Y.encodeStateVector(catalog) }] })) as { updates: Uint8Array[] };
+    const replica = newNoteDoc('note-bbbb0002');
+    Y.applyUpdate(replica, updates[0]!);
+    expect(Y.encodeStateVector(replica)).toEqual(Y.encodeStateVector(bodies[1]![1]));
+    expect(updates[1]!.byteLength).toBeLessThan(10); // the catalog: nothing the caller lacks
+    // A change to one note changes its bucket's digest in the manifest, and no other.
+    const before = manifest;
+    bodies[2]![1].getText('extra').insert(0, 'changed');
+    await service.handle(client, 'notes.push', { spaceId: SPACE, updates: [{ docId: 'note-cccc0003', update: Y.encodeStateAsUpdate(bodies[2]![1]) }] });
+    const after = ((await service.handle(client, 'notes.manifest', { spaceId: SPACE })) as { manifest: Uint8Array }).manifest;
+    const changed = [...Array(256).keys()].filter((b) => after.subarray(b * 8, b * 8 + 8).some((x, i) => x !== before[b * 8 + i]));
+    expect(changed).toHaveLength(1);
+  });
+
+  it('refuses a push with a corrupt update as a whole, and stores nothing of it', async () => {
+    const body = makeNote(new Y.Doc(), 'note-good0001', 'Good', 'good');
+    await expectHostError(
+      service.handle(client, 'notes.push', { spaceId: SPACE, updates: [{ docId: 'note-good0001', update: Y.encodeStateAsUpdate(body) }, { docId: 'note-bad00002', update: new Uint8Array([9, 9, 9]) }] }),
+      'corrupt-update',
+    );
+    expect((await service.store.space(SPACE)).noteIds()).toEqual([]);
+  });
+
+  it('searches notes and finds backlinks from the stored bodies, and keeps up as they change', async () => {
+    const watcher = new RecordingClient();
+    await service.handle(watcher, 'space.subscribe', { spaceId: SPACE });
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Garden club');
+    const compost = makeNote(catalog, 'note-compost01', 'Compost', 'Turn the heap every *fortnight*.');
+    const seeds = makeNote(catalog, 'note-seeds0001', 'Seeds', 'Sow in March.');
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog) });
+    await service.handle(client, 'notes.push', {
+      spaceId: SPACE,
+      updates: [
+        { docId: 'note-compost01', update: Y.encodeStateAsUpdate(compost) },
+        { docId: 'note-seeds0001', update: Y.encodeStateAsUpdate(seeds) },
+      ],
+    });
+    await indexed(watcher, 1);
+    const search = async (query: string) => ((await service.handle(client, 'space.search', { spaceId: SPACE, query })) as { hits: Array<{ id: string }> }).hits.map((h) => h.id);
+    await expect.poll(() => search('fortnight'), { timeout: 5000 }).toEqual(['note-compost01']);
+    expect(await search('march')).toEqual(['note-seeds0001']);
+    const titles = (await service.handle(client, 'space.search', { spaceId: SPACE, query: 'comp', titlesOnly: true })) as { hits: Array<{ id: string; title: string }> };
+    expect(titles.hits.map((h) => h.title)).toEqual(['Compost']);
+
+    // Seeds gets a link to Compost: the backlink appears once the index catches up.
+    const { bindNoteBody } = await import('../../shared/note-body');
+    const { $createNoteLinkNode } = await import('../../shared/note-link-node');
+    const { $getRoot } = await import('lexical');
+    const before = Y.encodeStateVector(seeds);
+    const { editor, dispose } = bindNoteBody(seeds, 'note-seeds0001');
+    editor.update(() => $getRoot().getFirstChildOrThrow().selectEnd().insertNodes([$createNoteLinkNode('note-compost01', 'Compost')]), { discrete: true });
+    dispose();
+    await service.handle(client, 'note.append', { spaceId: SPACE, noteId: 'note-seeds0001', update: Y.encodeStateAsUpdate(seeds, before) });
+    await expect.poll(async () => ((await service.handle(client, 'note.backlinks', { spaceId: SPACE, noteId: 'note-compost01' })) as { noteIds: string[] }).noteIds, { timeout: 5000 }).toEqual(['note-seeds0001']);
+
+    // After a restart the saved index answers at once, with nothing indexed again.
+    await service.close();
+    service = new HostService({ dataDir, host: 'web', version: 'x' });
+    expect(await search('fortnight')).toEqual(['note-compost01']);
+    const space = await service.space(SPACE);
+    expect(space.search.size).toBe(2);
+  });
+
+  it('brings a note deleted forever back to the trash when its body holds an edit the deletion had not seen', async () => {
+    const watcher = new RecordingClient();
+    await service.handle(watcher, 'space.subscribe', { spaceId: SPACE });
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Garden club');
+    const body = makeNote(catalog, NOTE, 'Seeds', 'Sow in March.');
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog) });
+    await service.handle(client, 'note.append', { spaceId: SPACE, noteId: NOTE, update: Y.encodeStateAsUpdate(body) });
+    // Another member edits the body while this one, who had not seen that edit, deletes the note forever.
+    const elsewhere = newNoteDoc(NOTE);
+    Y.applyUpdate(elsewhere, Y.encodeStateAsUpdate(body));
+    elsewhere.getText('unseen').insert(0, 'an edit made elsewhere');
+    const before = Y.encodeStateVector(catalog);
+    trashEntry(getEntry(catalog, NOTE)!);
+    deleteEntryForever(getEntry(catalog, NOTE)!, Y.encodeStateVector(body));
+    expect(entryState(getEntry(catalog, NOTE)!)).toBe('deleted');
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog, before) });
+    expect(entryState(getEntry((await service.store.space(SPACE)).catalog, NOTE)!)).toBe('deleted');
+    watcher.events.length = 0;
+    await service.handle(client, 'note.append', { spaceId: SPACE, noteId: NOTE, update: Y.encodeStateAsUpdate(elsewhere, Y.encodeStateVector(body)) });
+    await expect.poll(() => entryState(getEntry(catalog, NOTE)!) !== 'deleted' || watcher.events.some((e) => e.event === 'space.update'), { timeout: 5000 }).toBe(true);
+    const hostCatalog = (await service.store.space(SPACE)).catalog;
+    expect(entryState(getEntry(hostCatalog, NOTE)!)).toBe('trashed');
+    // The restore reached the subscribers as a catalog update: applied, the note is in the trash there too.
+    for (const e of watcher.events) if (e.event === 'space.update') Y.applyUpdate(catalog, (e.payload as SpaceUpdate).update);
+    expect(entryState(getEntry(catalog, NOTE)!)).toBe('trashed');
+    // A deletion that had seen every edit stays.
+    const after = Y.encodeStateVector(catalog);
+    deleteEntryForever(getEntry(catalog, NOTE)!, Y.encodeStateVector(elsewhere));
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog, after) });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(entryState(getEntry(hostCatalog, NOTE)!)).toBe('deleted');
   });
 });

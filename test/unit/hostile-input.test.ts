@@ -16,7 +16,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { routeCall, type CallSender } from '../../main/electron/ipc-router';
 import { APP_INDEX_URL } from '../../main/electron/window-options';
-import { SpaceStore } from '../../main/services/durable-store';
+import { SpaceStore } from '../../main/services/doc-store';
 import { HostService, type HostClient } from '../../main/services/host-service';
 import { logger } from '../../main/services/logger';
 import { startWebHost, type WebHost } from '../../main/web/web-host';
@@ -104,14 +104,37 @@ afterAll(async () => {
 });
 
 describe('bad updates through HostService space.append', () => {
+  it(`refuses every corrupt update to a note, through note.append and notes.push, and keeps the note unchanged (seed ${SEED})`, async () => {
+    const gen = prng.create(SEED + 7);
+    const { update: good, edit } = sampleDoc();
+    const NOTE = 'note-hostile001';
+    await service.handle(client, 'note.append', { spaceId: SPACE_ID, noteId: NOTE, update: good });
+    const state = async () => contentOf(await service.store.space(SPACE_ID).then((s) => s.doc(NOTE)));
+    let refused = 0;
+    for (const [i, { name, bytes }] of mutations(gen, edit, 120).entries()) {
+      const before = await state();
+      const valid = appliesCleanly(good, bytes);
+      const call = i % 2 === 0 ? service.handle(client, 'note.append', { spaceId: SPACE_ID, noteId: NOTE, update: bytes }) : service.handle(client, 'notes.push', { spaceId: SPACE_ID, updates: [{ docId: NOTE, update: bytes }] });
+      try {
+        await call;
+        expect(valid, `${name}: the host accepted bytes Yjs refuses`).toBe(true);
+      } catch (error) {
+        refused++;
+        expect(['corrupt-update', 'invalid-input'], name).toContain((error as HostError).code);
+        expect(await state(), `${name}: refused but the note changed`).toBe(before);
+      }
+    }
+    expect(refused).toBeGreaterThan(40);
+  });
+
   it(`refuses every corrupt update and keeps the stored space unchanged (seed ${SEED})`, async () => {
     const gen = prng.create(SEED);
     const { edit } = sampleDoc();
     let refused = 0;
     for (const { name, bytes } of mutations(gen, edit, 300)) {
       const space = await service.store.space(SPACE_ID);
-      const before = contentOf(space.doc);
-      const valid = appliesCleanly(Y.encodeStateAsUpdate(space.doc), bytes);
+      const before = contentOf(space.catalog);
+      const valid = appliesCleanly(Y.encodeStateAsUpdate(space.catalog), bytes);
       try {
         await service.handle(client, 'space.append', { spaceId: SPACE_ID, update: bytes });
         expect(valid, `${name}: the host accepted bytes Yjs refuses`).toBe(true);
@@ -120,7 +143,7 @@ describe('bad updates through HostService space.append', () => {
         expect(error, name).toBeInstanceOf(HostError);
         expect(['corrupt-update', 'invalid-input'], name).toContain((error as HostError).code);
         expect((error as HostError).message.length, name).toBeLessThan(500);
-        expect(contentOf((await service.store.space(SPACE_ID)).doc), `${name}: refused but the space changed`).toBe(before);
+        expect(contentOf((await service.store.space(SPACE_ID)).catalog), `${name}: refused but the space changed`).toBe(before);
       }
     }
     expect(refused).toBeGreaterThan(100);
@@ -129,10 +152,10 @@ describe('bad updates through HostService space.append', () => {
     const problems: string[] = [];
     const copyDir = join(dataDir, 'spaces', SPACE_ID);
     const space = await service.store.space(SPACE_ID);
-    const expected = contentOf(space.doc);
+    const expected = contentOf(space.catalog);
     await service.store.close();
     const reopened = await SpaceStore.open(SPACE_ID, copyDir, { onProblem: (p) => problems.push(p.kind) });
-    expect(contentOf(reopened.doc)).toBe(expected);
+    expect(contentOf(reopened.catalog)).toBe(expected);
     await reopened.close();
     expect(problems).toEqual([]);
   });

@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
 import { FolderNames, safeBaseName, safeRelativePath } from '../../shared/markdown/file-names';
 import { MAX_FILE_BYTES } from '../../shared/markdown/limits';
-import { importMarkdownFiles, type ImportFile } from '../../shared/markdown/markdown-import';
+import { type ImportFile } from '../../shared/markdown/markdown-import';
 import { noteBodyToMarkdown } from '../../shared/markdown/note-markdown';
 import { unzipForImport } from '../../shared/markdown/zip';
-import { initSpace, listNotes } from '../../shared/space-model';
+import { listNotes } from '../../shared/catalog';
 import { readImportSource } from '../../main/services/markdown-files';
+import { MemorySpace } from './support/memory-space';
 
 const author = { id: 'a1', name: 'Ada' };
 const temps: string[] = [];
@@ -25,17 +25,20 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-function space(): Y.Doc {
-  const doc = new Y.Doc();
-  initSpace(doc, 'Bad input');
-  return doc;
+function space(): MemorySpace {
+  return new MemorySpace('Bad input');
+}
+
+/** A note's body as Markdown, read from its own document. */
+function bodyMarkdown(doc: MemorySpace, noteId: string): string {
+  return noteBodyToMarkdown(doc.body(noteId), noteId);
 }
 
 const text = (path: string, body: string): ImportFile => ({ path, bytes: new TextEncoder().encode(body) });
 const fine = text('fine.md', 'a fine note');
 
-function reportFor(files: ImportFile[], path: string) {
-  const summary = importMarkdownFiles(space(), [...files, fine], { author });
+async function reportFor(files: ImportFile[], path: string) {
+  const summary = await space().import([...files, fine], { author });
   expect(summary.reports.find((r) => r.path === 'fine.md')!.status).toBe('imported');
   return summary.reports.find((r) => r.path === path)!;
 }
@@ -51,65 +54,65 @@ describe('bad input for Markdown import', () => {
     const huge = files.find((f) => f.path === 'huge.md')!;
     expect(huge.bytes).toBeUndefined();
     expect(huge.refused).toMatch(/larger than the 10 MB limit/);
-    const summary = importMarkdownFiles(space(), files, { author });
+    const summary = await space().import(files, { author });
     expect(summary.reports.find((r) => r.path === 'huge.md')).toMatchObject({ status: 'failed' });
     expect(summary.imported).toBe(1);
     // Bytes handed over directly are checked too.
-    expect(reportFor([{ path: 'big.md', bytes: new Uint8Array(MAX_FILE_BYTES + 1).fill(97) }], 'big.md').messages[0]).toMatch(/10 MB/);
+    expect((await reportFor([{ path: 'big.md', bytes: new Uint8Array(MAX_FILE_BYTES + 1).fill(97) }], 'big.md')).messages[0]).toMatch(/10 MB/);
   });
 
-  it('flattens 10,000 levels of nested lists and quotes without exhausting the stack', () => {
+  it('flattens 10,000 levels of nested lists and quotes without exhausting the stack', async () => {
     // 10,000 levels on one line, and 1,500 indented lines (10,000 would pass the 10 MB file limit).
     const inline = `${'- '.repeat(10_000)}deep item\n\n${'> '.repeat(10_000)}deep quote\n\n${'> - '.repeat(5_000)}mixed`;
     const lists = Array.from({ length: 1_500 }, (_, i) => `${'  '.repeat(i)}- level ${i}`).join('\n');
     const emphasis = `${'*'.repeat(10_000)}x${'*'.repeat(10_000)} ${'['.repeat(10_000)}`;
     const doc = space();
-    const summary = importMarkdownFiles(doc, [text('inline.md', inline), text('lists.md', lists), text('stars.md', emphasis)], { author });
+    const summary = await doc.import([text('inline.md', inline), text('lists.md', lists), text('stars.md', emphasis)], { author });
     expect(summary.reports.map((r) => r.status)).toEqual(['imported', 'imported', 'imported']);
     expect(summary.reports[1]!.messages.join()).toMatch(/flattened/);
-    const inlineOut = noteBodyToMarkdown(doc, summary.reports[0]!.noteId!);
+    const inlineOut = bodyMarkdown(doc, summary.reports[0]!.noteId!);
     expect(inlineOut).toContain('deep item');
     expect(inlineOut).toContain('deep quote');
-    expect(noteBodyToMarkdown(doc, summary.reports[1]!.noteId!)).toContain('level 1499');
+    expect(bodyMarkdown(doc, summary.reports[1]!.noteId!)).toContain('level 1499');
   });
 
-  it('decodes invalid UTF-8 with replacement characters and says so', () => {
+  it('decodes invalid UTF-8 with replacement characters and says so', async () => {
     const bytes = new Uint8Array([...new TextEncoder().encode('caf'), 0xe9, ...new TextEncoder().encode(' au lait')]);
     const doc = space();
-    const summary = importMarkdownFiles(doc, [{ path: 'latin1.md', bytes }], { author });
+    const summary = await doc.import([{ path: 'latin1.md', bytes }], { author });
     expect(summary.reports[0]!.status).toBe('imported');
     expect(summary.reports[0]!.messages.join()).toMatch(/not valid UTF-8/);
-    expect(noteBodyToMarkdown(doc, summary.reports[0]!.noteId!)).toBe('caf\uFFFD au lait');
+    expect(bodyMarkdown(doc, summary.reports[0]!.noteId!)).toBe('caf\uFFFD au lait');
   });
 
-  it('refuses binary files', () => {
-    const report = reportFor([{ path: 'image.md', bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13]) }], 'image.md');
+  it('refuses binary files', async () => {
+    const report = await reportFor([{ path: 'image.md', bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13]) }], 'image.md');
     expect(report).toMatchObject({ status: 'failed', messages: ['a binary file, not Markdown text'] });
   });
 
-  it('keeps HTML with <script> as inert text', () => {
+  it('keeps HTML with <script> as inert text', async () => {
     const doc = space();
-    const summary = importMarkdownFiles(doc, [text('x.md', 'before\n\n<script>alert("x")</script>\n\nafter <img src=x onerror=alert(1)>')], { author });
+    const summary = await doc.import([text('x.md', 'before\n\n<script>alert("x")</script>\n\nafter <img src=x onerror=alert(1)>')], { author });
     const id = summary.reports[0]!.noteId!;
-    expect(noteBodyToMarkdown(doc, id)).toBe('before\n\n<script>alert("x")</script>\n\nafter <img src=x onerror=alert(1)>');
+    expect(bodyMarkdown(doc, id)).toBe('before\n\n<script>alert("x")</script>\n\nafter <img src=x onerror=alert(1)>');
     expect(summary.reports[0]!.messages.join()).toMatch(/HTML was kept as text/);
   });
 
-  it('imports a file whose front matter is not valid YAML, with a warning and the front matter kept as text', () => {
+  it('imports a file whose front matter is not valid YAML, with a warning and the front matter kept as text', async () => {
     const doc = space();
-    const summary = importMarkdownFiles(doc, [text('broken.md', '---\ntitle: [unclosed\ntags: : :\n---\nbody text')], { author });
+    const summary = await doc.import([text('broken.md', '---\ntitle: [unclosed\ntags: : :\n---\nbody text')], { author });
     const report = summary.reports[0]!;
     expect(report.status).toBe('imported');
     expect(report.title).toBe('broken');
     expect(report.messages.join()).toMatch(/not valid YAML/);
-    expect(noteBodyToMarkdown(doc, report.noteId!)).toBe('---\ntitle: [unclosed\ntags: : :\n---\n\nbody text');
+    expect(bodyMarkdown(doc, report.noteId!)).toBe('---\ntitle: [unclosed\ntags: : :\n---\n\nbody text');
   });
 
-  it('never lets a name escape: ../ in zips, absolute paths, reserved and odd names', () => {
+  it('never lets a name escape: ../ in zips, absolute paths, reserved and odd names', async () => {
     const zip = zipSync({ '../evil.md': strToU8('x'), '/abs.md': strToU8('y'), 'ok/../../up.md': strToU8('z'), 'good.md': strToU8('fine') });
     const files = unzipForImport(zip);
     expect(files.filter((f) => f.refused).map((f) => f.path).sort()).toEqual(['../evil.md', '/abs.md', 'ok/../../up.md'].sort());
-    const summary = importMarkdownFiles(space(), files, { author });
+    const summary = await space().import(files, { author });
     expect(summary.imported).toBe(1);
     expect(summary.failed).toBe(3);
     expect(safeRelativePath('a/../../b')).toBeNull();
@@ -155,24 +158,24 @@ describe('bad input for Markdown import', () => {
     const { files, skippedFolders } = await readImportSource(dir);
     expect(skippedFolders.sort()).toEqual(['.obsidian/', '.trash/']);
     const doc = space();
-    const summary = importMarkdownFiles(doc, files, { author });
+    const summary = await doc.import(files, { author });
     expect(summary.imported).toBe(2);
     expect(summary.reports.find((r) => r.path === 'picture.png')).toMatchObject({ status: 'skipped', messages: ['not a Markdown file (attachment): skipped'] });
-    const monday = listNotes(doc).find((n) => n.title === 'Monday')!;
-    expect(noteBodyToMarkdown(doc, monday.id)).toContain('![[picture.png]]');
+    const monday = listNotes(doc.catalog).find((n) => n.title === 'Monday')!;
+    expect(bodyMarkdown(doc, monday.id)).toContain('![[picture.png]]');
   });
 });
 
 describe('lines built to make regular expressions backtrack', () => {
   // Quadratic matching on these 400,000-character lines would take minutes; linear matching, milliseconds.
   const run = ' '.repeat(400_000);
-  it('imports a heading line padded with spaces and hashes', () => {
-    const report = reportFor([text('heading.md', `# a${run}#${run}b\n\nbody`)], 'heading.md');
+  it('imports a heading line padded with spaces and hashes', async () => {
+    const report = await reportFor([text('heading.md', `# a${run}#${run}b\n\nbody`)], 'heading.md');
     expect(report.status).toBe('imported');
   });
 
-  it('imports a table-like line followed by a line of spaces', () => {
-    const report = reportFor([text('table.md', `a | b\n|${run}-${run}x\n`)], 'table.md');
+  it('imports a table-like line followed by a line of spaces', async () => {
+    const report = await reportFor([text('table.md', `a | b\n|${run}-${run}x\n`)], 'table.md');
     expect(report.status).toBe('imported');
   });
 });

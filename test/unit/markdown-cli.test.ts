@@ -9,10 +9,14 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { HostClient } from '../../main/services/host-service';
+import type { HostResult } from '../../shared/host-api';
 import { HostService } from '../../main/services/host-service';
 import { acquireDataDir, lockPath } from '../../main/services/data-dir';
 import { startWebHost } from '../../main/web/web-host';
-import { listNotes } from '../../shared/space-model';
+import { readSpaceReadOnly } from '../../main/services/doc-store';
+import { listNotes } from '../../shared/catalog';
+import { readNoteMarkdown } from '../../shared/note-body';
+import { newNoteDoc } from '../../shared/note-doc';
 
 let work: string;
 let cli: string;
@@ -120,7 +124,13 @@ describe('commonplace CLI', () => {
     lock.update({ url: host.url });
     try {
       const received: Uint8Array[] = [];
-      const window: HostClient = { send: (event, payload) => event === 'space.update' && received.push((payload as { update: Uint8Array }).update) };
+      const changed: string[][] = [];
+      const window: HostClient = {
+        send: (event, payload) => {
+          if (event === 'space.update') received.push((payload as { update: Uint8Array }).update);
+          if (event === 'space.changed') changed.push((payload as { noteIds: string[] }).noteIds);
+        },
+      };
       // Create the space through the host, as the app would, and watch it.
       const created = await run('import', '--data-dir', dataDir, '--space', 'Live', '--from', join(work, 'notes', 'First.md'));
       expect(created.code).toBe(0);
@@ -131,10 +141,19 @@ describe('commonplace CLI', () => {
       await service.handle(window, 'space.subscribe', { spaceId: live.id });
       const more = await run('import', '--data-dir', dataDir, '--space', live.id, '--from', join(work, 'notes', 'topic'));
       expect(more.code).toBe(0);
+      // The catalog's entries reach the window as one update, and the note whose body arrived is named.
       expect(received.length).toBe(1);
       const replica = new Y.Doc();
       Y.applyUpdate(replica, (await service.handle(window, 'space.sync', { spaceId: live.id, stateVector: new Uint8Array([0]) }) as { update: Uint8Array }).update);
       expect(listNotes(replica).map((n) => n.title).sort()).toEqual(['First', 'Second']);
+      const second = listNotes(replica).find((n) => n.title === 'Second')!.id;
+      expect(changed).toEqual([[second]]);
+      // Both bodies went to the host (each note is a document of its own).
+      for (const note of listNotes(replica)) {
+        const body = newNoteDoc(note.id);
+        Y.applyUpdate(body, (await service.handle(window, 'note.sync', { spaceId: live.id, noteId: note.id, stateVector: new Uint8Array([0]) }) as { update: Uint8Array }).update);
+        expect(readNoteMarkdown(body, note.id)).toContain(note.title === 'First' ? 'Links to [[Second]].' : 'Back to [first](../First.md).');
+      }
     } finally {
       await host.close();
       await service.close();
@@ -158,9 +177,11 @@ describe('host API: space.importMarkdown and space.exportMarkdown', () => {
     const dataDir = join(work, 'data5');
     const service = new HostService({ dataDir, host: 'web', version: 'test' });
     try {
-      const got: string[] = [];
-      const caller: HostClient = { send: () => got.push('caller') };
-      const other: HostClient = { send: () => got.push('other') };
+      // What each subscriber received, but 'space.indexed' (the search index catching up, whenever it does).
+      const got: Array<{ to: string; event: string; payload: unknown }> = [];
+      const client = (to: string): HostClient => ({ send: (event, payload) => event !== 'space.indexed' && got.push({ to, event, payload }) });
+      const caller = client('caller');
+      const other = client('other');
       const spaceId = 'imported-space-1';
       await service.handle(caller, 'space.subscribe', { spaceId });
       await service.handle(other, 'space.subscribe', { spaceId });
@@ -169,9 +190,20 @@ describe('host API: space.importMarkdown and space.exportMarkdown', () => {
         { path: 'b.md', bytes: new TextEncoder().encode('b') },
         { path: '../escape.md', bytes: new TextEncoder().encode('no') },
       ];
-      const result = (await service.handle(caller, 'space.importMarkdown', { spaceId, spaceName: 'Imported', files })) as { imported: number; failed: number };
+      const result = (await service.handle(caller, 'space.importMarkdown', { spaceId, spaceName: 'Imported', files })) as HostResult<'space.importMarkdown'>;
       expect(result).toMatchObject({ imported: 2, failed: 1 });
-      expect(got.sort()).toEqual(['caller', 'other']);
+      const noteIds = result.reports.filter((r) => r.status === 'imported').map((r) => r.noteId!);
+      expect(noteIds).toHaveLength(2);
+      // Each subscriber gets the catalog's change once, and is told which notes (bodies) changed.
+      const updates = got.filter((g) => g.event === 'space.update');
+      expect(updates.map((g) => g.to).sort()).toEqual(['caller', 'other']);
+      const catalog = new Y.Doc();
+      Y.applyUpdate(catalog, (updates[0]!.payload as { update: Uint8Array }).update);
+      expect(listNotes(catalog).map((n) => n.id).sort()).toEqual([...noteIds].sort());
+      const changed = got.filter((g) => g.event === 'space.changed');
+      expect(changed.map((g) => g.to).sort()).toEqual(['caller', 'other']);
+      for (const { payload } of changed) expect([...(payload as { noteIds: string[] }).noteIds].sort()).toEqual([...noteIds].sort());
+      expect(got).toHaveLength(4);
       const exported = (await service.handle(caller, 'space.exportMarkdown', { scope: 'space', spaceId, wikilinks: true })) as { zip: Uint8Array; fileName: string };
       expect(exported.fileName).toBe('Imported.zip');
       const entries = unzipSync(exported.zip);
@@ -187,5 +219,27 @@ describe('host API: space.importMarkdown and space.exportMarkdown', () => {
     const { spaces } = (await reopened.handle({ send: () => {} }, 'spaces.list', {})) as { spaces: Array<{ noteCount: number }> };
     expect(spaces[0]!.noteCount).toBe(2);
     await reopened.close();
+    // On disk: the catalog and one document per body (docs.pack + docs.log), read without a store.
+    const onDisk = await readSpaceReadOnly(join(dataDir, 'spaces', 'imported-space-1'));
+    try {
+      const notes = listNotes(onDisk.catalog, { sort: 'title' });
+      expect(notes.map((n) => n.title)).toEqual(['a', 'b']);
+      expect(onDisk.noteIds().sort()).toEqual(notes.map((n) => n.id).sort());
+      const b = newNoteDoc(notes[1]!.id);
+      Y.applyUpdate(b, await onDisk.readState(notes[1]!.id));
+      expect(readNoteMarkdown(b, notes[1]!.id)).toBe('b');
+    } finally {
+      await onDisk.close();
+    }
+  });
+});
+
+describe('ids on the command line', () => {
+  it('never begin with a dash, which the CLI would read as an option', async () => {
+    const { newId } = await import('../../shared/ids');
+    const ids = Array.from({ length: 5000 }, () => newId());
+    expect(ids.filter((id) => id.startsWith('-'))).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => /^[A-Za-z0-9][A-Za-z0-9_-]{21}$/.test(id))).toBe(true);
   });
 });

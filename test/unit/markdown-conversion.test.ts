@@ -1,27 +1,26 @@
 import { $createParagraphNode, $createTextNode, $getRoot } from 'lexical';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { importMarkdownFiles, type ImportFile } from '../../shared/markdown/markdown-import';
+import { catalogMembers, deleteEntryForever, entryState, entryTags, getEntry, listNotes, trashEntry } from '../../shared/catalog';
+import { importIntoCatalog, type ImportFile } from '../../shared/markdown/markdown-import';
 import { markdownToNoteBody, noteBodyToMarkdown } from '../../shared/markdown/note-markdown';
-import { exportSpace } from '../../shared/markdown/space-export';
 import { bindNoteBody, readNoteState } from '../../shared/note-body';
-import { createNote, getNote, initSpace, noteTags, trashNote, deleteNoteForever, listNotes } from '../../shared/space-model';
+import { newNoteDoc } from '../../shared/note-doc';
+import { MemorySpace } from './support/memory-space';
 
 const author = { id: 'a1', name: 'Ada' };
 
-function space(): Y.Doc {
-  const doc = new Y.Doc();
-  initSpace(doc, 'Practice');
-  return doc;
+function space(): MemorySpace {
+  return new MemorySpace('Practice');
 }
 
 function roundTrip(markdown: string): string {
   const doc = space();
-  const id = createNote(doc, { author });
-  markdownToNoteBody(doc, id, markdown);
-  // Through a Yjs update, as another replica or the durable store would see it.
-  const replica = new Y.Doc();
-  Y.applyUpdate(replica, Y.encodeStateAsUpdate(doc));
+  const id = doc.create({ author });
+  markdownToNoteBody(doc.body(id), id, markdown);
+  // Through a Yjs update of the note's document, as another replica or the store would see it.
+  const replica = newNoteDoc(id);
+  Y.applyUpdate(replica, Y.encodeStateAsUpdate(doc.body(id)));
   return noteBodyToMarkdown(replica, id);
 }
 
@@ -47,11 +46,11 @@ describe('headless Markdown conversion', () => {
 
   it('escapes text that would change meaning, and reads it back as the same text', () => {
     const doc = space();
-    const id = createNote(doc, { author });
+    const id = doc.create({ author });
     const lines = ['# not a heading', '> not a quote', '- not a list', '1. not a list', '* star', '+ plus', '```not a fence', '| not | a table |', '<div>not html</div>', '[^1]: not a footnote', 'a * b _ c ` d ~~ e'];
-    markdownToNoteBody(doc, id, '');
+    markdownToNoteBody(doc.body(id), id, '');
     // Put the lines in as plain text (as typing would), then export and import them again.
-    const { editor, dispose } = bindNoteBody(doc, id);
+    const { editor, dispose } = bindNoteBody(doc.body(id), id);
     editor.update(
       () => {
         const root = $getRoot();
@@ -61,10 +60,10 @@ describe('headless Markdown conversion', () => {
       { discrete: true },
     );
     dispose();
-    const markdown = noteBodyToMarkdown(doc, id);
-    const back = createNote(doc, { author });
-    markdownToNoteBody(doc, back, markdown);
-    const texts = readNoteState(doc, back).read(() => $getRoot().getChildren().map((p) => `${p.getType()}:${p.getTextContent()}`));
+    const markdown = noteBodyToMarkdown(doc.body(id), id);
+    const back = doc.create({ author });
+    markdownToNoteBody(doc.body(back), back, markdown);
+    const texts = readNoteState(doc.body(back), back).read(() => $getRoot().getChildren().map((p) => `${p.getType()}:${p.getTextContent()}`));
     expect(texts).toEqual(lines.map((l) => `paragraph:${l}`));
   });
 
@@ -83,10 +82,9 @@ describe('headless Markdown conversion', () => {
 });
 
 describe('links between notes', () => {
-  it('imports [[Title]], [[Title|label]], [[Title#heading]] and relative links as note links', () => {
+  it('imports [[Title]], [[Title|label]], [[Title#heading]] and relative links as note links', async () => {
     const doc = space();
-    const summary = importMarkdownFiles(
-      doc,
+    const summary = await doc.import(
       [
         file('a.md', 'See [[B note]], [[B note|the b]], [[B note#Part]], [rel](sub/c.md), [[Missing]] and [out](https://example.org).'),
         file('B note.md', 'b'),
@@ -98,40 +96,42 @@ describe('links between notes', () => {
     const a = summary.reports[0]!.noteId!;
     const b = summary.reports[1]!.noteId!;
     const c = summary.reports[2]!.noteId!;
-    const json = JSON.stringify(readNoteState(doc, a).toJSON());
+    const json = JSON.stringify(readNoteState(doc.body(a), a).toJSON());
     expect(json.match(/"note-link"/g)?.length).toBe(4);
     expect(json).toContain(b);
     expect(json).toContain(c);
-    expect(JSON.stringify(readNoteState(doc, c).toJSON())).toContain(a);
+    expect(JSON.stringify(readNoteState(doc.body(c), c).toJSON())).toContain(a);
     // Unresolved and external links stay, never dropped.
-    expect(noteBodyToMarkdown(doc, a)).toContain('[[Missing]]');
-    expect(noteBodyToMarkdown(doc, a)).toContain('[out](https://example.org)');
+    expect(noteBodyToMarkdown(doc.body(a), a)).toContain('[[Missing]]');
+    expect(noteBodyToMarkdown(doc.body(a), a)).toContain('[out](https://example.org)');
   });
 
-  it('exports note links as relative links by default and as wiki-links on request, with current titles', () => {
+  it('exports note links as relative links by default and as wiki-links on request, with current titles', async () => {
     const doc = space();
-    importMarkdownFiles(doc, [file('a.md', 'to [[b]]'), file('b.md', 'b body')], { author });
-    const b = listNotes(doc).find((n) => n.title === 'b')!;
-    getNote(doc, b.id)!.set('title', 'Renamed: b?');
-    const relative = exportSpace(doc).find((f) => f.path === 'a.md')!.text;
+    await doc.import([file('a.md', 'to [[b]]'), file('b.md', 'b body')], { author });
+    const b = listNotes(doc.catalog).find((n) => n.title === 'b')!;
+    getEntry(doc.catalog, b.id)!.set('title', 'Renamed: b?');
+    const relative = (await doc.export()).find((f) => f.path === 'a.md')!.text;
     expect(relative).toContain('[Renamed: b?](Renamed-%20b-.md)');
-    const wiki = exportSpace(doc, { wikilinks: true }).find((f) => f.path === 'a.md')!.text;
+    const wiki = (await doc.export({ wikilinks: true })).find((f) => f.path === 'a.md')!.text;
     expect(wiki).toContain('[[Renamed- b-|Renamed: b?]]');
   });
 });
 
 describe('space export', () => {
-  it('writes front matter, leaves out trashed and deleted notes, and lists notes by tag in index.md', () => {
+  it('writes front matter, leaves out trashed and deleted notes, and lists notes by tag in index.md', async () => {
     const doc = space();
-    doc.getMap('members').set('a1', { name: 'Ada', color: '#000' });
-    const kept = createNote(doc, { title: 'Kept', author, tags: ['craft', 'tools'], now: Date.UTC(2024, 0, 2) });
-    createNote(doc, { title: 'Loose', author });
-    trashNote(getNote(doc, createNote(doc, { title: 'Trashed', author }))!);
-    const gone = getNote(doc, createNote(doc, { title: 'Gone', author }))!;
-    trashNote(gone);
-    deleteNoteForever(gone);
-    markdownToNoteBody(doc, kept, 'hello');
-    const files = exportSpace(doc);
+    catalogMembers(doc.catalog).set('a1', { name: 'Ada', color: '#000' });
+    const kept = doc.create({ title: 'Kept', author, tags: ['craft', 'tools'], now: Date.UTC(2024, 0, 2) });
+    doc.create({ title: 'Loose', author });
+    trashEntry(getEntry(doc.catalog, doc.create({ title: 'Trashed', author }))!);
+    const goneId = doc.create({ title: 'Gone', author });
+    const gone = getEntry(doc.catalog, goneId)!;
+    trashEntry(gone);
+    deleteEntryForever(gone, Y.encodeStateVector(doc.body(goneId)));
+    expect(entryState(gone)).toBe('deleted');
+    markdownToNoteBody(doc.body(kept), kept, 'hello');
+    const files = await doc.export();
     expect(files.map((f) => f.path)).toEqual(['index.md', 'Kept.md', 'Loose.md']);
     const text = files[1]!.text;
     expect(text).toBe(`---\ntitle: Kept\ntags:\n  - craft\n  - tools\ncreated: 2024-01-02T00:00:00.000Z\nupdated: 2024-01-02T00:00:00.000Z\nauthors:\n  - Ada\nid: ${kept}\n---\n\nhello\n`);
@@ -139,44 +139,79 @@ describe('space export', () => {
     expect(files[0]!.text).toContain('## Untagged\n\n- [Loose](Loose.md)');
   });
 
-  it('re-imports its own export with titles, tags and times, skipping index.md', () => {
+  it('re-imports its own export with titles, tags, times and bodies, skipping index.md', async () => {
     const doc = space();
-    const id = createNote(doc, { title: 'Kept', author, tags: ['craft'], now: Date.UTC(2024, 0, 2) });
-    markdownToNoteBody(doc, id, '# Kept\n\ntext #inline');
-    const files = exportSpace(doc).map((f) => file(f.path, f.text));
+    const id = doc.create({ title: 'Kept', author, tags: ['craft'], now: Date.UTC(2024, 0, 2) });
+    markdownToNoteBody(doc.body(id), id, '# Kept\n\ntext #inline');
+    const files = (await doc.export()).map((f) => file(f.path, f.text));
     const again = space();
-    const summary = importMarkdownFiles(again, files, { author });
+    const summary = await again.import(files, { author });
     expect(summary.imported).toBe(1);
     expect(summary.reports.find((r) => r.path === 'index.md')!.status).toBe('skipped');
-    const note = listNotes(again)[0]!;
+    const note = listNotes(again.catalog)[0]!;
     expect(note.title).toBe('Kept');
     expect(note.tags).toEqual(['craft', 'inline']);
     expect(note.createdAt).toBe(Date.UTC(2024, 0, 2));
+    // The body came back, without the heading that repeats the title (it is the title).
+    expect(again.markdown(note.id)).toBe('text #inline');
+  });
+});
+
+describe('import into a catalog', () => {
+  it('leaves the catalog as it is, returns its change as one update, and hands over each body as one update', async () => {
+    const doc = space();
+    const before = Y.encodeStateVector(doc.catalog);
+    const bodies = new Map<string, Uint8Array>();
+    const { catalogUpdate, summary } = await importIntoCatalog(doc.catalog, [file('a.md', 'see [[b]]'), file('b.md', 'b body'), file('x.png', 'x')], {
+      author,
+      onBody: (noteId, update) => void bodies.set(noteId, update),
+    });
+    expect(summary).toMatchObject({ imported: 2, skipped: 1, failed: 0 });
+    expect(Y.encodeStateVector(doc.catalog)).toEqual(before);
+    expect(listNotes(doc.catalog)).toEqual([]);
+    expect(catalogUpdate).not.toBeNull();
+    Y.applyUpdate(doc.catalog, catalogUpdate!);
+    expect(listNotes(doc.catalog, { sort: 'title' }).map((n) => n.title)).toEqual(['a', 'b']);
+    const ids = summary.reports.filter((r) => r.status === 'imported').map((r) => r.noteId!);
+    expect([...bodies.keys()].sort()).toEqual([...ids].sort());
+    for (const [id, update] of bodies) Y.applyUpdate(doc.body(id), update);
+    expect(doc.markdown(ids[1]!)).toBe('b body');
+    expect(JSON.stringify(readNoteState(doc.body(ids[0]!), ids[0]!).toJSON())).toContain(ids[1]!);
+  });
+
+  it('returns no catalog change when nothing was imported', async () => {
+    const doc = space();
+    const bodies: string[] = [];
+    const { catalogUpdate, summary } = await importIntoCatalog(doc.catalog, [file('x.png', 'x')], { author, onBody: (id) => void bodies.push(id) });
+    expect(summary.imported).toBe(0);
+    expect(catalogUpdate).toBeNull();
+    expect(bodies).toEqual([]);
   });
 });
 
 describe('import details', () => {
-  it('takes titles from front matter or the file name, without a repeated heading', () => {
+  it('takes titles from front matter or the file name, without a repeated heading', async () => {
     const doc = space();
-    const summary = importMarkdownFiles(
-      doc,
+    const summary = await doc.import(
       [file('notes/my-first-note.md', '# My First Note\n\nbody'), file('x.md', '---\ntitle: Chosen\ntags: [a, "b c"]\ncreated: 2023-05-01\n---\n# Chosen\n\nbody'), file('y.md', '---\ntags: one, two\n---\n# Different heading\n')],
       { author, folderTags: true },
     );
     expect(summary.reports.map((r) => r.title)).toEqual(['My First Note', 'Chosen', 'y']);
-    const byTitle = new Map(listNotes(doc).map((n) => [n.title, n]));
+    const byTitle = new Map(listNotes(doc.catalog).map((n) => [n.title, n]));
     expect(byTitle.get('My First Note')!.tags).toEqual(['notes']);
     expect(byTitle.get('Chosen')!.tags).toEqual(['a', 'b c']);
     expect(byTitle.get('Chosen')!.createdAt).toBe(Date.UTC(2023, 4, 1));
     expect(byTitle.get('y')!.tags).toEqual(['one', 'two']);
-    expect(noteBodyToMarkdown(doc, byTitle.get('Chosen')!.id)).toBe('body');
-    expect(noteBodyToMarkdown(doc, byTitle.get('y')!.id)).toBe('# Different heading');
+    const chosen = byTitle.get('Chosen')!.id;
+    const y = byTitle.get('y')!.id;
+    expect(noteBodyToMarkdown(doc.body(chosen), chosen)).toBe('body');
+    expect(noteBodyToMarkdown(doc.body(y), y)).toBe('# Different heading');
   });
 
-  it('collects inline #tags, but not in code, headings or numbers', () => {
+  it('collects inline #tags, but not in code, headings or numbers', async () => {
     const doc = space();
-    importMarkdownFiles(doc, [file('t.md', '# Heading #nottag\n\nA #practice note about #c-sharp and issue #123, `#nope`.\n\n```\n#notthis\n```')], { author });
-    expect(noteTags(getNote(doc, listNotes(doc)[0]!.id)!)).toEqual(['c-sharp', 'practice']);
+    await doc.import([file('t.md', '# Heading #nottag\n\nA #practice note about #c-sharp and issue #123, `#nope`.\n\n```\n#notthis\n```')], { author });
+    expect(entryTags(getEntry(doc.catalog, listNotes(doc.catalog)[0]!.id)!)).toEqual(['c-sharp', 'practice']);
   });
 });
 

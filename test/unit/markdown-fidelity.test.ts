@@ -21,11 +21,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
 import { splitFrontMatter } from '../../shared/markdown/front-matter';
-import { importMarkdownFiles, type ImportFile } from '../../shared/markdown/markdown-import';
-import { exportSpace } from '../../shared/markdown/space-export';
-import { initSpace } from '../../shared/space-model';
+import { type ImportFile } from '../../shared/markdown/markdown-import';
+import { MemorySpace } from './support/memory-space';
 import { normaliseMarkdown } from './support/markdown-normalise';
 
 /** The corpus, relative to the repository root (CI checks shared/ out beside the repository). */
@@ -63,16 +61,15 @@ function bodyOf(text: string): string {
 }
 
 describe.skipIf(!existsSync(CORPUS))('Markdown fidelity on the til corpus', () => {
-  it('brings back at least the share of notes identical it reached, and its export is stable', () => {
+  it('brings back at least the share of notes identical it reached, and its export is stable', async () => {
     const files = corpusFiles();
     expect(files.length).toBeGreaterThan(1800);
-    const doc = new Y.Doc();
-    initSpace(doc, 'TIL');
-    const summary = importMarkdownFiles(doc, files, { author: { id: 'test', name: 'Test' }, folderTags: true });
+    const doc = new MemorySpace('TIL');
+    const summary = await doc.import(files, { author: { id: 'test', name: 'Test' }, folderTags: true });
     expect(summary.failed).toBe(0);
     const exported = new Map<string, string>();
     const idOfExportPath = new Map<string, string>();
-    for (const file of exportSpace(doc)) {
+    for (const file of await doc.export()) {
       const front = splitFrontMatter(file.text).data;
       if (typeof front?.id === 'string') {
         exported.set(front.id, file.text);
@@ -99,14 +96,13 @@ describe.skipIf(!existsSync(CORPUS))('Markdown fidelity on the til corpus', () =
 
     // Importing the export and exporting again changes nothing (the format is a fixed point);
     // checked on every fifth note to keep the test fast.
-    const again = new Y.Doc();
-    initSpace(again, 'TIL');
-    const sample = exportSpace(doc)
+    const again = new MemorySpace('TIL');
+    const sample = (await doc.export())
       .filter((f) => f.path !== 'index.md')
       .filter((_f, i) => i % 5 === 0);
-    const reimport = importMarkdownFiles(again, sample.map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.text) })), { author: { id: 'test', name: 'Test' } });
+    const reimport = await again.import(sample.map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.text) })), { author: { id: 'test', name: 'Test' } });
     expect(reimport.failed).toBe(0);
     const bodies = (files: Array<{ text: string }>) => files.map((f) => bodyOf(f.text).replace(/\]\([^()\s]+\.md\)/g, '](note)')).sort();
-    expect(bodies(exportSpace(again).filter((f) => f.path !== 'index.md'))).toEqual(bodies(sample));
+    expect(bodies((await again.export()).filter((f) => f.path !== 'index.md'))).toEqual(bodies(sample));
   }, 120_000);
 });

@@ -2,20 +2,26 @@ import { $getRoot } from 'lexical';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { bindNoteBody, readNoteMarkdown, writeNoteMarkdown } from '../../shared/note-body';
-import { createNote, initSpace } from '../../shared/space-model';
+import { newNoteDoc } from '../../shared/note-doc';
+import { MemorySpace } from './support/memory-space';
 
 const author = { id: 'a1', name: 'Ada' };
 
 function newSpace() {
-  const doc = new Y.Doc();
-  initSpace(doc, 'Test space');
-  return doc;
+  return new MemorySpace('Test space');
+}
+
+/** A replica of a note's body document, as another device would hold it after a sync. */
+function replicaOf(body: Y.Doc, noteId: string): Y.Doc {
+  const replica = newNoteDoc(noteId);
+  Y.applyUpdate(replica, Y.encodeStateAsUpdate(body));
+  return replica;
 }
 
 describe('note body round trip through Yjs and Lexical', () => {
   it('keeps every supported format through a Yjs update', () => {
     const source = newSpace();
-    const id = createNote(source, { title: 'Formats', author });
+    const id = source.create({ title: 'Formats', author });
     const markdown = [
       '# Heading one',
       '## Heading two',
@@ -32,10 +38,9 @@ describe('note body round trip through Yjs and Lexical', () => {
       '---',
       'last paragraph',
     ].join('\n\n');
-    writeNoteMarkdown(source, id, markdown);
+    writeNoteMarkdown(source.body(id), id, markdown);
 
-    const replica = new Y.Doc();
-    Y.applyUpdate(replica, Y.encodeStateAsUpdate(source));
+    const replica = replicaOf(source.body(id), id);
     const out = readNoteMarkdown(replica, id);
     for (const piece of ['# Heading one', '## Heading two', '### Heading three', '**bold**', '*italic*', '~~struck~~', '`code`', '[link](https://example.org)', '- bullet one', '1. first', '- [ ] open task', '- [x] done task', '> a quote', '```js\nconst x = 1;\n```', '---', 'last paragraph']) {
       expect(out).toContain(piece);
@@ -43,21 +48,21 @@ describe('note body round trip through Yjs and Lexical', () => {
   });
 
   it('hydrates an editor bound to a body that already has content', () => {
-    const doc = newSpace();
-    const id = createNote(doc, { author });
-    writeNoteMarkdown(doc, id, 'hello **world**');
-    const { editor, dispose } = bindNoteBody(doc, id);
+    const space = newSpace();
+    const id = space.create({ author });
+    writeNoteMarkdown(space.body(id), id, 'hello **world**');
+    const { editor, dispose } = bindNoteBody(space.body(id), id);
     const text = editor.getEditorState().read(() => $getRoot().getTextContent());
     dispose();
     expect(text).toBe('hello world');
   });
 
   it('syncs concurrent edits of the same note from two editors', () => {
-    const a = newSpace();
-    const id = createNote(a, { author });
+    const space = newSpace();
+    const id = space.create({ author });
+    const a = space.body(id);
     writeNoteMarkdown(a, id, 'start');
-    const b = new Y.Doc();
-    Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+    const b = replicaOf(a, id);
     const ea = bindNoteBody(a, id);
     const eb = bindNoteBody(b, id);
     ea.editor.update(() => $getRoot().getFirstChildOrThrow().selectEnd().insertText(' from A'), { discrete: true });

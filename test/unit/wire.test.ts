@@ -96,3 +96,16 @@ describe('the web host speaks binary frames to clients that ask', () => {
     ws.close();
   });
 });
+
+describe('Node Buffers on the wire', () => {
+  it('travel as bytes in both frame kinds, not as the {type, data} object their toJSON makes', async () => {
+    const { decodeWire, decodeWireBinary, encodeWire, encodeWireBinary } = await import('../../shared/wire');
+    const buffer = Buffer.from([1, 2, 3, 250]);
+    const value = { digest: buffer, nested: [{ bytes: buffer.subarray(1) }] };
+    for (const decoded of [decodeWire(encodeWire(value)), decodeWireBinary(encodeWireBinary(value))] as Array<typeof value>) {
+      expect(decoded.digest).toBeInstanceOf(Uint8Array);
+      expect([...decoded.digest]).toEqual([1, 2, 3, 250]);
+      expect([...decoded.nested[0]!.bytes]).toEqual([2, 3, 250]);
+    }
+  });
+});

@@ -3,9 +3,9 @@
  * member's name, and the share / join / connect / offline controls.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { getNote, noteTitle, spaceName } from '../../../shared/space-model';
+import { entryTitle, getEntry, spaceName } from '../../../shared/catalog';
 import { getHost } from '../../platform/host';
-import type { SpaceSession } from '../../sync/space-session';
+import type { SpaceSession } from '../../spaces/space-session';
 import type { Profile } from '../profile';
 import { ConnectDialog } from './ConnectDialog';
 import { InviteDialog } from './InviteDialog';
@@ -42,8 +42,8 @@ export function SyncPanel({ session, profile, onJoined }: { session: SpaceSessio
 
   const noteName = (noteId: string | null) => {
     if (!noteId) return null;
-    const note = getNote(session.doc, noteId);
-    return note ? noteTitle(note) || 'Untitled note' : null;
+    const entry = getEntry(session.catalog, noteId);
+    return entry ? entryTitle(entry) || 'Untitled note' : null;
   };
 
   return (
@@ -72,7 +72,7 @@ export function SyncPanel({ session, profile, onJoined }: { session: SpaceSessio
           Work offline
         </button>
       </div>
-      {open === 'share' && <InviteDialog sync={sync} spaceName={spaceName(session.doc)} onClose={close} />}
+      {open === 'share' && <InviteDialog sync={sync} spaceName={spaceName(session.catalog)} onClose={close} />}
       {open === 'join' && <JoinDialog host={getHost()} initialCode={linkedCode} onJoined={(spaceId) => (close(), onJoined(spaceId))} onClose={close} />}
       {open === 'connect' && <ConnectDialog sync={sync} onClose={close} />}
     </section>

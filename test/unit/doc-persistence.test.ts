@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { DurableStore, type StoreStep } from '../../main/services/durable-store';
+import { DocStore, type StoreStep } from '../../main/services/doc-store';
 import { HostService, type HostClient } from '../../main/services/host-service';
 import { HostError, type HostApi, type HostEventName, type HostEvents } from '../../shared/host-api';
-import { HostPersistence, type SaveState } from '../../renderer/sync/host-persistence';
+import { catalogChannel, DocPersistence, noteChannel, type SaveState } from '../../renderer/persistence/doc-persistence';
 
 const SPACE = 'persist-space-01';
 const dirs: string[] = [];
@@ -62,22 +62,23 @@ async function setup(failAt?: { step: StoreStep; times: number }) {
   });
   const doc = new Y.Doc();
   const states: SaveState[] = [];
-  const persistence = new HostPersistence(doc, SPACE, inProcessHost(service));
+  const host = inProcessHost(service);
+  const persistence = new DocPersistence(doc, catalogChannel(host, SPACE), host);
   persistence.onState((s) => states.push(s));
   await persistence.whenSynced();
   return { dataDir, service, doc, persistence, states };
 }
 
 async function onDisk(dataDir: string): Promise<string> {
-  const store = new DurableStore(dataDir);
+  const store = new DocStore(dataDir);
   try {
-    return (await store.space(SPACE)).doc.getText('t').toString();
+    return (await store.space(SPACE)).catalog.getText('t').toString();
   } finally {
     await store.close();
   }
 }
 
-describe('HostPersistence', () => {
+describe('DocPersistence', () => {
   it('reports saved once the host has the edit on disk', async () => {
     const { dataDir, service, doc, persistence } = await setup();
     doc.getText('t').insert(0, 'hand hygiene');
@@ -117,5 +118,57 @@ describe('HostPersistence', () => {
     await expect.poll(() => persistence.state, { timeout: 5000 }).toBe('saved');
     persistence.destroy();
     await service.close();
+  });
+});
+
+describe('DocPersistence of a note', () => {
+  it('saves a note in its own document, and a second window holding it gets the edit', async () => {
+    const { dataDir, service, persistence } = await setup();
+    persistence.destroy();
+    // Two windows: two clients of the host.
+    const host = inProcessHost(service);
+    const other = inProcessHost(service);
+    const NOTE = 'note-persist-01';
+    const first = new Y.Doc();
+    const second = new Y.Doc();
+    const a = new DocPersistence(first, noteChannel(host, SPACE, NOTE), host);
+    const b = new DocPersistence(second, noteChannel(other, SPACE, NOTE), other);
+    await Promise.all([a.whenSynced(), b.whenSynced()]);
+    first.getText('t').insert(0, 'gloves, then gown');
+    await a.whenSaved();
+    await expect.poll(() => second.getText('t').toString()).toBe('gloves, then gown');
+    a.destroy();
+    b.destroy();
+    await service.close();
+    const store = new DocStore(dataDir);
+    const space = await store.space(SPACE);
+    expect((await space.doc(NOTE)).getText('t').toString()).toBe('gloves, then gown');
+    expect(space.catalog.getText('t').toString()).toBe('');
+    await store.close();
+  });
+
+  it('shows a note whose stored copy is damaged as an error that does not retry', async () => {
+    const { dataDir, service, persistence } = await setup();
+    persistence.destroy();
+    const NOTE = 'note-damaged-01';
+    const source = new Y.Doc();
+    source.getText('t').insert(0, 'a note that will be damaged on disk');
+    await service.handle({ send: () => {} }, 'note.append', { spaceId: SPACE, noteId: NOTE, update: Y.encodeStateAsUpdate(source) });
+    await (await service.store.space(SPACE)).compact();
+    await service.close();
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const pack = await readFile(join(dataDir, 'spaces', SPACE, 'docs.pack'));
+    const at = pack.indexOf(Buffer.from('damaged on disk'));
+    pack[at]! ^= 0xff;
+    await writeFile(join(dataDir, 'spaces', SPACE, 'docs.pack'), pack);
+
+    const again = new HostService({ dataDir, host: 'web', version: 'test' });
+    const host = inProcessHost(again);
+    const doc = new Y.Doc();
+    const note = new DocPersistence(doc, noteChannel(host, SPACE, NOTE), host);
+    await expect.poll(() => note.state).toBe('error');
+    expect(note.lastError).toMatch(/fails its checksum/);
+    note.destroy();
+    await again.close();
   });
 });

@@ -1,11 +1,46 @@
 /**
- * Keeps a space's Y.Doc and the host's durable copy in step: streams local updates to the host (one
- * batch in flight at a time), applies what other clients of the host send, and on every (re)connect
- * exchanges state vectors so either side restores what the other lacks.
+ * Keeps one document of a space (its catalog, or a note) and the host's durable copy in step: streams
+ * local updates to the host (one batch in flight at a time), applies what other clients of the host
+ * send, and on every (re)connect exchanges state vectors so either side restores what the other lacks.
  */
 import * as Y from 'yjs';
 import { HostError, type HostApi } from '../../shared/host-api';
 import { tryApplyUpdate } from '../../shared/safe-update';
+
+/** How one document reaches the host: the catalog through space.*, a note through note.*. */
+export interface PersistenceChannel {
+  /** Names the document in messages. */
+  readonly label: string;
+  /** Starts getting the host's updates of the document, and exchanges state vectors with it. */
+  sync(stateVector: Uint8Array): Promise<{ update: Uint8Array; stateVector: Uint8Array }>;
+  append(update: Uint8Array): Promise<void>;
+  /** Updates other clients of the host made. */
+  onUpdate(listener: (update: Uint8Array) => void): () => void;
+  release(): void;
+}
+
+export function catalogChannel(host: HostApi, spaceId: string): PersistenceChannel {
+  return {
+    label: `space ${spaceId}`,
+    sync: async (stateVector) => {
+      await host.call('space.subscribe', { spaceId });
+      return host.call('space.sync', { spaceId, stateVector });
+    },
+    append: async (update) => void (await host.call('space.append', { spaceId, update })),
+    onUpdate: (listener) => host.on('space.update', (event) => event.spaceId === spaceId && listener(event.update)),
+    release: () => void host.call('space.unsubscribe', { spaceId }).catch(() => {}),
+  };
+}
+
+export function noteChannel(host: HostApi, spaceId: string, noteId: string): PersistenceChannel {
+  return {
+    label: `note ${noteId}`,
+    sync: (stateVector) => host.call('note.sync', { spaceId, noteId, stateVector }),
+    append: async (update) => void (await host.call('note.append', { spaceId, noteId, update })),
+    onUpdate: (listener) => host.on('note.update', (event) => event.spaceId === spaceId && event.noteId === noteId && listener(event.update)),
+    release: () => void host.call('note.release', { spaceId, noteId }).catch(() => {}),
+  };
+}
 
 const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 30_000;
@@ -15,7 +50,7 @@ const RETRIABLE: ReadonlySet<string> = new Set(['unavailable', 'internal']);
 /** `saved`: the host has every local edit on disk. `unsaved`: edits wait for the host. */
 export type SaveState = 'connecting' | 'saving' | 'saved' | 'unsaved' | 'error';
 
-export class HostPersistence {
+export class DocPersistence {
   private pending: Uint8Array[] = [];
   private inFlight = false;
   private connected = false;
@@ -32,9 +67,9 @@ export class HostPersistence {
 
   constructor(
     private readonly doc: Y.Doc,
-    private readonly spaceId: string,
-    private readonly host: HostApi,
-    /** The local cache's load: the first exchange waits for it, or the host would resend the whole space. */
+    private readonly channel: PersistenceChannel,
+    host: Pick<HostApi, 'onConnection'>,
+    /** The local cache's load: the first exchange waits for it, or the host would resend the whole document. */
     private readonly localLoaded: Promise<void> = Promise.resolve(),
   ) {
     this.firstSync = new Promise((resolve) => (this.resolveFirstSync = resolve));
@@ -48,10 +83,9 @@ export class HostPersistence {
     doc.on('update', onUpdate);
     this.cleanups.push(() => doc.off('update', onUpdate));
     this.cleanups.push(
-      host.on('space.update', ({ spaceId, update }) => {
-        if (spaceId !== this.spaceId) return;
+      channel.onUpdate((update) => {
         // A corrupt update from the host is refused, not applied; the next reconcile heals any gap.
-        tryApplyUpdate(this.doc, update, this, (reason) => console.error(`space ${this.spaceId}: ignored an update from the host: ${reason}`));
+        tryApplyUpdate(this.doc, update, this, (reason) => console.error(`${channel.label}: ignored an update from the host: ${reason}`));
       }),
     );
     this.cleanups.push(
@@ -97,11 +131,10 @@ export class HostPersistence {
     try {
       await this.localLoaded;
       if (!this.connected || this.destroyed) return;
-      await this.host.call('space.subscribe', { spaceId: this.spaceId });
-      const reply = await this.host.call('space.sync', { spaceId: this.spaceId, stateVector: Y.encodeStateVector(this.doc) });
+      const reply = await this.channel.sync(Y.encodeStateVector(this.doc));
       let refused = '';
       if (!tryApplyUpdate(this.doc, reply.update, this, (reason) => (refused = reason))) {
-        throw new HostError('corrupt-update', `the host sent a corrupt copy of the space: ${refused}`);
+        throw new HostError('corrupt-update', `the host sent a corrupt copy of ${this.channel.label}: ${refused}`);
       }
       // Everything local the host lacks, including what was queued while away.
       this.pending = [Y.encodeStateAsUpdate(this.doc, reply.stateVector)];
@@ -126,7 +159,7 @@ export class HostPersistence {
     this.setState('saving');
     const update = batch.length === 1 ? batch[0]! : Y.mergeUpdates(batch);
     try {
-      await this.host.call('space.append', { spaceId: this.spaceId, update });
+      await this.channel.append(update);
       this.lastError = null;
       this.retryDelay = RETRY_FIRST_MS;
     } catch (error) {
@@ -149,7 +182,7 @@ export class HostPersistence {
       this.setState('unsaved'); // the reconnect reconciles
       return;
     }
-    console.error(`saving space ${this.spaceId} failed:`, this.lastError);
+    console.error(`saving ${this.channel.label} failed:`, this.lastError);
     this.setState(code === 'unavailable' ? 'unsaved' : 'error');
     if (!RETRIABLE.has(code) || this.destroyed || this.retryTimer !== null) return;
     this.retryTimer = setTimeout(() => {
@@ -163,6 +196,6 @@ export class HostPersistence {
     this.destroyed = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     for (const cleanup of this.cleanups) cleanup();
-    void this.host.call('space.unsubscribe', { spaceId: this.spaceId }).catch(() => {});
+    this.channel.release();
   }
 }

@@ -1,0 +1,109 @@
+/**
+ * One space as a host serves it: its stored documents, its search index, the bucket digests peers
+ * compare, and the check that keeps a concurrent edit from being lost to "Delete forever".
+ */
+import * as Y from 'yjs';
+import { bodyEscapesDeletion, catalogNotes, deletionOf, entryState, getEntry, restoreEntry, trashEntry } from '../../shared/catalog';
+import { CATALOG_DOC_ID } from '../../shared/note-doc';
+import { ManifestIndex } from '../../shared/note-sync/manifest';
+import type { SpaceStore } from './doc-store';
+import { SpaceSearch } from './space-search';
+
+/** The origin of catalog edits the host makes itself (bringing a deleted note back to the trash). */
+export const HOST_ORIGIN = Symbol('host');
+
+export class SpaceHost {
+  readonly search: SpaceSearch;
+  private manifestIndex: ManifestIndex | null = null;
+  private readonly offUpdate: () => void;
+  private readonly observer: (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => void;
+  private readonly toCheck = new Set<string>();
+  private checking: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly store: SpaceStore,
+    private readonly onCatalogEdit: (update: Uint8Array) => void,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.search = new SpaceSearch(store, warn);
+    this.offUpdate = store.onUpdate((docId) => {
+      this.manifestIndex?.touch(docId);
+      if (docId !== CATALOG_DOC_ID) this.checkDeletion(docId);
+    });
+    this.observer = (events) => {
+      for (const event of events) {
+        const [noteId] = event.path as [string | undefined];
+        if (noteId !== undefined) this.checkDeletion(noteId);
+        else for (const key of (event as Y.YMapEvent<unknown>).keysChanged) this.checkDeletion(key);
+      }
+    };
+    catalogNotes(store.catalog).observeDeep(this.observer);
+    // Notes deleted while this host was not running may have bodies that escaped the deletion.
+    catalogNotes(store.catalog).forEach((_entry, id) => this.checkDeletion(id));
+  }
+
+  /** Bucket digests of every document of the space, built on first use and kept current. */
+  manifest(): ManifestIndex {
+    if (!this.manifestIndex) {
+      const index = new ManifestIndex((docId) => this.store.digest(docId));
+      index.touch(CATALOG_DOC_ID);
+      for (const id of this.store.noteIds()) index.touch(id);
+      this.manifestIndex = index;
+    }
+    return this.manifestIndex;
+  }
+
+  /**
+   * A note counts as deleted only while its deleting replica had seen every edit of it. Hosts hold
+   * every body, so they are the ones to notice an edit that escaped: the note comes back to the trash
+   * with it, as an ordinary catalog edit every member receives.
+   */
+  private checkDeletion(noteId: string): void {
+    const entry = getEntry(this.store.catalog, noteId);
+    if (!entry || entryState(entry) !== 'deleted' || this.toCheck.has(noteId)) return;
+    this.toCheck.add(noteId);
+    this.checking = this.checking.then(async () => {
+      this.toCheck.delete(noteId);
+      const current = getEntry(this.store.catalog, noteId);
+      const deletion = current && entryState(current) === 'deleted' ? deletionOf(current) : null;
+      if (!current || !deletion || !this.store.has(noteId)) return;
+      const body = Y.decodeStateVector(await this.store.stateVector(noteId));
+      if (!bodyEscapesDeletion(body, deletion.bodySeen)) return;
+      let update: Uint8Array | null = null;
+      const capture = (u: Uint8Array, origin: unknown) => {
+        if (origin === HOST_ORIGIN) update = u;
+      };
+      this.store.catalog.on('update', capture);
+      try {
+        this.store.catalog.transact(() => {
+          restoreEntry(current);
+          trashEntry(current, deletion.at);
+        }, HOST_ORIGIN);
+      } finally {
+        this.store.catalog.off('update', capture);
+      }
+      if (update) {
+        this.warn(`note ${noteId} was edited where its deletion had not been seen: it is back in the trash`);
+        // Already applied to the host's catalog; appending records it on disk and reaches every client.
+        await this.store.append(CATALOG_DOC_ID, update, HOST_ORIGIN);
+        this.onCatalogEdit(update);
+      }
+    }).catch((error: unknown) => this.warn(`checking deleted note ${noteId}: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  /** Resolves once every pending deletion check is done. */
+  async idle(): Promise<void> {
+    let seen: Promise<void> | null = null;
+    while (seen !== this.checking) {
+      seen = this.checking;
+      await seen;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.offUpdate();
+    catalogNotes(this.store.catalog).unobserveDeep(this.observer);
+    await this.checking;
+    await this.search.close();
+  }
+}

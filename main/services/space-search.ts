@@ -1,0 +1,236 @@
+/**
+ * Search and backlinks of one space, kept by the host from the stored documents: a MiniSearch index
+ * over titles, bodies and tags, and the link graph between notes. It is saved beside the space
+ * (`search.json`) with the digest, title and tags each note had when indexed, so a start re-indexes
+ * only the notes that changed since; afterwards a changed note is indexed again once edits pause.
+ * The renderer asks for results (space.search, note.backlinks) and holds no body it does not show.
+ */
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ObservableV2 } from 'lib0/observable';
+import * as Y from 'yjs';
+import { catalogNotes, entryState, getEntry, summarizeEntry, type NoteEntry } from '../../shared/catalog';
+import { bodyLinks, bodyText } from '../../shared/note-content';
+import { CATALOG_DOC_ID, noteBodyOf } from '../../shared/note-doc';
+import { NoteSearchIndex, type SavedSearchIndex, type SearchHit } from '../../shared/search-index';
+import type { SpaceStore } from './doc-store';
+
+const FILE = 'search.json';
+const SAVED_VERSION = 1;
+/** Changed notes are indexed again once edits pause this long… */
+const REINDEX_PAUSE_MS = 300;
+/** …or after this long of continuous editing at the latest. */
+const REINDEX_MAX_WAIT_MS = 3000;
+/** The index is saved this long after the last change (and when the host stops). */
+const SAVE_AFTER_MS = 5000;
+/** Indexing yields to other work after this long, so the host keeps answering while it builds. */
+const SLICE_MS = 15;
+
+interface SavedFile {
+  version: number;
+  /** What each note was when indexed: body digest (hex), title, tags. */
+  notes: Record<string, [string, string, string]>;
+  links: Record<string, string[]>;
+  search: SavedSearchIndex;
+}
+
+const hex = (bytes: Uint8Array | null) => (bytes ? Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('') : '');
+
+export interface SpaceSearchEvents {
+  /** The index caught up with changes. */
+  indexed: () => void;
+}
+
+export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
+  private index = new NoteSearchIndex();
+  private readonly links = new Map<string, Set<string>>();
+  private readonly indexedAs = new Map<string, [string, string, string]>();
+  private readonly dirty = new Set<string>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private firstDirtyAt = 0;
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
+  private unsaved = false;
+  private closed = false;
+  private readonly offStore: () => void;
+  private readonly observer: (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => void;
+  /** Resolves once the index holds every note (loaded and brought up to date, or built). */
+  readonly ready: Promise<void>;
+  /** Milliseconds the first build or catch-up took (for the benchmark). */
+  buildMs = 0;
+
+  constructor(
+    private readonly space: SpaceStore,
+    private readonly warn: (message: string) => void = () => {},
+  ) {
+    super();
+    this.offStore = space.onUpdate((docId) => {
+      if (docId !== CATALOG_DOC_ID) this.markDirty(docId);
+    });
+    this.observer = (events) => {
+      for (const event of events) {
+        const [noteId] = event.path as [string | undefined];
+        if (noteId !== undefined) this.markDirty(noteId);
+        else for (const key of (event as Y.YMapEvent<unknown>).keysChanged) this.markDirty(key);
+      }
+    };
+    catalogNotes(space.catalog).observeDeep(this.observer);
+    this.ready = this.build().catch((error: unknown) => this.warn(`search index of space ${space.spaceId}: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  private get file() {
+    return join(this.space.dir, FILE);
+  }
+
+  /** Loads the saved index, then indexes again only what changed since it was saved. */
+  private async build(): Promise<void> {
+    const started = performance.now();
+    await this.load();
+    const ids = new Set<string>();
+    catalogNotes(this.space.catalog).forEach((_entry, id) => ids.add(id));
+    for (const id of this.index.ids()) if (!ids.has(id)) this.forget(id);
+    let slice = performance.now();
+    for (const id of ids) {
+      if (this.closed) return;
+      await this.indexNote(id, false);
+      if (performance.now() - slice > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
+    }
+    this.buildMs = performance.now() - started;
+    this.scheduleSave();
+    this.emit('indexed', []);
+  }
+
+  private async load(): Promise<void> {
+    let saved: SavedFile;
+    try {
+      saved = JSON.parse(await readFile(this.file, 'utf8')) as SavedFile;
+      if (saved.version !== SAVED_VERSION) return;
+      this.index = new NoteSearchIndex(saved.search);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`the saved search index of space ${this.space.spaceId} is unreadable; indexing again`);
+      this.index = new NoteSearchIndex();
+      return;
+    }
+    for (const [id, as] of Object.entries(saved.notes)) this.indexedAs.set(id, as);
+    for (const [id, targets] of Object.entries(saved.links)) this.links.set(id, new Set(targets));
+  }
+
+  /** Indexes a note if its body, title or tags changed since it was last indexed (or `force`). */
+  private async indexNote(id: string, force: boolean): Promise<void> {
+    const entry = getEntry(this.space.catalog, id);
+    if (!entry || entryState(entry) === 'deleted') {
+      this.forget(id);
+      return;
+    }
+    const digest = hex(await this.space.digest(id).catch(() => null));
+    const summary = summarizeEntry(id, entry as NoteEntry);
+    const as: [string, string, string] = [digest, summary.title, summary.tags.join('\n')];
+    const before = this.indexedAs.get(id);
+    if (!force && before && before[0] === as[0] && before[1] === as[1] && before[2] === as[2] && this.index.has(id)) return;
+    let text = '';
+    let links = new Set<string>();
+    try {
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, await this.space.readState(id));
+      const body = noteBodyOf(doc, id);
+      text = bodyText(body);
+      links = bodyLinks(body);
+      doc.destroy();
+    } catch (error) {
+      this.warn(`note ${id} could not be read for search: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.index.set({ id, title: summary.title, body: text, tags: summary.tags });
+    this.links.set(id, links);
+    this.indexedAs.set(id, as);
+    this.unsaved = true;
+  }
+
+  private forget(id: string): void {
+    if (!this.index.has(id) && !this.links.has(id)) return;
+    this.index.remove(id);
+    this.links.delete(id);
+    this.indexedAs.delete(id);
+    this.unsaved = true;
+  }
+
+  private markDirty(noteId: string): void {
+    this.dirty.add(noteId);
+    const now = Date.now();
+    if (this.timer !== null) clearTimeout(this.timer);
+    else this.firstDirtyAt = now;
+    const wait = Math.min(REINDEX_PAUSE_MS, Math.max(0, this.firstDirtyAt + REINDEX_MAX_WAIT_MS - now));
+    this.timer = setTimeout(() => void this.reindexDirty(), wait);
+  }
+
+  private async reindexDirty(): Promise<void> {
+    this.timer = null;
+    await this.ready;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    for (const id of ids) {
+      if (this.closed) return;
+      await this.indexNote(id, true);
+    }
+    this.scheduleSave();
+    this.emit('indexed', []);
+  }
+
+  private scheduleSave(): void {
+    if (!this.unsaved || this.closed) return;
+    if (this.saveTimer !== null) clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => void this.save(), SAVE_AFTER_MS);
+  }
+
+  /** Writes the index beside the space (a lost save only means more indexing at the next start). */
+  async save(): Promise<void> {
+    if (this.saveTimer !== null) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    if (!this.unsaved) return;
+    this.unsaved = false;
+    const saved: SavedFile = {
+      version: SAVED_VERSION,
+      notes: Object.fromEntries(this.indexedAs),
+      links: Object.fromEntries([...this.links].map(([id, targets]) => [id, [...targets]])),
+      search: this.index.save(),
+    };
+    const tmp = `${this.file}.tmp`;
+    try {
+      await writeFile(tmp, JSON.stringify(saved), { mode: 0o600 });
+      await rename(tmp, this.file);
+    } catch (error) {
+      this.unsaved = true;
+      await rm(tmp, { force: true }).catch(() => {});
+      this.warn(`the search index of space ${this.space.spaceId} could not be saved: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  async search(query: string, limit = 30, titlesOnly = false): Promise<SearchHit[]> {
+    await this.ready;
+    if (titlesOnly) return this.index.searchTitles(query, limit).map((hit) => ({ ...hit, score: 0, snippet: [] }));
+    return this.index.search(query, limit);
+  }
+
+  /** Notes whose bodies link to `noteId`. */
+  async backlinks(noteId: string): Promise<string[]> {
+    await this.ready;
+    const from: string[] = [];
+    for (const [id, targets] of this.links) if (id !== noteId && targets.has(noteId)) from.push(id);
+    return from;
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    catalogNotes(this.space.catalog).unobserveDeep(this.observer);
+    this.offStore();
+    await this.ready;
+    await this.save();
+    super.destroy();
+  }
+}

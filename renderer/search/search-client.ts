@@ -1,0 +1,46 @@
+/**
+ * Search and backlinks of a space, asked of the host, which indexes the stored notes: the renderer
+ * holds no body it does not show. Views re-ask when the host says its index caught up with changes.
+ */
+import type { HostApi } from '../../shared/host-api';
+import type { SearchHit } from '../../shared/search-index';
+
+export class SearchClient {
+  private version = 0;
+  private readonly listeners = new Set<() => void>();
+  private readonly off: () => void;
+
+  constructor(
+    private readonly host: HostApi,
+    readonly spaceId: string,
+  ) {
+    this.off = host.on('space.indexed', ({ spaceId }) => {
+      if (spaceId !== this.spaceId) return;
+      this.version++;
+      for (const listener of this.listeners) listener();
+    });
+  }
+
+  /** Ranked notes matching a query in titles, bodies and tags, with highlighted snippets. */
+  async search(query: string, limit = 30): Promise<SearchHit[]> {
+    if (!query.trim()) return [];
+    return (await this.host.call('space.search', { spaceId: this.spaceId, query: query.slice(0, 500), limit })).hits;
+  }
+
+  async backlinks(noteId: string): Promise<string[]> {
+    return (await this.host.call('note.backlinks', { spaceId: this.spaceId, noteId })).noteIds;
+  }
+
+  /** For views of results: told when the index changed, so they ask again. */
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getVersion = (): number => this.version;
+
+  destroy(): void {
+    this.off();
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The lists of an open space that React reads: active notes, the trash and tag counts, computed from
+ * the catalog alone. Built once when the space opens, then kept current entry by entry; bodies are
+ * not in the catalog, so typing in a note never recomputes a list.
+ */
+import type * as Y from 'yjs';
+import { catalogNotes, entryState, getEntry, sortNotes, summarizeEntry, tagCounts, type NoteState, type NoteSummary } from '../../shared/catalog';
+
+function sameSummary(a: NoteSummary, b: NoteSummary): boolean {
+  return (
+    a.title === b.title &&
+    a.updatedAt === b.updatedAt &&
+    a.updatedBy === b.updatedBy &&
+    a.createdAt === b.createdAt &&
+    a.createdBy === b.createdBy &&
+    a.trashedAt === b.trashedAt &&
+    a.tags.length === b.tags.length &&
+    a.tags.every((t, i) => t === b.tags[i])
+  );
+}
+
+/** What lists show; replaced only when an entry changes. */
+export interface SpaceView {
+  active: NoteSummary[];
+  trashed: NoteSummary[];
+  tags: Array<{ tag: string; count: number }>;
+}
+
+export class CatalogView {
+  private view: SpaceView;
+  private readonly listeners = new Set<() => void>();
+  private readonly observer: (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => void;
+  /** Each note's summary and state, kept as the same object while it is unchanged (memoised rows stay put). */
+  private readonly summaries = new Map<string, { summary: NoteSummary; state: NoteState }>();
+
+  constructor(private readonly catalog: Y.Doc) {
+    this.view = this.computeView(catalogNotes(catalog).keys());
+    this.observer = (events) => {
+      const changed = new Set<string>();
+      for (const event of events) {
+        const [noteId] = event.path as [string | undefined];
+        if (noteId !== undefined) changed.add(noteId);
+        else for (const key of (event as Y.YMapEvent<unknown>).keysChanged) changed.add(key);
+      }
+      if (changed.size > 0) this.publish(this.computeView(changed));
+    };
+    catalogNotes(catalog).observeDeep(this.observer);
+  }
+
+  /** Refreshes the summaries of the changed notes only, then rebuilds the lists from the cache. */
+  private computeView(changed: Iterable<string>): SpaceView {
+    for (const id of changed) {
+      const entry = getEntry(this.catalog, id);
+      if (!entry) {
+        this.summaries.delete(id);
+        continue;
+      }
+      const summary = summarizeEntry(id, entry);
+      const state = entryState(entry);
+      const previous = this.summaries.get(id);
+      if (!previous || previous.state !== state || !sameSummary(previous.summary, summary)) this.summaries.set(id, { summary, state });
+    }
+    const active: NoteSummary[] = [];
+    const trashed: NoteSummary[] = [];
+    for (const { summary, state } of this.summaries.values()) {
+      if (state === 'active') active.push(summary);
+      else if (state === 'trashed') trashed.push(summary);
+    }
+    sortNotes(active, 'updated');
+    sortNotes(trashed, 'updated');
+    return { active, trashed, tags: tagCounts(active) };
+  }
+
+  private publish(view: SpaceView): void {
+    this.view = view;
+    for (const listener of this.listeners) listener();
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getView = (): SpaceView => this.view;
+
+  /** A note's summary and state as the lists know them. */
+  get(noteId: string): { summary: NoteSummary; state: NoteState } | undefined {
+    return this.summaries.get(noteId);
+  }
+
+  destroy(): void {
+    catalogNotes(this.catalog).unobserveDeep(this.observer);
+    this.listeners.clear();
+  }
+}
