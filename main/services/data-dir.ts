@@ -1,7 +1,8 @@
 /** Where a member's notebook lives on disk, and the lock that keeps two hosts off one data directory. */
-import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ensurePrivateDirSync, tempPathFor, writeFileAtomicSync, writeNewPrivateFileSync } from './private-files';
 
 /** The per-user data directory, following each platform's convention. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
@@ -58,7 +59,7 @@ const heldHere = new Set<string>();
 
 /** Takes the data directory for this process; a lock left by a dead process is taken over. */
 export function acquireDataDir(dataDir: string, info: Omit<LockInfo, 'pid' | 'startedAt'>): { release: () => void; update: (patch: Partial<LockInfo>) => void } {
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDirSync(dataDir);
   const path = lockPath(dataDir);
   let current: LockInfo = { ...info, pid: process.pid, startedAt: new Date().toISOString() };
   const key = resolve(path);
@@ -67,19 +68,14 @@ export function acquireDataDir(dataDir: string, info: Omit<LockInfo, 'pid' | 'st
     try {
       // Written in full beside the lock, then linked into place: the lock never exists empty, so no
       // other process can read it half-written and take it for a dead holder's.
-      const temp = `${path}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify(current));
+      const temp = tempPathFor(path);
+      writeNewPrivateFileSync(temp, JSON.stringify(current));
       try {
         linkSync(temp, path);
       } finally {
         unlinkSync(temp);
       }
       heldHere.add(key);
-      const write = () => {
-        const temp = `${path}.${process.pid}.tmp`;
-        writeFileSync(temp, JSON.stringify(current));
-        renameSync(temp, path);
-      };
       let released = false;
       return {
         release: () => {
@@ -95,7 +91,7 @@ export function acquireDataDir(dataDir: string, info: Omit<LockInfo, 'pid' | 'st
         },
         update: (patch) => {
           current = { ...current, ...patch };
-          write();
+          writeFileAtomicSync(path, JSON.stringify(current));
         },
       };
     } catch (error) {

@@ -1,20 +1,16 @@
 /**
- * The web host over real sockets: static files and its guards over HTTP, the host API over a real
- * WebSocket, and the data-directory lock across real processes.
+ * The web host over real sockets: static files and its guards over HTTP, and the host API over a
+ * real WebSocket. (The data-directory lock is in data-dir.test.ts.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect as connectSocket, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { transform } from 'esbuild';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
 import * as Y from 'yjs';
-import { acquireDataDir, DataDirBusyError, lockPath, readLock } from '../../main/services/data-dir';
 import { DurableStore, type StoreProblem } from '../../main/services/durable-store';
 import { HostService } from '../../main/services/host-service';
 import { logger } from '../../main/services/logger';
@@ -479,139 +475,5 @@ describe('startWebHost options', () => {
     it('fails with EADDRINUSE when fallbackToFreePort is not set', async () => {
       await expect(startWebHost({ service, rendererDir, port: taken, fallbackToFreePort: false })).rejects.toMatchObject({ code: 'EADDRINUSE' });
     });
-  });
-});
-
-describe('acquireDataDir', () => {
-  let lockDir: string;
-  let children: ChildProcess[];
-  let childScript: string;
-  let scratch: string;
-
-  beforeAll(async () => {
-    // A second process that takes the lock with the real module, compiled from its TypeScript source.
-    scratch = await mkdtemp(join(tmpdir(), 'commonplace-lock-child-'));
-    const source = readFileSync(new URL('../../main/services/data-dir.ts', import.meta.url), 'utf8');
-    const { code } = await transform(source, { loader: 'ts', format: 'esm', target: 'node20' });
-    await writeFile(join(scratch, 'data-dir.mjs'), code);
-    childScript = join(scratch, 'hold-lock.mjs');
-    await writeFile(
-      childScript,
-      [
-        "import { acquireDataDir } from './data-dir.mjs';",
-        "acquireDataDir(process.argv[2], { host: 'child', url: 'http://127.0.0.1:1/' });",
-        "process.stdout.write('locked\\n');",
-        'setInterval(() => {}, 60_000);',
-      ].join('\n'),
-    );
-  });
-
-  afterAll(async () => {
-    await rm(scratch, { recursive: true, force: true });
-  });
-
-  beforeEach(async () => {
-    lockDir = await mkdtemp(join(tmpdir(), 'commonplace-lock-'));
-    children = [];
-  });
-
-  afterEach(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await rm(lockDir, { recursive: true, force: true });
-  });
-
-  function holdInChild(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [childScript, lockDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('locked')) resolve(child);
-      });
-      child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}: ${stderr}`)));
-    });
-  }
-
-  function exited(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => child.once('exit', () => resolve()));
-  }
-
-  function deadPid(): number {
-    for (let pid = 999_999; pid < 1_100_000; pid++) {
-      try {
-        process.kill(pid, 0);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ESRCH') return pid;
-      }
-    }
-    throw new Error('no free pid found');
-  }
-
-  it('writes a lock with this process’s pid and removes it on release', () => {
-    const lock = acquireDataDir(lockDir, { host: 'web host' });
-    const info = JSON.parse(readFileSync(lockPath(lockDir), 'utf8')) as Record<string, unknown>;
-    expect(info).toMatchObject({ pid: process.pid, host: 'web host' });
-    expect(readLock(lockDir)).toMatchObject({ pid: process.pid });
-    lock.update({ url: 'http://127.0.0.1:4321/' });
-    expect(readLock(lockDir)).toMatchObject({ pid: process.pid, url: 'http://127.0.0.1:4321/' });
-    lock.release();
-    expect(readLock(lockDir)).toBeNull();
-    expect(() => readFileSync(lockPath(lockDir))).toThrow(/ENOENT/);
-    acquireDataDir(lockDir, { host: 'web host' }).release();
-  });
-
-  it('refuses a second holder while another live process holds the lock, then takes it once that process dies', async () => {
-    const child = await holdInChild();
-    let error: unknown = null;
-    try {
-      acquireDataDir(lockDir, { host: 'electron' });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(DataDirBusyError);
-    expect((error as DataDirBusyError).holder).toMatchObject({ pid: child.pid, host: 'child' });
-    expect((error as DataDirBusyError).message).toContain('http://127.0.0.1:1/');
-    expect(JSON.parse(readFileSync(lockPath(lockDir), 'utf8'))).toMatchObject({ pid: child.pid });
-
-    child.kill('SIGKILL'); // it never releases: the lock file stays behind with a dead pid
-    await exited(child);
-    expect(JSON.parse(readFileSync(lockPath(lockDir), 'utf8'))).toMatchObject({ pid: child.pid });
-    const lock = acquireDataDir(lockDir, { host: 'electron' });
-    expect(JSON.parse(readFileSync(lockPath(lockDir), 'utf8'))).toMatchObject({ pid: process.pid, host: 'electron' });
-    lock.release();
-  });
-
-  it('refuses a second acquire in the same process while the first still holds the lock', () => {
-    const first = acquireDataDir(lockDir, { host: 'web host' });
-    try {
-      expect(() => acquireDataDir(lockDir, { host: 'electron' })).toThrow(DataDirBusyError);
-      expect(JSON.parse(readFileSync(lockPath(lockDir), 'utf8'))).toMatchObject({ pid: process.pid, host: 'web host' });
-    } finally {
-      first.release();
-    }
-    const second = acquireDataDir(lockDir, { host: 'electron' });
-    first.release(); // a repeated release of the old holder must not drop the new holder's lock
-    expect(JSON.parse(readFileSync(lockPath(lockDir), 'utf8'))).toMatchObject({ pid: process.pid, host: 'electron' });
-    expect(() => acquireDataDir(lockDir, { host: 'web host' })).toThrow(DataDirBusyError);
-    second.release();
-    expect(readLock(lockDir)).toBeNull();
-  });
-
-  it('takes over a stale lock left by a dead pid', async () => {
-    const pid = deadPid();
-    await writeFile(lockPath(lockDir), JSON.stringify({ pid, host: 'web host', startedAt: new Date(0).toISOString() }));
-    expect(readLock(lockDir)).toBeNull();
-    const lock = acquireDataDir(lockDir, { host: 'electron' });
-    expect(JSON.parse(readFileSync(lockPath(lockDir), 'utf8'))).toMatchObject({ pid: process.pid, host: 'electron' });
-    lock.release();
-  });
-
-  it('takes over an unreadable lock file', async () => {
-    await writeFile(lockPath(lockDir), 'not json at all');
-    const lock = acquireDataDir(lockDir, { host: 'electron' });
-    expect(readLock(lockDir)).toMatchObject({ pid: process.pid });
-    lock.release();
   });
 });
