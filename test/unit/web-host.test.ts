@@ -14,6 +14,8 @@ import * as Y from 'yjs';
 import { DurableStore, type StoreProblem } from '../../main/services/durable-store';
 import { HostService } from '../../main/services/host-service';
 import { logger } from '../../main/services/logger';
+import { connectToHost } from '../../main/cli/host-connection';
+import { webSocketHostUrl } from '../../renderer/platform/ws-host';
 import { isLoopbackAddress, startWebHost, WEB_CONTENT_SECURITY_POLICY, type WebHost } from '../../main/web/web-host';
 import { decodeWire, encodeWire, type WireEvent, type WireResponse } from '../../shared/wire';
 
@@ -71,8 +73,8 @@ class WireClient {
     });
   }
 
-  static connect(port: number, origin = `http://127.0.0.1:${port}`): Promise<WireClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api`, { origin });
+  static connect(port: number, token: string, origin = `http://127.0.0.1:${port}`): Promise<WireClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api?token=${token}`, { origin });
     const client = new WireClient(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));
@@ -158,8 +160,11 @@ let service: HostService;
 let host: WebHost;
 let clients: WireClient[];
 
+/** The path with this launch's token, as the printed URL carries it. */
+const withToken = (path: string) => `${path}${path.includes('?') ? '&' : '?'}token=${host.token}`;
+
 async function connect(): Promise<WireClient> {
-  const client = await WireClient.connect(host.port);
+  const client = await WireClient.connect(host.port, host.token);
   clients.push(client);
   return client;
 }
@@ -186,13 +191,14 @@ afterEach(async () => {
 });
 
 describe('web host: static files', () => {
-  it('listens on loopback at the port it reports', () => {
+  it('listens on loopback at the port it reports, with a random token in its URL', () => {
     expect(host.port).toBeGreaterThan(0);
-    expect(host.url).toBe(`http://127.0.0.1:${host.port}/`);
+    expect(host.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(host.url).toBe(`http://127.0.0.1:${host.port}/?token=${host.token}`);
   });
 
   it('serves index.html at / with the content security policy', async () => {
-    const reply = await httpRequest(host.port, '/');
+    const reply = await httpRequest(host.port, withToken('/'));
     expect(reply.status).toBe(200);
     expect(reply.body).toBe(INDEX_HTML);
     expect(reply.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -204,7 +210,7 @@ describe('web host: static files', () => {
   });
 
   it('answers HEAD with headers and no body', async () => {
-    const reply = await httpRequest(host.port, '/', { method: 'HEAD' });
+    const reply = await httpRequest(host.port, withToken('/'), { method: 'HEAD' });
     expect(reply.status).toBe(200);
     expect(reply.body).toBe('');
     expect(Number(reply.headers['content-length'])).toBe(Buffer.byteLength(INDEX_HTML));
@@ -218,10 +224,48 @@ describe('web host: static files', () => {
     expect(reply.headers['cache-control']).toContain('immutable');
   });
 
-  it.each(['/space/x/note/y', '/space/abc', '/settings/'])('serves the app page for the route %s', async (path) => {
-    const reply = await httpRequest(host.port, path);
+  it.each(['/space/x/note/y', '/space/abc', '/settings/', '/index.html'])('serves the app page for the route %s', async (path) => {
+    const reply = await httpRequest(host.port, withToken(path));
     expect(reply.status).toBe(200);
     expect(reply.body).toBe(INDEX_HTML);
+  });
+
+  it.each(['/', '/index.html', '/space/x/note/y', '/?token=', '/?token=wrong', '/?token=TOKENx', '/?token=TOKEN'.slice(0, 12), '/?x=TOKEN', '/TOKEN', '/?token=TOKEN&token=wrong'])(
+    'refuses the page at %s: it needs the token of this launch',
+    async (path) => {
+      const reply = await httpRequest(host.port, path.replaceAll('TOKEN', host.token));
+      expect(reply.status).toBe(403);
+      expect(reply.body).not.toContain('Commonplace test page');
+      expect(reply.body).toContain('address Commonplace printed');
+    },
+  );
+
+  it('refuses the token of another launch', async () => {
+    const other = await startWebHost({ service, rendererDir, port: 0, fallbackToFreePort: false });
+    try {
+      expect(other.token).not.toBe(host.token);
+      expect((await httpRequest(host.port, `/?token=${other.token}`)).status).toBe(403);
+      expect((await httpRequest(other.port, `/?token=${other.token}`)).status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('serves the build’s assets without the token: they are the same for everyone and hold no notes', async () => {
+    expect((await httpRequest(host.port, '/assets/app.js')).status).toBe(200);
+  });
+
+  it('takes a token from its caller, and refuses one too short to be secret', async () => {
+    const token = 'a-token-chosen-by-the-member-0123456789';
+    const chosen = await startWebHost({ service, rendererDir, port: 0, fallbackToFreePort: false, token });
+    try {
+      expect(chosen.url).toBe(`http://127.0.0.1:${chosen.port}/?token=${token}`);
+      expect((await httpRequest(chosen.port, `/?token=${token}`)).status).toBe(200);
+    } finally {
+      await chosen.close();
+    }
+    await expect(startWebHost({ service, rendererDir, port: 0, fallbackToFreePort: false, token: 'short' })).rejects.toThrow(/token/);
+    await expect(startWebHost({ service, rendererDir, port: 0, fallbackToFreePort: false, token: 'x'.repeat(40) + '&y' })).rejects.toThrow(/token/);
   });
 
   it('answers 404 for a missing file with an extension', async () => {
@@ -259,13 +303,13 @@ describe('web host: static files', () => {
   it('answers a malformed percent-escape with 400 and keeps serving', async () => {
     const reply = await httpRequest(host.port, '/%E0%A4%A');
     expect(reply.status).toBe(400);
-    expect((await httpRequest(host.port, '/')).status).toBe(200);
+    expect((await httpRequest(host.port, withToken('/'))).status).toBe(200);
   });
 
   it.each(['evil.example', 'evil.example:80', 'evil.example:PORT', 'localhost', '127.0.0.1', '127.0.0.1:1', '127.0.0.1:PORT.evil.example'])(
     'answers 421 to the Host header %j',
     async (hostHeader) => {
-      const reply = await httpRequest(host.port, '/', { host: hostHeader.replace('PORT', String(host.port)) });
+      const reply = await httpRequest(host.port, withToken('/'), { host: hostHeader.replace('PORT', String(host.port)) });
       expect(reply.status).toBe(421);
       expect(reply.body).not.toContain('Commonplace test page');
     },
@@ -285,7 +329,7 @@ describe('web host: static files', () => {
   });
 
   it('accepts localhost:PORT as the Host header', async () => {
-    const reply = await httpRequest(host.port, '/', { host: `localhost:${host.port}` });
+    const reply = await httpRequest(host.port, withToken('/'), { host: `localhost:${host.port}` });
     expect(reply.status).toBe(200);
   });
 
@@ -299,27 +343,59 @@ describe('web host: static files', () => {
 describe('web host: WebSocket', () => {
   it.each(['http://evil.example', 'https://127.0.0.1:PORT', 'http://127.0.0.1:1', 'http://evil.example:PORT', 'null'])('refuses the foreign Origin %s', async (origin) => {
     const port = host.port;
-    const message = await refusedUpgrade(`ws://127.0.0.1:${port}/api`, { origin: origin.replace('PORT', String(port)) });
+    const message = await refusedUpgrade(`ws://127.0.0.1:${port}${withToken('/api')}`, { origin: origin.replace('PORT', String(port)) });
     expect(message).toContain('403');
   });
 
   it('refuses a connection without an Origin', async () => {
-    expect(await refusedUpgrade(`ws://127.0.0.1:${host.port}/api`, {})).toContain('403');
+    expect(await refusedUpgrade(`ws://127.0.0.1:${host.port}${withToken('/api')}`, {})).toContain('403');
   });
 
   it.each(['/', '/api2', '/api/x', '/socket'])('refuses the path %s', async (path) => {
     const port = host.port;
-    expect(await refusedUpgrade(`ws://127.0.0.1:${port}${path}`, { origin: `http://127.0.0.1:${port}` })).toContain('403');
+    expect(await refusedUpgrade(`ws://127.0.0.1:${port}${withToken(path)}`, { origin: `http://127.0.0.1:${port}` })).toContain('403');
   });
 
   it('refuses a forged Host header even with the right Origin', async () => {
     const port = host.port;
-    const message = await refusedUpgrade(`ws://127.0.0.1:${port}/api`, { origin: `http://127.0.0.1:${port}`, headers: { host: `evil.example:${port}` } });
+    const message = await refusedUpgrade(`ws://127.0.0.1:${port}${withToken('/api')}`, { origin: `http://127.0.0.1:${port}`, headers: { host: `evil.example:${port}` } });
     expect(message).toContain('403');
   });
 
+  it.each(['/api', '/api?binary=1', '/api?token=', '/api?token=wrong', '/api?token=TOKENx', '/api?binary=1&x=TOKEN'])(
+    'refuses %s from its own origin: /api needs the token of this launch',
+    async (path) => {
+      const port = host.port;
+      const message = await refusedUpgrade(`ws://127.0.0.1:${port}${path.replaceAll('TOKEN', host.token)}`, { origin: `http://127.0.0.1:${port}` });
+      expect(message).toContain('403');
+    },
+  );
+
+  it('lets the command line in with the URL the host printed, and not without its token', async () => {
+    const cli = await connectToHost(host.url);
+    try {
+      await expect(cli.call('app.info', {})).resolves.toMatchObject({ host: 'web' });
+    } finally {
+      cli.close();
+    }
+    await expect(connectToHost(`http://127.0.0.1:${host.port}/`)).rejects.toThrow(/403/);
+  });
+
+  it('is reached by the renderer at the URL it builds from its page’s address, token included', async () => {
+    const page = new URL(host.url);
+    const url = webSocketHostUrl({ protocol: page.protocol, host: page.host, search: page.search });
+    expect(url).toBe(`ws://127.0.0.1:${host.port}/api?binary=1&token=${host.token}`);
+    const ws = new WebSocket(url, { origin: page.origin });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.close();
+    expect(webSocketHostUrl({ protocol: 'https:', host: 'example.org', search: '' })).toBe('wss://example.org/api?binary=1');
+  });
+
   it('accepts the localhost origin too', async () => {
-    const client = await WireClient.connect(host.port, `http://localhost:${host.port}`);
+    const client = await WireClient.connect(host.port, host.token, `http://localhost:${host.port}`);
     clients.push(client);
     await expect(client.result('app.info', {})).resolves.toMatchObject({ host: 'web' });
   });
@@ -463,8 +539,8 @@ describe('startWebHost options', () => {
       const second = await startWebHost({ service, rendererDir, port: taken, fallbackToFreePort: true });
       try {
         expect(second.port).not.toBe(taken);
-        expect(second.url).toBe(`http://127.0.0.1:${second.port}/`);
-        const reply = await httpRequest(second.port, '/');
+        expect(second.url).toBe(`http://127.0.0.1:${second.port}/?token=${second.token}`);
+        const reply = await httpRequest(second.port, `/?token=${second.token}`);
         expect(reply.status).toBe(200);
         expect(reply.body).toBe(INDEX_HTML);
       } finally {
