@@ -204,11 +204,16 @@ export interface HostApi {
   onConnection(listener: (connected: boolean) => void): () => void;
 }
 
-/** External links the shell may open: only these schemes, never file: or custom protocols. */
+/**
+ * The schemes of links that may open outside the app (in the system browser or mail client), for both
+ * hosts and for the editor's link field: never file:, javascript: or custom protocols.
+ */
+export const EXTERNAL_LINK_SCHEMES: readonly string[] = ['http:', 'https:', 'mailto:'];
+
+/** Whether a link may open outside the app: a URL with one of EXTERNAL_LINK_SCHEMES. */
 export function isAllowedExternalUrl(url: string): boolean {
   try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' || parsed.protocol === 'mailto:';
+    return EXTERNAL_LINK_SCHEMES.includes(new URL(url).protocol);
   } catch {
     return false;
   }

@@ -27,11 +27,10 @@ import { DEFAULT_SIGNALING_PORT, startLanSync, type LanSync } from '../services/
 import { logger } from '../services/logger';
 import { inviteCodeFrom } from './invite-links';
 import { registerIpcRouter, windowClient, type IpcRouter } from './ipc-router';
+import { CONTENT_SECURITY_POLICY, contentTypeFor, RENDERER_SECURITY_HEADERS } from '../services/renderer-policy';
 import {
   APP_INDEX_URL,
   APP_SCHEME,
-  CONTENT_SECURITY_POLICY,
-  contentTypeFor,
   isPermissionAllowed,
   mainWindowOptions,
   resolveAppAsset,
@@ -74,12 +73,7 @@ function openExternal(url: string): Promise<boolean> {
 }
 
 function securityHeaders(contentType: string): Record<string, string> {
-  return {
-    'Content-Type': contentType,
-    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-    'X-Content-Type-Options': 'nosniff',
-    'Cache-Control': 'no-cache',
-  };
+  return { 'Content-Type': contentType, ...RENDERER_SECURITY_HEADERS, 'Cache-Control': 'no-cache' };
 }
 
 function textResponse(status: number, text: string): Response {

@@ -14,37 +14,7 @@ import { decodeWire, decodeWireBinary, encodeWireFrame, WireFormatError, type Wi
 import type { HostClient, HostService } from '../services/host-service';
 import { logger } from '../services/logger';
 import { listen } from '../services/listen';
-
-/**
- * The renderer's Content Security Policy on the web host (Lexical sets inline styles). connect-src
- * allows ws: anywhere because peers' signalling servers are found at run time on LAN addresses a
- * CSP cannot list; plain ws: only (no http:, no wss: to the internet's relays), and what travels
- * over it is encrypted with the space secret. The renderer only dials URLs its host hands it.
- */
-export const WEB_CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self' ws:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
+import { contentTypeFor, RENDERER_SECURITY_HEADERS } from '../services/renderer-policy';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -243,11 +213,9 @@ async function serveStatic(root: string, token: string, req: IncomingMessage, re
   }
   const isAsset = relative.startsWith('assets' + sep) || relative.startsWith('assets/');
   res.writeHead(200, {
-    'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+    'content-type': contentTypeFor(file),
     'content-length': info.size,
-    'content-security-policy': WEB_CONTENT_SECURITY_POLICY,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    ...RENDERER_SECURITY_HEADERS,
     'cross-origin-opener-policy': 'same-origin',
     'cache-control': isAsset ? 'public, max-age=31536000, immutable' : 'no-store',
   });

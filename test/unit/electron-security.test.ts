@@ -14,8 +14,6 @@ import { routeCall, windowClient, type CallSender, type RoutableService } from '
 import {
   APP_INDEX_URL,
   APP_ORIGIN,
-  CONTENT_SECURITY_POLICY,
-  CSP_DIRECTIVES,
   isAppUrl,
   isPermissionAllowed,
   mainWindowOptions,
@@ -25,6 +23,7 @@ import {
   windowOpenDecision,
 } from '../../main/electron/window-options';
 import { HostService, type HostClient } from '../../main/services/host-service';
+import { CONTENT_SECURITY_POLICY, CSP_DIRECTIVES } from '../../main/services/renderer-policy';
 import { logger } from '../../main/services/logger';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

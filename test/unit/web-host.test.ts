@@ -16,7 +16,8 @@ import { HostService } from '../../main/services/host-service';
 import { logger } from '../../main/services/logger';
 import { connectToHost } from '../../main/cli/host-connection';
 import { webSocketHostUrl } from '../../renderer/platform/ws-host';
-import { isLoopbackAddress, startWebHost, WEB_CONTENT_SECURITY_POLICY, type WebHost } from '../../main/web/web-host';
+import { CONTENT_SECURITY_POLICY } from '../../main/services/renderer-policy';
+import { isLoopbackAddress, startWebHost, type WebHost } from '../../main/web/web-host';
 import { decodeWire, encodeWire, type WireEvent, type WireResponse } from '../../shared/wire';
 
 logger.setQuiet(true);
@@ -202,7 +203,7 @@ describe('web host: static files', () => {
     expect(reply.status).toBe(200);
     expect(reply.body).toBe(INDEX_HTML);
     expect(reply.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(reply.headers['content-security-policy']).toBe(WEB_CONTENT_SECURITY_POLICY);
+    expect(reply.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(reply.headers['content-security-policy']).toContain("default-src 'self'");
     expect(reply.headers['content-security-policy']).toContain("object-src 'none'");
     expect(reply.headers['x-content-type-options']).toBe('nosniff');
