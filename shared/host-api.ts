@@ -3,6 +3,7 @@
  * method names, runtime schemas for every input, and the result types.
  */
 import { z } from 'zod';
+import { isHostPort } from './net-address';
 
 /** Largest Yjs update one call may carry; a whole space state travels in one sync reply. */
 export const MAX_UPDATE_BYTES = 64 * 1024 * 1024;
@@ -31,15 +32,8 @@ export const profileSchema = z
   })
   .strict();
 export type MemberProfile = z.infer<typeof profileSchema>;
-/** host:port of a signalling server: an IPv4 address, a bracketed IPv6 address or a DNS name. */
-export const signalingAddressSchema = z
-  .string()
-  .max(300)
-  .regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*):\d{1,5}$/, 'not a host:port address')
-  .refine((a) => {
-    const port = Number(a.slice(a.lastIndexOf(':') + 1));
-    return port > 0 && port <= 65535;
-  }, 'port out of range');
+/** host:port of a signalling server: an IPv4 address, a bracketed IPv6 address or a DNS name (shared/net-address.ts). */
+export const signalingAddressSchema = z.string().max(300).refine(isHostPort, 'not a host:port address');
 
 /** A space secret as text: 32 random bytes in base64url without padding. */
 export const secretSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a space secret');

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import Bonjour from 'bonjour-service';
+import { parseIPv4 } from '../../shared/net-address';
 import { logger } from './logger';
 
 /** DNS-SD service type: _commonplace._tcp. */
@@ -39,7 +40,7 @@ export function startLanDiscovery(port: number, onChange: (peers: string[]) => v
     if (service.name === instance || typeof service.port !== 'number') return;
     // The sender's own address is the one we know reaches it; advertised A records come next.
     const addresses = [service.referer?.address, ...(service.addresses ?? [])].filter(
-      (a): a is string => typeof a === 'string' && /^\d{1,3}(\.\d{1,3}){3}$/.test(a) && !a.startsWith('169.254.'),
+      (a): a is string => typeof a === 'string' && parseIPv4(a) !== null && !a.startsWith('169.254.'),
     );
     if (addresses.length === 0) return;
     const urls = [...new Set(addresses)].map((a) => toUrl(a, service.port));

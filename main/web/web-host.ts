@@ -10,17 +10,12 @@ import { networkInterfaces } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { HostError, MAX_MESSAGE_BYTES } from '../../shared/host-api';
+import { isLoopbackHost } from '../../shared/net-address';
 import { decodeWire, decodeWireBinary, encodeWireFrame, WireFormatError, type WireResponse } from '../../shared/wire';
 import type { HostClient, HostService } from '../services/host-service';
 import { logger } from '../services/logger';
 import { listen } from '../services/listen';
 import { contentTypeFor, RENDERER_SECURITY_HEADERS } from '../services/renderer-policy';
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-export function isLoopbackAddress(host: string): boolean {
-  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 /** A token the member chose must be as hard to guess as a random one is: URL-safe, at least 32 characters. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{32,256}$/;
@@ -63,7 +58,7 @@ export interface WebHost {
 
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const host = options.host ?? '127.0.0.1';
-  if (!isLoopbackAddress(host) && !options.allowRemote) {
+  if (!isLoopbackHost(host) && !options.allowRemote) {
     throw new Error(`refusing to listen on ${host}: the web host serves your notes without a password; pass --allow-remote to do it anyway`);
   }
   if (options.token !== undefined && !isValidToken(options.token)) {

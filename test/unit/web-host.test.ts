@@ -17,7 +17,7 @@ import { logger } from '../../main/services/logger';
 import { connectToHost } from '../../main/cli/host-connection';
 import { webSocketHostUrl } from '../../renderer/platform/ws-host';
 import { CONTENT_SECURITY_POLICY } from '../../main/services/renderer-policy';
-import { isLoopbackAddress, startWebHost, type WebHost } from '../../main/web/web-host';
+import { startWebHost, type WebHost } from '../../main/web/web-host';
 import { decodeWire, encodeWire, type WireEvent, type WireResponse } from '../../shared/wire';
 
 logger.setQuiet(true);
@@ -514,13 +514,8 @@ describe('web host: WebSocket', () => {
 });
 
 describe('startWebHost options', () => {
-  it.each(['0.0.0.0', '::', '192.168.1.20', '10.0.0.1', 'example.org'])('refuses to listen on %s without allowRemote', async (address) => {
+  it.each(['0.0.0.0', '::', '192.168.1.20', '10.0.0.1', 'example.org', '127.0.0.1.evil.example'])('refuses to listen on %s without allowRemote', async (address) => {
     await expect(startWebHost({ service, rendererDir, port: 0, fallbackToFreePort: false, host: address })).rejects.toThrow(/refusing to listen/);
-  });
-
-  it('tells loopback addresses from others', () => {
-    for (const address of ['127.0.0.1', '127.3.2.1', '::1', 'localhost']) expect(isLoopbackAddress(address)).toBe(true);
-    for (const address of ['0.0.0.0', '::', '192.168.1.20', '128.0.0.1', 'localhost.evil.example', '127.0.0.1.evil.example']) expect(isLoopbackAddress(address)).toBe(false);
   });
 
   describe('with a port already taken', () => {
