@@ -78,8 +78,15 @@ async function main(): Promise<void> {
     throw error;
   }
   let sync: LanSync;
+  // Pages of web hosts on loopback are let in anyway; with --allow-remote the page may have another origin.
+  let servedOrigins: readonly string[] = [];
   try {
-    sync = await startLanSync({ port: signalingPort, lan: !values['no-lan'], fallbackToFreePort: values['signaling-port'] === undefined });
+    sync = await startLanSync({
+      port: signalingPort,
+      lan: !values['no-lan'],
+      fallbackToFreePort: values['signaling-port'] === undefined,
+      allowOrigin: (origin) => servedOrigins.includes(origin),
+    });
   } catch (error) {
     lock.release();
     process.stderr.write(`Commonplace: the signalling server could not start: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -104,6 +111,7 @@ async function main(): Promise<void> {
   }
   // The lock is readable by this user only: the command line finds the address and its token there.
   lock.update({ url: host.url });
+  servedOrigins = host.origins();
   void service.warmUp();
 
   let stopping = false;

@@ -53,6 +53,8 @@ export interface WebHost {
   url: string;
   port: number;
   token: string;
+  /** The origins the app's page is served at (its WebSocket comes from one of them). */
+  origins(): string[];
   close(): Promise<void>;
 }
 
@@ -115,6 +117,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     url: `http://${shownHost}:${port}/?token=${token}`,
     port,
     token,
+    origins: () => [...allowedOrigins()],
     close: async () => {
       for (const client of wss.clients) client.close(1001, 'host shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
