@@ -40,6 +40,11 @@ import {
 
 /** Longest a quit waits for queued writes before giving up on them. */
 const FLUSH_TIMEOUT_MS = 15_000;
+/**
+ * Where Electron would fetch spellchecker dictionaries: loopback's discard port, so nothing leaves
+ * the machine even if a download were tried (the spellchecker is off where it would need one).
+ */
+const NO_DICTIONARY_DOWNLOAD_URL = 'http://127.0.0.1:9/';
 
 // Before `ready`: app:// behaves like https (standard origin, secure context, fetch works). No
 // corsEnabled: nothing of another origin may read app:// resources; the app loads only its own.
@@ -100,10 +105,13 @@ async function serveAppRequest(request: Request): Promise<Response> {
 
 const securedSessions = new WeakSet<Session>();
 
-/** Session-wide policy: the CSP on every response, and no permission but clipboard writes. */
+/** Session-wide policy: the CSP on every response, no permission but clipboard writes, no dictionary downloads. */
 function secureSession(ses: Session): void {
   if (securedSessions.has(ses)) return;
   securedSessions.add(ses);
+  // No dictionary downloads (the app promises no server): macOS checks spelling with the OS's own.
+  ses.setSpellCheckerDictionaryDownloadURL(NO_DICTIONARY_DOWNLOAD_URL);
+  if (process.platform !== 'darwin') ses.setSpellCheckerEnabled(false);
   ses.webRequest.onHeadersReceived((details, callback) => {
     // DevTools (development only) runs its own pages under its own policy.
     if (details.url.startsWith('devtools:')) return callback({});

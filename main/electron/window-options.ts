@@ -18,8 +18,12 @@ export const APP_INDEX_URL = `${APP_ORIGIN}/index.html`;
 /** The scheme of invite links handed to the OS (commonplace://join/...). */
 export const INVITE_SCHEME = 'commonplace';
 
-/** webPreferences for every window: isolated, sandboxed, no Node, no webviews. */
-export function secureWebPreferences(preloadPath: string): WebPreferences {
+/**
+ * webPreferences for every window: isolated, sandboxed, no Node, no webviews. The spellchecker only
+ * on macOS, where it is the OS's own; on Windows and Linux Electron downloads Hunspell dictionaries
+ * from Google's servers, and the app promises no server.
+ */
+export function secureWebPreferences(preloadPath: string, platform: NodeJS.Platform = process.platform): WebPreferences {
   return {
     preload: preloadPath,
     contextIsolation: true,
@@ -34,7 +38,7 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
     navigateOnDragDrop: false,
     enableWebSQL: false,
     safeDialogs: true,
-    spellcheck: true,
+    spellcheck: platform === 'darwin',
   };
 }
 
