@@ -61,7 +61,7 @@ export interface WebHost {
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackHost(host) && !options.allowRemote) {
-    throw new Error(`refusing to listen on ${host}: the web host serves your notes without a password; pass --allow-remote to do it anyway`);
+    throw new Error(`refusing to listen on ${host}: the web host serves your notes over plain HTTP, its token readable by anyone on the way; pass --allow-remote to do it anyway`);
   }
   if (options.token !== undefined && !isValidToken(options.token)) {
     throw new Error('the web host token must be at least 32 characters of letters, digits, - and _');
