@@ -1,4 +1,5 @@
 // Lint enforces where code may run: the folder says it, and a wrong import fails here, not in review.
+// Import cycles are refused by test/unit/import-cycles.test.ts: no ESLint plugin that finds them is a dependency.
 import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';

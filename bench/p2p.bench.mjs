@@ -63,7 +63,7 @@ async function startHost(ns, scratch) {
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  const url = await until(async () => /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1], Boolean, 'the host to start', 20_000);
+  const url = await until(async () => /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(output)?.[1], Boolean, 'the host to start', 20_000);
   return { url, stop: () => child.kill('SIGKILL') };
 }
 

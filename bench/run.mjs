@@ -101,7 +101,7 @@ async function startHost(dataDir) {
     const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 30_000);
     const onData = (d) => {
       output += d.toString();
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]);

@@ -3,6 +3,7 @@
  * method names, runtime schemas for every input, and the result types.
  */
 import { z } from 'zod';
+import { isHostPort } from './net-address';
 import type { SearchHit } from './search-index';
 
 /** Largest Yjs update one call may carry; a whole catalog or note travels in one sync reply. */
@@ -38,15 +39,8 @@ export const profileSchema = z
   })
   .strict();
 export type MemberProfile = z.infer<typeof profileSchema>;
-/** host:port of a signalling server: an IPv4 address, a bracketed IPv6 address or a DNS name. */
-export const signalingAddressSchema = z
-  .string()
-  .max(300)
-  .regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*):\d{1,5}$/, 'not a host:port address')
-  .refine((a) => {
-    const port = Number(a.slice(a.lastIndexOf(':') + 1));
-    return port > 0 && port <= 65535;
-  }, 'port out of range');
+/** host:port of a signalling server: an IPv4 address, a bracketed IPv6 address or a DNS name (shared/net-address.ts). */
+export const signalingAddressSchema = z.string().max(300).refine(isHostPort, 'not a host:port address');
 
 /** Note ids: random url-safe strings; anything else could name a path. */
 export const noteIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a note id');
@@ -255,11 +249,16 @@ export interface HostApi {
   onConnection(listener: (connected: boolean) => void): () => void;
 }
 
-/** External links the shell may open: only these schemes, never file: or custom protocols. */
+/**
+ * The schemes of links that may open outside the app (in the system browser or mail client), for both
+ * hosts and for the editor's link field: never file:, javascript: or custom protocols.
+ */
+export const EXTERNAL_LINK_SCHEMES: readonly string[] = ['http:', 'https:', 'mailto:'];
+
+/** Whether a link may open outside the app: a URL with one of EXTERNAL_LINK_SCHEMES. */
 export function isAllowedExternalUrl(url: string): boolean {
   try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' || parsed.protocol === 'mailto:';
+    return EXTERNAL_LINK_SCHEMES.includes(new URL(url).protocol);
   } catch {
     return false;
   }

@@ -117,6 +117,17 @@ async function runExport(dataDir: string, values: Record<string, string | boolea
   return 0;
 }
 
+/** A host's address for messages: its token stays out of terminals and pasted logs. */
+function withoutToken(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.search = '';
+    return parsed.href;
+  } catch {
+    return 'an unreadable address';
+  }
+}
+
 function printReport(summary: ImportSummary, skippedFolders: string[]): void {
   for (const folder of skippedFolders) out(`skipped  ${folder} (app settings, trash or version control)`);
   for (const report of summary.reports) {
@@ -140,7 +151,8 @@ async function runImport(dataDir: string, values: Record<string, string | boolea
   let summary: ImportSummary;
   let where: string;
   if (lock && lock.pid !== process.pid) {
-    // A host owns the store: hand it the change, so it is durable and every open window sees it.
+    // A host owns the store: hand it the change, so it is durable and every open window sees it. The
+    // lock (this user's only) holds the host's address with its token, which /api requires.
     if (!lock.url) {
       process.stderr.write(`Commonplace: ${dataDir} is in use by Commonplace (pid ${lock.pid}) and it has no address to import through. Close it and run the import again.\n`);
       return 1;
@@ -149,7 +161,7 @@ async function runImport(dataDir: string, values: Record<string, string | boolea
     try {
       host = await connectToHost(lock.url);
     } catch (error) {
-      process.stderr.write(`Commonplace: ${dataDir} is in use by the host at ${lock.url}, which did not accept a connection (${error instanceof Error ? error.message : String(error)}). Nothing was imported; stop it or try again.\n`);
+      process.stderr.write(`Commonplace: ${dataDir} is in use by the host at ${withoutToken(lock.url)}, which did not accept a connection (${error instanceof Error ? error.message : String(error)}). Nothing was imported; stop it or try again.\n`);
       return 1;
     }
     try {
@@ -167,7 +179,7 @@ async function runImport(dataDir: string, values: Record<string, string | boolea
         if (result.catalogUpdate.byteLength > MAX_UPDATE_BYTES) throw new Error(`the import's catalog change is ${result.catalogUpdate.byteLength} bytes, above the host's limit; import it in parts`);
         await host.call('space.append', { spaceId, update: result.catalogUpdate });
       }
-      where = `${match ? 'space' : 'new space'} "${match?.name ?? spaceArg}" (${spaceId}) through the running host at ${lock.url}`;
+      where = `${match ? 'space' : 'new space'} "${match?.name ?? spaceArg}" (${spaceId}) through the running host at ${withoutToken(lock.url)}`;
     } finally {
       host.close();
     }

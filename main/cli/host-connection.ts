@@ -9,10 +9,16 @@ export interface HostConnection {
   close(): void;
 }
 
-/** Connects to a host's /api; the Origin header is the host's own, as the host requires. */
+/**
+ * Connects to a host's /api at the address it wrote in the data directory's lock (its page with
+ * the launch's token); the Origin header is the host's own and the token goes along, as the host requires.
+ */
 export function connectToHost(url: string, timeoutMs = 5000): Promise<HostConnection> {
   const base = new URL(url);
-  const ws = new WebSocket(new URL('/api', base).href.replace(/^http/, 'ws'), { origin: base.origin, maxPayload: MAX_MESSAGE_BYTES });
+  const api = new URL('/api', base);
+  const token = base.searchParams.get('token');
+  if (token) api.searchParams.set('token', token);
+  const ws = new WebSocket(api.href.replace(/^http/, 'ws'), { origin: base.origin, maxPayload: MAX_MESSAGE_BYTES });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   ws.on('message', (data) => {

@@ -27,11 +27,10 @@ import { DEFAULT_SIGNALING_PORT, startLanSync, type LanSync } from '../services/
 import { logger } from '../services/logger';
 import { inviteCodeFrom } from './invite-links';
 import { registerIpcRouter, windowClient, type IpcRouter } from './ipc-router';
+import { CONTENT_SECURITY_POLICY, contentTypeFor, RENDERER_SECURITY_HEADERS } from '../services/renderer-policy';
 import {
   APP_INDEX_URL,
   APP_SCHEME,
-  CONTENT_SECURITY_POLICY,
-  contentTypeFor,
   isPermissionAllowed,
   mainWindowOptions,
   resolveAppAsset,
@@ -41,6 +40,11 @@ import {
 
 /** Longest a quit waits for queued writes before giving up on them. */
 const FLUSH_TIMEOUT_MS = 15_000;
+/**
+ * Where Electron would fetch spellchecker dictionaries: loopback's discard port, so nothing leaves
+ * the machine even if a download were tried (the spellchecker is off where it would need one).
+ */
+const NO_DICTIONARY_DOWNLOAD_URL = 'http://127.0.0.1:9/';
 
 // Before `ready`: app:// behaves like https (standard origin, secure context, fetch works). No
 // corsEnabled: nothing of another origin may read app:// resources; the app loads only its own.
@@ -74,12 +78,7 @@ function openExternal(url: string): Promise<boolean> {
 }
 
 function securityHeaders(contentType: string): Record<string, string> {
-  return {
-    'Content-Type': contentType,
-    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-    'X-Content-Type-Options': 'nosniff',
-    'Cache-Control': 'no-cache',
-  };
+  return { 'Content-Type': contentType, ...RENDERER_SECURITY_HEADERS, 'Cache-Control': 'no-cache' };
 }
 
 function textResponse(status: number, text: string): Response {
@@ -106,10 +105,13 @@ async function serveAppRequest(request: Request): Promise<Response> {
 
 const securedSessions = new WeakSet<Session>();
 
-/** Session-wide policy: the CSP on every response, and no permission but clipboard writes. */
+/** Session-wide policy: the CSP on every response, no permission but clipboard writes, no dictionary downloads. */
 function secureSession(ses: Session): void {
   if (securedSessions.has(ses)) return;
   securedSessions.add(ses);
+  // No dictionary downloads (the app promises no server): macOS checks spelling with the OS's own.
+  ses.setSpellCheckerDictionaryDownloadURL(NO_DICTIONARY_DOWNLOAD_URL);
+  if (process.platform !== 'darwin') ses.setSpellCheckerEnabled(false);
   ses.webRequest.onHeadersReceived((details, callback) => {
     // DevTools (development only) runs its own pages under its own policy.
     if (details.url.startsWith('devtools:')) return callback({});

@@ -1,19 +1,17 @@
 /**
- * The desktop shell's security policy as plain data and pure functions: window options, the
- * Content-Security-Policy, which URLs are the app's own, where navigation may go, which
- * permissions a page gets and which file an app:// URL names. Nothing here touches Electron at
- * runtime, so the unit tests check the exact policy main.ts enforces.
+ * The desktop shell's security policy as plain data and pure functions: window options, which URLs
+ * are the app's own, where navigation may go, which permissions a page gets and which file an app://
+ * URL names. The Content-Security-Policy and MIME types are the renderer's, shared with the web host
+ * (main/services/renderer-policy.ts). Nothing here touches Electron at runtime, so the unit tests
+ * check the exact policy main.ts enforces.
  */
 import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron';
 import { posix } from 'node:path';
 import { isAllowedExternalUrl } from '../../shared/host-api';
+import { APP_HOST, APP_ORIGIN, APP_SCHEME } from '../services/renderer-policy';
 
-/** The privileged custom scheme the renderer is served from (registered as standard and secure). */
-export const APP_SCHEME = 'app';
-/** The one host of that scheme; together they are the app's origin. */
-export const APP_HOST = 'commonplace';
-/** The app's origin as Chromium serializes it. */
-export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+export { APP_HOST, APP_ORIGIN, APP_SCHEME };
+
 /** The page the main window loads. */
 export const APP_INDEX_URL = `${APP_ORIGIN}/index.html`;
 
@@ -21,34 +19,11 @@ export const APP_INDEX_URL = `${APP_ORIGIN}/index.html`;
 export const INVITE_SCHEME = 'commonplace';
 
 /**
- * Where the renderer may connect: its own origin, and plain ws: for peers' signalling servers, which
- * are discovered at run time on LAN addresses a CSP cannot list. Only ws: (never http:, never wss:
- * relays on the internet); signalling is encrypted with the space secret, and the renderer dials only
- * URLs its host hands it. Widen it here and nowhere else.
+ * webPreferences for every window: isolated, sandboxed, no Node, no webviews. The spellchecker only
+ * on macOS, where it is the OS's own; on Windows and Linux Electron downloads Hunspell dictionaries
+ * from Google's servers, and the app promises no server.
  */
-export const CSP_CONNECT_SRC: readonly string[] = ["'self'", 'ws:'];
-
-/** The policy as directives, so a test can read one without parsing the string. */
-export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
-  'default-src': ["'self'"],
-  'script-src': ["'self'"],
-  // Lexical writes inline style attributes (text formats, indentation).
-  'style-src': ["'self'", "'unsafe-inline'"],
-  'img-src': ["'self'", 'data:', 'blob:'],
-  'connect-src': CSP_CONNECT_SRC,
-  'object-src': ["'none'"],
-  'base-uri': ["'none'"],
-  'frame-ancestors': ["'none'"],
-  'form-action': ["'none'"],
-};
-
-/** The Content-Security-Policy header sent with every response the shell serves. */
-export const CONTENT_SECURITY_POLICY = Object.entries(CSP_DIRECTIVES)
-  .map(([name, sources]) => `${name} ${sources.join(' ')}`)
-  .join('; ');
-
-/** webPreferences for every window: isolated, sandboxed, no Node, no webviews. */
-export function secureWebPreferences(preloadPath: string): WebPreferences {
+export function secureWebPreferences(preloadPath: string, platform: NodeJS.Platform = process.platform): WebPreferences {
   return {
     preload: preloadPath,
     contextIsolation: true,
@@ -63,7 +38,7 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
     navigateOnDragDrop: false,
     enableWebSQL: false,
     safeDialogs: true,
-    spellcheck: true,
+    spellcheck: platform === 'darwin',
   };
 }
 
@@ -147,30 +122,4 @@ export function resolveAppAsset(url: string): string | null {
   if (relative === '' || relative.endsWith('/')) return posix.join(relative, 'index.html');
   if (relative.startsWith('..') || posix.isAbsolute(relative)) return null;
   return relative;
-}
-
-const MIME_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.txt': 'text/plain; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
-
-/** The Content-Type for a renderer file. */
-export function contentTypeFor(file: string): string {
-  return MIME_TYPES[posix.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }

@@ -1,7 +1,9 @@
 /** Where a member's notebook lives on disk, and the lock that keeps two hosts off one data directory. */
-import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, linkSync, openSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ensurePrivateDirSync, tempPathFor, writeFileAtomicSync, writeNewPrivateFileSync } from './private-files';
 
 /** The per-user data directory, following each platform's convention. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
@@ -13,16 +15,35 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: N
 export interface LockInfo {
   pid: number;
   host: string;
+  /** The address a client opens to reach this host (the web host's includes its token). */
   url?: string;
   startedAt: string;
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Whether a process is running. A process that has exited but not been reaped (a zombie) still
+ * answers kill(pid, 0), so on Linux its state in /proc decides; elsewhere a zombie counts as alive.
+ */
+export function isProcessAlive(pid: number): boolean {
+  // kill(0) and kill(-n) signal whole process groups: such a pid never names a holder.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (command) state ...": the command may hold spaces and parentheses, so read after the last ')'.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }
 
@@ -30,11 +51,46 @@ export function lockPath(dataDir: string): string {
   return join(dataDir, 'host.lock');
 }
 
+function parseLockInfo(text: string): LockInfo | null {
+  try {
+    const info = JSON.parse(text) as LockInfo;
+    return info !== null && typeof info === 'object' && typeof info.pid === 'number' ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One lock file as read: its bytes, its inode (to tell it from a new file with the same bytes) and its holder. */
+interface SeenLock {
+  raw: Buffer;
+  inode: bigint;
+  info: LockInfo | null;
+}
+
+function readLockFile(path: string): SeenLock | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const inode = fstatSync(fd, { bigint: true }).ino;
+    const raw = readFileSync(fd);
+    return { raw, inode, info: parseLockInfo(raw.toString('utf8')) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const sameLock = (a: SeenLock | null, b: SeenLock) => a !== null && a.inode === b.inode && a.raw.equals(b.raw);
+
 /** Who holds the data directory now, if a live process does. */
 export function readLock(dataDir: string): LockInfo | null {
   try {
-    const info = JSON.parse(readFileSync(lockPath(dataDir), 'utf8')) as LockInfo;
-    return typeof info.pid === 'number' && isAlive(info.pid) ? info : null;
+    const info = readLockFile(lockPath(dataDir))?.info;
+    return info && isProcessAlive(info.pid) ? info : null;
   } catch {
     return null;
   }
@@ -56,54 +112,97 @@ export class DataDirBusyError extends Error {
  */
 const heldHere = new Set<string>();
 
-/** Takes the data directory for this process; a lock left by a dead process is taken over. */
+/** A holder that keeps the lock: a live process other than this one (our own pid in a lock we do not hold is a past process's). */
+const holds = (info: LockInfo | null): info is LockInfo => info !== null && info.pid !== process.pid && isProcessAlive(info.pid);
+
+/** Each dead taker of one stale lock lets the next level try; more than this many dying in a row is not a race. */
+const MAX_TAKEOVER_LEVELS = 16;
+
+/**
+ * Replaces the stale lock `seen` with ours (the file at `ours`), unless another process is doing so.
+ * Only the process that creates the takeover marker for this stale lock (named after its inode and
+ * bytes) may replace it, so two processes racing after a crash get one winner. A marker whose
+ * creator died mid-takeover is passed over for the next level. Returns false when the lock changed
+ * under us (the caller starts over), and throws DataDirBusyError when another live process is taking it.
+ */
+function takeOverStaleLock(dataDir: string, path: string, ours: string, seen: SeenLock): boolean {
+  const instance = createHash('sha256').update(`${seen.inode}\0`).update(seen.raw).digest('hex').slice(0, 24);
+  const marker = (level: number) => `${path}.takeover-${instance}-${level}`;
+  for (let level = 0; level < MAX_TAKEOVER_LEVELS; level++) {
+    try {
+      linkSync(ours, marker(level));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const taker = readLockFile(marker(level))?.info ?? null;
+      if (holds(taker)) throw new DataDirBusyError(dataDir, taker);
+      continue;
+    }
+    const cleanUp = (upTo: number) => {
+      for (let l = 0; l <= upTo; l++) rmSync(marker(l), { force: true });
+    };
+    // Ours alone now; no other process replaces this stale lock. Is it still the one we judged?
+    if (!sameLock(readLockFile(path), seen)) {
+      rmSync(marker(level), { force: true });
+      return false;
+    }
+    renameSync(ours, path);
+    // Markers of this stale lock can go: a late racer that makes one again finds the lock changed.
+    cleanUp(level);
+    return true;
+  }
+  throw new Error(`could not take over the stale lock of ${dataDir}: ${MAX_TAKEOVER_LEVELS} takers died in a row`);
+}
+
+/**
+ * Takes the data directory for this process. A lock left by a dead process (or an unreadable one)
+ * is taken over; when several processes race for it, one wins and the others get DataDirBusyError.
+ */
 export function acquireDataDir(dataDir: string, info: Omit<LockInfo, 'pid' | 'startedAt'>): { release: () => void; update: (patch: Partial<LockInfo>) => void } {
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDirSync(dataDir);
   const path = lockPath(dataDir);
   let current: LockInfo = { ...info, pid: process.pid, startedAt: new Date().toISOString() };
   const key = resolve(path);
   if (heldHere.has(key)) throw new DataDirBusyError(dataDir, readLock(dataDir) ?? current);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      // Written in full beside the lock, then linked into place: the lock never exists empty, so no
-      // other process can read it half-written and take it for a dead holder's.
-      const temp = `${path}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify(current));
+  // Written in full beside the lock, then linked or renamed into place: the lock never exists empty,
+  // so no other process can read it half-written and take it for a dead holder's.
+  const ours = tempPathFor(path);
+  writeNewPrivateFileSync(ours, JSON.stringify(current));
+  let acquired = false;
+  try {
+    for (let attempt = 0; attempt < 8 && !acquired; attempt++) {
       try {
-        linkSync(temp, path);
-      } finally {
-        unlinkSync(temp);
+        linkSync(ours, path);
+        acquired = true;
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      heldHere.add(key);
-      const write = () => {
-        const temp = `${path}.${process.pid}.tmp`;
-        writeFileSync(temp, JSON.stringify(current));
-        renameSync(temp, path);
-      };
-      let released = false;
-      return {
-        release: () => {
-          // Only once: a later holder in this process must not lose its lock to a repeated release.
-          if (released) return;
-          released = true;
-          heldHere.delete(key);
-          try {
-            if (JSON.parse(readFileSync(path, 'utf8')).pid === process.pid) unlinkSync(path);
-          } catch {
-            // already gone
-          }
-        },
-        update: (patch) => {
-          current = { ...current, ...patch };
-          write();
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = readLock(dataDir);
-      if (holder && holder.pid !== process.pid) throw new DataDirBusyError(dataDir, holder);
-      unlinkSync(path);
+      const seen = readLockFile(path);
+      if (seen === null) continue; // released just now: try again
+      if (holds(seen.info)) throw new DataDirBusyError(dataDir, seen.info);
+      acquired = takeOverStaleLock(dataDir, path, ours, seen);
     }
+  } finally {
+    rmSync(ours, { force: true });
   }
-  throw new Error(`could not lock ${dataDir}`);
+  if (!acquired) throw new Error(`could not lock ${dataDir}: its lock kept changing`);
+  heldHere.add(key);
+  let released = false;
+  return {
+    release: () => {
+      // Only once: a later holder in this process must not lose its lock to a repeated release.
+      if (released) return;
+      released = true;
+      heldHere.delete(key);
+      try {
+        if (readLockFile(path)?.info?.pid === process.pid) unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    },
+    update: (patch) => {
+      current = { ...current, ...patch };
+      writeFileAtomicSync(path, JSON.stringify(current));
+    },
+  };
 }

@@ -17,8 +17,7 @@
  * A folder written by schema 1 (`snapshot.bin` + `log.bin`, one document per space) is migrated the
  * first time it is opened (legacy-space.ts), and its files are kept aside in `schema1-backup/`.
  */
-import { constants as fsConstants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import * as decoding from 'lib0/decoding';
@@ -30,6 +29,7 @@ import { splitLegacySpace } from '../../shared/legacy-space';
 import { CATALOG_DOC_ID, isNoteId } from '../../shared/note-doc';
 import { LEGACY_FILES, readLegacySpace } from './legacy-store';
 import { encodeRecord, readLogRecords } from './log-records';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, syncDirectory } from './private-files';
 
 const PACK_MAGIC = Buffer.from('CPPACK02', 'ascii');
 const INDEX_MAGIC = Buffer.from('CPINDEX2', 'ascii');
@@ -219,15 +219,6 @@ async function syncFile(path: string): Promise<void> {
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, fsConstants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Loads a document's state into a fresh Y.Doc. */
 function docFrom(docId: string, state: Uint8Array | null): Y.Doc {
   const doc = new Y.Doc({ guid: docId });
@@ -316,7 +307,7 @@ export class SpaceStore {
   /** Opens (or creates, or migrates from schema 1) the space in `dir`. */
   static async open(spaceId: string, dir: string, options: StoreOptions = {}): Promise<SpaceStore> {
     const store = new SpaceStore(spaceId, dir, options);
-    await mkdir(dir, { recursive: true });
+    await ensurePrivateDir(dir);
     await store.migrateLegacy();
     if (await exists(store.packPath)) {
       const handle = await open(store.packPath, 'r');
@@ -339,7 +330,7 @@ export class SpaceStore {
       await syncFile(copy);
       await store.compactNow();
     }
-    store.log = await open(store.logPath, 'a');
+    store.log = await open(store.logPath, 'a', PRIVATE_FILE_MODE);
     return store;
   }
 
@@ -390,7 +381,7 @@ export class SpaceStore {
         const split = splitLegacySpace(legacy);
         legacy.destroy();
         const tmp = `${this.packPath}.tmp`;
-        const handle = await open(tmp, 'w', 0o600);
+        const handle = await open(tmp, 'w', PRIVATE_FILE_MODE);
         try {
           const writer = new PackWriter(handle);
           await writer.add(CATALOG_DOC_ID, split.catalog, docDigest(CATALOG_DOC_ID, docFrom(CATALOG_DOC_ID, split.catalog)));
@@ -408,7 +399,7 @@ export class SpaceStore {
     }
     // The new pack is in place: only now do the old files move aside (again after a crash here).
     const backup = join(this.dir, LEGACY_BACKUP_DIR);
-    await mkdir(backup, { recursive: true });
+    await ensurePrivateDir(backup);
     for (const name of present) await rename(join(this.dir, name), join(backup, name));
     await syncDirectory(this.dir);
   }
@@ -539,7 +530,14 @@ export class SpaceStore {
     const records: Buffer[] = [];
     for (const { docId, update } of updates) {
       const target = docId === CATALOG_DOC_ID ? this.catalog : this.loaded.get(docId);
-      if (target) Y.applyUpdate(target, update, this);
+      try {
+        if (target) Y.applyUpdate(target, update, this);
+      } catch (error) {
+        // Decodable bytes Yjs still could not apply may have changed memory halfway: reload from disk.
+        this.failed = true;
+        this.closed = true;
+        return Promise.reject(new InvalidUpdateError(error instanceof Error ? error.message : String(error)));
+      }
       if (docId === CATALOG_DOC_ID) this.catalogState = null;
       const record = this.recordOf(docId);
       record.logged.push(update);
@@ -592,7 +590,7 @@ export class SpaceStore {
     const beforeStep = this.options.beforeStep;
     // 1. A complete new pack beside the old one, then an atomic rename over it.
     const tmp = `${this.packPath}.tmp`;
-    const handle = await open(tmp, 'w', 0o600);
+    const handle = await open(tmp, 'w', PRIVATE_FILE_MODE);
     const ids = [...this.docs.keys()].sort();
     /** How many logged updates of each document the new pack holds (appends may land while it is written). */
     const packedCounts = new Map<string, number>();
@@ -640,7 +638,7 @@ export class SpaceStore {
     // 2. Only now empty the log: until here, old pack + log still hold everything.
     const emptyLog = `${this.logPath}.tmp`;
     beforeStep?.('log-reset-write');
-    const fresh = await open(emptyLog, 'w', 0o600);
+    const fresh = await open(emptyLog, 'w', PRIVATE_FILE_MODE);
     await fresh.sync();
     await fresh.close();
     beforeStep?.('log-reset-rename');
@@ -656,7 +654,7 @@ export class SpaceStore {
       await this.log.close().catch(() => {});
       this.log = null;
       try {
-        this.log = await open(this.logPath, 'a');
+        this.log = await open(this.logPath, 'a', PRIVATE_FILE_MODE);
       } catch (error) {
         // Without a log to write to, memory would run ahead of the disk: reload from disk on next use.
         this.failed = true;

@@ -16,6 +16,11 @@ export interface LanSyncOptions {
   /** false: signalling on loopback only and no mDNS (other hosts on this machine still sync). */
   lan: boolean;
   fallbackToFreePort?: boolean;
+  /**
+   * Browser origins the signalling server lets in besides members' apps (the desktop app and web
+   * hosts' pages on loopback): the host adds the origins it serves the app at, if others.
+   */
+  allowOrigin?: (origin: string) => boolean;
 }
 
 export interface LanSync {
@@ -29,6 +34,7 @@ export async function startLanSync(options: LanSyncOptions): Promise<LanSync> {
     port: options.port,
     host: options.lan ? '0.0.0.0' : '127.0.0.1',
     fallbackToFreePort: options.fallbackToFreePort ?? false,
+    allowOrigin: options.allowOrigin,
   });
   const listeners = new Set<(info: SyncInfo) => void>();
   let discovered: string[] = [];

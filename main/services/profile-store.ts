@@ -1,7 +1,8 @@
 /** The member profile of this device (name and colour shown to the community), kept in the data directory. */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { profileSchema, type MemberProfile } from '../../shared/host-api';
+import { ensurePrivateDir, writeFileAtomic } from './private-files';
 
 const FILE = 'profile.json';
 
@@ -15,8 +16,6 @@ export async function readProfile(dataDir: string): Promise<MemberProfile | null
 }
 
 export async function writeProfile(dataDir: string, profile: MemberProfile): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
-  const path = join(dataDir, FILE);
-  await writeFile(`${path}.tmp`, JSON.stringify(profile, null, 2));
-  await rename(`${path}.tmp`, path);
+  await ensurePrivateDir(dataDir);
+  await writeFileAtomic(join(dataDir, FILE), JSON.stringify(profile, null, 2));
 }

@@ -8,21 +8,29 @@
 import { createServer } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { logger } from './logger';
-
-/** Connections one address may hold at once (each window of each member needs one). */
-const MAX_CLIENTS_PER_ADDRESS = 64;
+import { isLoopbackHost } from '../../shared/net-address';
 import { listen } from './listen';
+import { logger } from './logger';
+import { APP_ORIGIN } from './renderer-policy';
 
+/**
+ * Limits that keep one device or one connection from taking what others need. Going over a topic
+ * limit closes the connection (a y-webrtc client reconnects and subscribes again), so a subscription
+ * is never silently dropped.
+ */
 export interface SignalingLimits {
   /** Largest message accepted; signalling carries encrypted SDP offers of a few KiB. */
   maxMessageBytes: number;
-  /** Topics one connection may subscribe to. */
+  /** Topics one connection may subscribe to (one per space open in a window). */
   maxTopicsPerClient: number;
+  /** Topics the connections of one address may hold together, well below maxTopics. */
+  maxTopicsPerAddress: number;
   /** Topics the server tracks in all. */
   maxTopics: number;
   /** Concurrent connections. */
   maxClients: number;
+  /** Connections one address may hold at once (each window of each member needs one), well below maxClients. */
+  maxClientsPerAddress: number;
   /** Longest topic name (ours are 64 hex characters). */
   maxTopicLength: number;
   /** Messages one connection may send per second before it is closed. */
@@ -32,8 +40,10 @@ export interface SignalingLimits {
 export const DEFAULT_SIGNALING_LIMITS: SignalingLimits = {
   maxMessageBytes: 64 * 1024,
   maxTopicsPerClient: 256,
+  maxTopicsPerAddress: 512,
   maxTopics: 8192,
   maxClients: 512,
+  maxClientsPerAddress: 64,
   maxTopicLength: 128,
   maxMessagesPerSecond: 500,
 };
@@ -47,6 +57,23 @@ export interface SignalingServerOptions {
   limits?: Partial<SignalingLimits>;
   /** How often dead connections are detected (ms). */
   pingIntervalMs?: number;
+  /** Origins of browser pages let in besides members' apps (isMemberAppOrigin), e.g. a web host served on a LAN address. */
+  allowOrigin?: (origin: string) => boolean;
+}
+
+/**
+ * Whether a browser page at `origin` is a member's app: the desktop app (app://commonplace) or a web
+ * host's page, which is served on loopback at a port of each member's choosing. Any other page in a
+ * member's browser could otherwise open ws://127.0.0.1:4318 and use up the quota of their address.
+ */
+export function isMemberAppOrigin(origin: string): boolean {
+  if (origin === APP_ORIGIN) return true;
+  try {
+    const url = new URL(origin);
+    return url.origin === origin && url.protocol === 'http:' && isLoopbackHost(url.hostname);
+  } catch {
+    return false;
+  }
 }
 
 export interface SignalingServer {
@@ -61,6 +88,7 @@ export interface SignalingServer {
 
 interface Client {
   socket: WebSocket;
+  address: string;
   topics: Set<string>;
   alive: boolean;
   windowStart: number;
@@ -82,10 +110,19 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   const limits = { ...DEFAULT_SIGNALING_LIMITS, ...options.limits };
   const topics = new Map<string, Set<Client>>();
   const clients = new Set<Client>();
+  /** Per address: its connections, and how many of them subscribe to each topic. */
+  const perAddress = new Map<string, { clients: number; topics: Map<string, number> }>();
   const http = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('Commonplace signalling: WebSocket only');
   });
-  const wss = new WebSocketServer({ server: http, maxPayload: limits.maxMessageBytes, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    server: http,
+    maxPayload: limits.maxMessageBytes,
+    perMessageDeflate: false,
+    // No Origin: not a browser page (another host, a tool), since a page cannot leave it out; a page must be a member's app.
+    verifyClient: ({ origin }: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) =>
+      done(!origin || isMemberAppOrigin(origin) || options.allowOrigin?.(origin) === true, 403, 'Forbidden'),
+  });
 
   const send = (client: Client, message: unknown) => {
     if (client.socket.readyState !== WebSocket.OPEN) return;
@@ -97,12 +134,37 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   };
 
   const unsubscribe = (client: Client, topic: string) => {
+    if (!client.topics.delete(topic)) return;
     const subscribers = topics.get(topic);
     if (subscribers) {
       subscribers.delete(client);
       if (subscribers.size === 0) topics.delete(topic);
     }
-    client.topics.delete(topic);
+    const held = perAddress.get(client.address)?.topics;
+    const count = (held?.get(topic) ?? 1) - 1;
+    if (count > 0) held?.set(topic, count);
+    else held?.delete(topic);
+  };
+
+  /** Subscribes, or closes the connection with the reason when a limit would be passed. */
+  const subscribe = (client: Client, topic: string): boolean => {
+    if (client.topics.has(topic)) return true;
+    const held = perAddress.get(client.address)!.topics;
+    let refusal: [number, string] | null = null;
+    if (client.topics.size >= limits.maxTopicsPerClient) refusal = [1008, 'too many topics on this connection'];
+    else if (!held.has(topic) && held.size >= limits.maxTopicsPerAddress) refusal = [1008, 'too many topics from this address'];
+    else if (!topics.has(topic) && topics.size >= limits.maxTopics) refusal = [1013, 'too many topics; try again later'];
+    if (refusal) {
+      logger.warn(`signalling: ${refusal[1]}; closing a connection`);
+      client.socket.close(...refusal);
+      return false;
+    }
+    let subscribers = topics.get(topic);
+    if (!subscribers) topics.set(topic, (subscribers = new Set()));
+    subscribers.add(client);
+    client.topics.add(topic);
+    held.set(topic, (held.get(topic) ?? 0) + 1);
+    return true;
   };
 
   const isTopic = (value: unknown): value is string =>
@@ -133,17 +195,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
       case 'subscribe': {
         const list = (message as { topics?: unknown }).topics;
         if (!Array.isArray(list)) return;
-        for (const topic of list) {
-          if (!isTopic(topic) || client.topics.has(topic)) continue;
-          if (client.topics.size >= limits.maxTopicsPerClient) break;
-          let subscribers = topics.get(topic);
-          if (!subscribers) {
-            if (topics.size >= limits.maxTopics) break;
-            topics.set(topic, (subscribers = new Set()));
-          }
-          subscribers.add(client);
-          client.topics.add(topic);
-        }
+        for (const topic of list) if (isTopic(topic) && !subscribe(client, topic)) return;
         return;
       }
       case 'unsubscribe': {
@@ -178,21 +230,17 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     }
   };
 
-  const perAddress = new Map<string, number>();
   wss.on('connection', (socket, request) => {
-    // One device (or one web page) must not take every slot and lock the others out.
+    // One device must not take every slot and lock the others out.
     const address = request.socket.remoteAddress ?? '';
-    if (clients.size >= limits.maxClients || (perAddress.get(address) ?? 0) >= MAX_CLIENTS_PER_ADDRESS) {
+    const mine = perAddress.get(address) ?? { clients: 0, topics: new Map<string, number>() };
+    if (clients.size >= limits.maxClients || mine.clients >= limits.maxClientsPerAddress) {
       socket.close(1013, 'too many connections');
       return;
     }
-    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-    socket.once('close', () => {
-      const left = (perAddress.get(address) ?? 1) - 1;
-      if (left > 0) perAddress.set(address, left);
-      else perAddress.delete(address);
-    });
-    const client: Client = { socket, topics: new Set(), alive: true, windowStart: Date.now(), windowCount: 0 };
+    mine.clients++;
+    perAddress.set(address, mine);
+    const client: Client = { socket, address, topics: new Set(), alive: true, windowStart: Date.now(), windowCount: 0 };
     clients.add(client);
     socket.on('pong', () => (client.alive = true));
     socket.on('message', (data, isBinary) => {
@@ -205,6 +253,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     socket.on('close', () => {
       for (const topic of [...client.topics]) unsubscribe(client, topic);
       clients.delete(client);
+      if (--mine.clients === 0) perAddress.delete(address);
     });
     // Oversized frames and protocol errors end up here; the socket closes itself.
     socket.on('error', (error) => logger.warn(`signalling: connection error: ${error.message}`));

@@ -5,7 +5,7 @@
  * only the notes that changed since; afterwards a changed note is indexed again once edits pause.
  * The renderer asks for results (space.search, note.backlinks) and holds no body it does not show.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ObservableV2 } from 'lib0/observable';
 import * as Y from 'yjs';
@@ -14,6 +14,7 @@ import { bodyLinks, bodyText } from '../../shared/note-content';
 import { CATALOG_DOC_ID, noteBodyOf } from '../../shared/note-doc';
 import { NoteSearchIndex, type SavedSearchIndex, type SearchHit } from '../../shared/search-index';
 import type { SpaceStore } from './doc-store';
+import { writeFileAtomic } from './private-files';
 
 const FILE = 'search.json';
 const SAVED_VERSION = 1;
@@ -195,13 +196,10 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
       links: Object.fromEntries([...this.links].map(([id, targets]) => [id, [...targets]])),
       search: this.index.save(),
     };
-    const tmp = `${this.file}.tmp`;
     try {
-      await writeFile(tmp, JSON.stringify(saved), { mode: 0o600 });
-      await rename(tmp, this.file);
+      await writeFileAtomic(this.file, JSON.stringify(saved));
     } catch (error) {
       this.unsaved = true;
-      await rm(tmp, { force: true }).catch(() => {});
       this.warn(`the search index of space ${this.space.spaceId} could not be saved: ${error instanceof Error ? error.message : String(error)}`);
     }
   }

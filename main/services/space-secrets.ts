@@ -4,10 +4,11 @@
  * exports; the only way one leaves the device is an invite the member chooses to share.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_SPACE_ADDRESSES, secretSchema, signalingAddressSchema, spaceIdSchema } from '../../shared/host-api';
+import { ensurePrivateDir, writeFileAtomic } from './private-files';
 
 const recordSchema = z.object({
   secret: secretSchema.nullable(),
@@ -58,18 +59,8 @@ export class SpaceSecrets {
   }
 
   private async write(spaceId: string, record: SpaceSharing): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await chmod(this.dir, 0o700);
-    const target = this.path(spaceId);
-    const temp = `${target}.${process.pid}.tmp`;
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(record));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
+    await ensurePrivateDir(this.dir);
+    await writeFileAtomic(this.path(spaceId), JSON.stringify(record));
   }
 
   /** Forgets a space's secret and addresses (the space was removed from this device). */

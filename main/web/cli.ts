@@ -10,12 +10,16 @@ import { acquireDataDir, DataDirBusyError, defaultDataDir } from '../services/da
 import { HostService } from '../services/host-service';
 import { DEFAULT_SIGNALING_PORT, startLanSync, type LanSync } from '../services/lan-sync';
 import { logger } from '../services/logger';
-import { startWebHost } from './web-host';
+import { isValidToken, startWebHost } from './web-host';
 
 /** The documented default port; when it is taken, a free one is used. */
 export const DEFAULT_PORT = 4317;
 
 const USAGE = `usage: npm run web -- [--port N] [--data-dir DIR] [--signaling-port N] [--no-lan] [--host ADDR --allow-remote]
+
+  Prints the address to open, with a token that changes at every start (the page and its
+  connection to this host need it). COMMONPLACE_TOKEN=... in the environment keeps one token
+  across starts instead (at least 32 letters, digits, - or _).
 
   --port N         port to serve on (default ${DEFAULT_PORT}, or a free port if that one is taken)
   --data-dir DIR   where notes are stored (default: ${defaultDataDir()})
@@ -56,6 +60,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not ${values.port}`);
   const signalingPort = values['signaling-port'] === undefined ? DEFAULT_SIGNALING_PORT : Number(values['signaling-port']);
   if (!Number.isInteger(signalingPort) || signalingPort < 0 || signalingPort > 65535) fail(`--signaling-port must be a port number, not ${values['signaling-port']}`);
+  const token = process.env.COMMONPLACE_TOKEN || undefined;
+  if (token !== undefined && !isValidToken(token)) fail('COMMONPLACE_TOKEN must be at least 32 letters, digits, - or _');
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
   const here = dirname(fileURLToPath(import.meta.url));
   const rendererDir = join(here, '..', 'renderer');
@@ -72,8 +78,15 @@ async function main(): Promise<void> {
     throw error;
   }
   let sync: LanSync;
+  // Pages of web hosts on loopback are let in anyway; with --allow-remote the page may have another origin.
+  let servedOrigins: readonly string[] = [];
   try {
-    sync = await startLanSync({ port: signalingPort, lan: !values['no-lan'], fallbackToFreePort: values['signaling-port'] === undefined });
+    sync = await startLanSync({
+      port: signalingPort,
+      lan: !values['no-lan'],
+      fallbackToFreePort: values['signaling-port'] === undefined,
+      allowOrigin: (origin) => servedOrigins.includes(origin),
+    });
   } catch (error) {
     lock.release();
     process.stderr.write(`Commonplace: the signalling server could not start: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -89,13 +102,16 @@ async function main(): Promise<void> {
       fallbackToFreePort: values.port === undefined,
       host: values.host,
       allowRemote: values['allow-remote'],
+      token,
     });
   } catch (error) {
     lock.release();
     process.stderr.write(`Commonplace: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
+  // The lock is readable by this user only: the command line finds the address and its token there.
   lock.update({ url: host.url });
+  servedOrigins = host.origins();
   void service.warmUp();
 
   let stopping = false;

@@ -2,6 +2,7 @@
  * The local web host: serves the built renderer on loopback and carries the HostApi contract over a
  * WebSocket, with the same validation as Electron's IPC router.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -9,46 +10,30 @@ import { networkInterfaces } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { HostError, MAX_MESSAGE_BYTES } from '../../shared/host-api';
+import { isLoopbackHost } from '../../shared/net-address';
 import { decodeWire, decodeWireBinary, encodeWireFrame, WireFormatError, type WireResponse } from '../../shared/wire';
 import type { HostClient, HostService } from '../services/host-service';
 import { logger } from '../services/logger';
 import { listen } from '../services/listen';
+import { contentTypeFor, RENDERER_SECURITY_HEADERS } from '../services/renderer-policy';
+
+/** A token the member chose must be as hard to guess as a random one is: URL-safe, at least 32 characters. */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{32,256}$/;
+
+export function isValidToken(token: string): boolean {
+  return TOKEN_PATTERN.test(token);
+}
 
 /**
- * The renderer's Content Security Policy on the web host (Lexical sets inline styles). connect-src
- * allows ws: anywhere because peers' signalling servers are found at run time on LAN addresses a
- * CSP cannot list; plain ws: only (no http:, no wss: to the internet's relays), and what travels
- * over it is encrypted with the space secret. The renderer only dials URLs its host hands it.
+ * Whether a request carries this launch's token as its one `token` query parameter. The token is what
+ * keeps other users and programs of this machine out: they can reach 127.0.0.1 and forge any Origin.
  */
-export const WEB_CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self' ws:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-export function isLoopbackAddress(host: string): boolean {
-  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+function hasToken(url: URL, token: string): boolean {
+  const given = url.searchParams.getAll('token');
+  if (given.length !== 1) return false;
+  const a = Buffer.from(given[0]!);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export interface WebHostOptions {
@@ -59,19 +44,29 @@ export interface WebHostOptions {
   fallbackToFreePort: boolean;
   host?: string;
   allowRemote?: boolean;
+  /** The token the page and /api require; a random one for this launch unless given. */
+  token?: string;
 }
 
 export interface WebHost {
+  /** The address to open: the app's page with this launch's token. */
   url: string;
   port: number;
+  token: string;
+  /** The origins the app's page is served at (its WebSocket comes from one of them). */
+  origins(): string[];
   close(): Promise<void>;
 }
 
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const host = options.host ?? '127.0.0.1';
-  if (!isLoopbackAddress(host) && !options.allowRemote) {
-    throw new Error(`refusing to listen on ${host}: the web host serves your notes without a password; pass --allow-remote to do it anyway`);
+  if (!isLoopbackHost(host) && !options.allowRemote) {
+    throw new Error(`refusing to listen on ${host}: the web host serves your notes over plain HTTP, its token readable by anyone on the way; pass --allow-remote to do it anyway`);
   }
+  if (options.token !== undefined && !isValidToken(options.token)) {
+    throw new Error('the web host token must be at least 32 characters of letters, digits, - and _');
+  }
+  const token = options.token ?? randomBytes(32).toString('base64url');
   let port = options.port;
   // Listening on every interface (--allow-remote with 0.0.0.0): each of this machine's addresses is a valid Host.
   const wildcard = host === '0.0.0.0' || host === '::';
@@ -91,7 +86,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       res.writeHead(421, { 'content-type': 'text/plain' }).end('misdirected request');
       return;
     }
-    serveStatic(options.rendererDir, req, res).catch((error: unknown) => {
+    serveStatic(options.rendererDir, token, req, res).catch((error: unknown) => {
       logger.error(`serving ${req.url}: ${String(error)}`);
       if (!res.headersSent) res.writeHead(500).end();
     });
@@ -100,8 +95,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    // Cross-site WebSocket hijacking: any page in the browser may try ws://127.0.0.1; only our own origin may talk.
-    if (url.pathname !== '/api' || !allowedHosts().has(req.headers.host ?? '') || !allowedOrigins().has(req.headers.origin ?? '')) {
+    // Cross-site WebSocket hijacking: any page in the browser may try ws://127.0.0.1; only our own origin may
+    // talk, and only with the token (a program of another user on this machine can forge any Origin).
+    if (url.pathname !== '/api' || !allowedHosts().has(req.headers.host ?? '') || !allowedOrigins().has(req.headers.origin ?? '') || !hasToken(url, token)) {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }
@@ -118,8 +114,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   }
   const shownHost = host === '::1' ? '[::1]' : host;
   return {
-    url: `http://${shownHost}:${port}/`,
+    url: `http://${shownHost}:${port}/?token=${token}`,
     port,
+    token,
+    origins: () => [...allowedOrigins()],
     close: async () => {
       for (const client of wss.clients) client.close(1001, 'host shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -169,14 +167,16 @@ function toWireError(error: unknown): { code: string; message: string } {
   return { code: 'internal', message: 'internal error' };
 }
 
-async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serveStatic(root: string, token: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;
   }
   let pathname: string;
+  let url: URL;
   try {
-    pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    url = new URL(req.url ?? '/', 'http://localhost');
+    pathname = decodeURIComponent(url.pathname);
   } catch {
     // A malformed escape such as %E0%A4%A is the client's error, not the host's.
     res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request');
@@ -202,13 +202,18 @@ async function serveStatic(root: string, req: IncomingMessage, res: ServerRespon
       return;
     }
   }
+  // The app's page needs the token; the build's other files are the same for everyone and hold no notes.
+  if (/^\.html?$/i.test(extname(file)) && !hasToken(url, token)) {
+    res
+      .writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+      .end('Open the address Commonplace printed when it started: it ends with ?token=... and changes at every start.\n');
+    return;
+  }
   const isAsset = relative.startsWith('assets' + sep) || relative.startsWith('assets/');
   res.writeHead(200, {
-    'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+    'content-type': contentTypeFor(file),
     'content-length': info.size,
-    'content-security-policy': WEB_CONTENT_SECURITY_POLICY,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    ...RENDERER_SECURITY_HEADERS,
     'cross-origin-opener-policy': 'same-origin',
     'cache-control': isAsset ? 'public, max-age=31536000, immutable' : 'no-store',
   });

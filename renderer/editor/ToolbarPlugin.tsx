@@ -32,6 +32,7 @@ import {
   type TextFormatType,
 } from 'lexical';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { isAllowedExternalUrl } from '../../shared/host-api';
 
 type BlockType = 'paragraph' | HeadingTagType | 'quote' | 'code' | 'bullet' | 'number' | 'check';
 
@@ -55,17 +56,12 @@ const BLOCKS: Array<{ type: BlockType; label: string; text: string; keys: string
   { type: 'code', label: 'Code block', text: '{ }', keys: 'Ctrl+Alt+C' },
 ];
 
-/** Accepts http(s) and mailto links; a bare host gets https://. */
+/** Accepts links the app may open outside (http, https, mailto); a bare host gets https://. */
 export function normalizeLinkUrl(raw: string): string | null {
   const text = raw.trim();
   if (!text) return null;
   const withScheme = /^[a-z][a-z0-9+.-]*:/i.test(text) ? text : `https://${text}`;
-  try {
-    const url = new URL(withScheme);
-    return ['http:', 'https:', 'mailto:'].includes(url.protocol) ? url.href : null;
-  } catch {
-    return null;
-  }
+  return isAllowedExternalUrl(withScheme) ? new URL(withScheme).href : null;
 }
 
 function setBlockType(editor: LexicalEditor, type: BlockType, current: BlockType): void {

@@ -2,7 +2,7 @@
 import type { HostApi } from '../../shared/host-api';
 import type { HostBridge } from '../../shared/host-bridge';
 import { connectIpcHost } from './ipc-host';
-import { connectWebSocketHost } from './ws-host';
+import { connectWebSocketHost, webSocketHostUrl } from './ws-host';
 
 declare global {
   interface Window {
@@ -16,7 +16,7 @@ export function getHost(): HostApi {
   if (!host) {
     host = window.commonplaceHost
       ? connectIpcHost(window.commonplaceHost)
-      : connectWebSocketHost(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?binary=1`);
+      : connectWebSocketHost(webSocketHostUrl(location));
   }
   return host;
 }

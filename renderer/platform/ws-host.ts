@@ -16,6 +16,17 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/**
+ * The web host's API address for a page at `page`: /api on the same host, binary frames, and the
+ * token of the page's own address (the host refuses /api without it).
+ */
+export function webSocketHostUrl(page: Pick<Location, 'protocol' | 'host' | 'search'>): string {
+  const url = new URL(`${page.protocol === 'https:' ? 'wss' : 'ws'}://${page.host}/api?binary=1`);
+  const token = new URLSearchParams(page.search).get('token');
+  if (token) url.searchParams.set('token', token);
+  return url.href;
+}
+
 export function connectWebSocketHost(url: string): HostApi {
   let socket: WebSocket | null = null;
   let connected = false;

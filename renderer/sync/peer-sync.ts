@@ -13,6 +13,7 @@ import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { HostError, type HostApi, type SyncInfo } from '../../shared/host-api';
 import { encodeInvite, type Invite } from '../../shared/invite';
+import { isSignalingUrl } from '../../shared/net-address';
 import { NoteSyncEngine, type NoteSyncLink, type NoteSyncStore } from '../../shared/note-sync/engine';
 import { isNoteSyncMessage } from '../../shared/note-sync/protocol';
 import { chunkedWrtc, type ChunkedDataChannel } from './chunked-webrtc';
@@ -45,7 +46,6 @@ export interface Member {
 
 const STATUS_POLL_MS = 300;
 const wsUrl = (address: string) => `ws://${address}`;
-const isSignalingUrl = (url: string) => /^ws:\/\/(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(url);
 const MAX_NAME_CHARS = 80;
 const FALLBACK_COLOR = '#888888';
 

@@ -127,8 +127,8 @@ describe('kill -9 of host and browser while typing', () => {
     expect(stored.startsWith(savedPrefix), `store holds ${JSON.stringify(stored.slice(0, 60))}…, saved prefix had ${savedPrefix.length} chars`).toBe(true);
     expect(attempted.startsWith(stored), 'the store holds nothing that was not typed').toBe(true);
 
-    // 2. Restart both, same data dir, same port (same origin, so the same IndexedDB) and same profile.
-    host = await startHost(dataDir, port);
+    // 2. Restart both, same data dir, same port (same origin, so the same IndexedDB), same token and same profile.
+    host = await startHost(dataDir, port, { token: host.token });
     const second = await launchOwnBrowser(profileDir, noteUrl);
     await expect.poll(() => title(second.page).inputValue(), { timeout: 20_000 }).toBe('Typed through a double crash');
     await expect.poll(async () => (await body(second.page).textContent())?.startsWith(savedPrefix), { timeout: 20_000 }).toBe(true);

@@ -25,8 +25,10 @@ export async function tempDir(prefix: string): Promise<string> {
 }
 
 export interface RunningHost {
+  /** The address the host printed: its page with this launch's token. */
   url: string;
   port: number;
+  token: string;
   process: ChildProcess;
   output: () => string;
   /** Sends a signal and resolves with the exit code. */
@@ -43,6 +45,11 @@ export interface HostOptions {
    * namespace of the test's own it would reach this machine's real network.
    */
   lan?: boolean;
+  /**
+   * The token the host requires (COMMONPLACE_TOKEN), e.g. an earlier launch's, so pages left open
+   * reconnect to a restarted host; a new random one when not given.
+   */
+  token?: string;
 }
 
 /** Starts `dist/web/host.mjs` (what `npm run web` runs after building) and waits for its ready line. */
@@ -50,9 +57,10 @@ export async function startHost(dataDir: string, port = 0, options: HostOptions 
   const entry = join(ROOT, 'dist', 'web', 'host.mjs');
   if (!existsSync(entry)) throw new Error('dist/web/host.mjs is missing: run `npm run build` first');
   const argv = [entry, '--port', String(port), '--data-dir', dataDir, ...(options.lan ? [] : ['--no-lan']), ...(options.args ?? [])];
+  const env = { ...process.env, COMMONPLACE_TOKEN: options.token ?? '' };
   const child = options.netns
-    ? spawn('ip', ['netns', 'exec', options.netns, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('ip', ['netns', 'exec', options.netns, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env })
+    : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -60,7 +68,7 @@ export async function startHost(dataDir: string, port = 0, options: HostOptions 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 20_000);
     const onData = () => {
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
@@ -75,6 +83,7 @@ export async function startHost(dataDir: string, port = 0, options: HostOptions 
   return {
     url,
     port: Number(new URL(url).port),
+    token: new URL(url).searchParams.get('token')!,
     process: child,
     output: () => output,
     stop: async (signal = 'SIGTERM') => {

@@ -87,7 +87,8 @@ describe('a note survives reloads, wiped profiles and host restarts', () => {
     // 3. Restart the host (SIGTERM flushes and exits 0), then open with yet another empty profile.
     expect(await host.stop('SIGTERM')).toBe(0);
     host = await startHost(dataDir);
-    const afterRestart = await openBrowser(noteUrl.replace(/^http:\/\/127\.0\.0\.1:\d+\//, host.url));
+    // A new launch has a new token: open its address at the same note.
+    const afterRestart = await openBrowser(`${host.url}${new URL(noteUrl).hash}`);
     cleanups.push(afterRestart.close);
     const p = afterRestart.page;
     await expect.poll(() => title(p).inputValue(), { timeout: 15_000 }).toBe('Wound care checklist');
@@ -112,8 +113,9 @@ describe('a note survives reloads, wiped profiles and host restarts', () => {
     // The app says the edits are not on disk yet, and keeps them.
     await page.locator('[role="status"][data-state="unsaved"]').waitFor();
 
-    // The store loads after the crash, and the page hands over what the host missed.
-    host = await startHost(dataDir, port);
+    // The store loads after the crash, and the page hands over what the host missed (the host is
+    // restarted with the token the open page has).
+    host = await startHost(dataDir, port, { token: host.token });
     await waitSaved(page);
     await browser.close();
 

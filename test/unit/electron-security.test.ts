@@ -8,14 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { HostError, MAX_UPDATE_BYTES } from '../../shared/host-api';
 import type { BridgeReply } from '../../shared/host-bridge';
 import { routeCall, windowClient, type CallSender, type RoutableService } from '../../main/electron/ipc-router';
 import {
   APP_INDEX_URL,
   APP_ORIGIN,
-  CONTENT_SECURITY_POLICY,
-  CSP_DIRECTIVES,
   isAppUrl,
   isPermissionAllowed,
   mainWindowOptions,
@@ -25,6 +24,7 @@ import {
   windowOpenDecision,
 } from '../../main/electron/window-options';
 import { HostService, type HostClient } from '../../main/services/host-service';
+import { CONTENT_SECURITY_POLICY, CSP_DIRECTIVES } from '../../main/services/renderer-policy';
 import { logger } from '../../main/services/logger';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,6 +61,11 @@ describe('window options', () => {
     expect(prefs.allowRunningInsecureContent).toBe(false);
     expect(prefs.experimentalFeatures).toBe(false);
     expect(prefs.preload).toBe('/app/dist/electron/preload.cjs');
+  });
+
+  it('use the spellchecker only where it is the OS’s own (macOS): elsewhere Electron would download dictionaries', () => {
+    expect(secureWebPreferences('/p.cjs', 'darwin').spellcheck).toBe(true);
+    for (const platform of ['linux', 'win32', 'freebsd'] as const) expect(secureWebPreferences('/p.cjs', platform).spellcheck, platform).toBe(false);
   });
 
   it('the main window uses exactly those preferences', () => {
@@ -321,6 +326,17 @@ describe('the shell sources', () => {
 describe('the shell wires its policy (static checks of main.ts)', () => {
   const source = () => readFile(join(electronDir, 'main.ts'), 'utf8');
 
+  it('never downloads spellchecker dictionaries: the app promises no server', async () => {
+    const main = await source();
+    const secure = main.slice(main.indexOf('function secureSession('), main.indexOf('\n}\n', main.indexOf('function secureSession(')));
+    expect(secure).toMatch(/ses\.setSpellCheckerDictionaryDownloadURL\(NO_DICTIONARY_DOWNLOAD_URL\)/);
+    expect(secure).toMatch(/if \(process\.platform !== 'darwin'\) ses\.setSpellCheckerEnabled\(false\)/);
+    const url = /const NO_DICTIONARY_DOWNLOAD_URL = '([^']+)'/.exec(main)?.[1];
+    expect(url, 'the download URL is a constant').toBeDefined();
+    // Loopback's discard port: a download could not leave this machine even if one were tried.
+    expect(new URL(url!).hostname).toBe('127.0.0.1');
+  });
+
   it('sandboxes every renderer and secures every web contents it ever creates', async () => {
     const main = await source();
     expect(main).toMatch(/app\.enableSandbox\(\)/);
@@ -403,5 +419,39 @@ describe('the IPC router with hostile updates', () => {
     const gone = { isDestroyed: () => true, getURL: () => APP_INDEX_URL, send: (...args: unknown[]) => sent.push(args) };
     windowClient(gone).send('space.update', { spaceId: 'abcdefgh12', update: new Uint8Array([0, 0]) });
     expect(sent).toEqual([]);
+  });
+});
+
+describe('the packaged app’s fuses (electron-builder.yml)', () => {
+  const fuseOptions = async () => {
+    const config = parseYaml(await readFile(join(root, 'electron-builder.yml'), 'utf8')) as { electronFuses?: Record<string, unknown>; asar?: unknown };
+    return { fuses: config.electronFuses ?? {}, asar: config.asar };
+  };
+
+  it('turn off running as Node, NODE_OPTIONS and --inspect, and load only the checked app.asar', async () => {
+    const { fuses, asar } = await fuseOptions();
+    expect(fuses).toMatchObject({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      grantFileProtocolExtraPrivileges: false,
+    });
+    expect(asar).toBe(true);
+  });
+
+  it('name only fuses electron-builder knows (a misspelt one would be ignored without a word)', async () => {
+    const { fuses } = await fuseOptions();
+    const scheme = JSON.parse(await readFile(join(root, 'node_modules', 'app-builder-lib', 'scheme.json'), 'utf8')) as {
+      definitions: { FuseOptionsV1: { properties: Record<string, unknown> } };
+    };
+    for (const name of Object.keys(fuses)) expect(Object.keys(scheme.definitions.FuseOptionsV1.properties), name).toContain(name);
+  });
+
+  it('leave nothing in the shell that needs a fuse turned off (no fork, no ELECTRON_RUN_AS_NODE)', async () => {
+    for (const name of (await readdir(electronDir)).filter((n) => n.endsWith('.ts'))) {
+      expect(await readFile(join(electronDir, name), 'utf8'), name).not.toMatch(/child_process|\.fork\(|ELECTRON_RUN_AS_NODE|utilityProcess/);
+    }
   });
 });

@@ -304,7 +304,7 @@ describe('random messages over the web host WebSocket', () => {
 
   function connect(origin = `http://127.0.0.1:${host.port}`): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api`, { headers: { origin } });
+      const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api?token=${host.token}`, { headers: { origin } });
       ws.once('open', () => resolve(ws));
       ws.once('error', reject);
     });

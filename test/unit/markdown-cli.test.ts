@@ -135,6 +135,7 @@ describe('commonplace CLI', () => {
       const created = await run('import', '--data-dir', dataDir, '--space', 'Live', '--from', join(work, 'notes', 'First.md'));
       expect(created.code).toBe(0);
       expect(created.stdout).toContain('through the running host');
+      expect(created.stdout + created.stderr, 'the token stays out of the terminal').not.toContain(host.token);
       const { spaces } = (await service.handle(window, 'spaces.list', {})) as { spaces: Array<{ id: string; name: string; noteCount: number }> };
       const live = spaces.find((s) => s.name === 'Live')!;
       expect(live.noteCount).toBe(1);

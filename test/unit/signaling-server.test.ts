@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { logger } from '../../main/services/logger';
+import { startLanSync } from '../../main/services/lan-sync';
 import { startSignalingServer, type SignalingServer } from '../../main/services/signaling-server';
 
 logger.setQuiet(true);
@@ -19,8 +20,15 @@ interface Client {
   closed: Promise<number>;
 }
 
-async function client(port: number): Promise<Client> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+interface ClientOptions {
+  /** The Origin header a browser page would send (none: a non-browser client). */
+  origin?: string;
+  /** The address the connection comes from (127.0.0.2 stands for another device). */
+  from?: string;
+}
+
+async function client(port: number, options: ClientOptions = {}): Promise<Client> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`, { ...(options.origin ? { origin: options.origin } : {}), ...(options.from ? { localAddress: options.from } : {}) });
   sockets.push(ws);
   const received: unknown[] = [];
   ws.on('message', (data) => received.push(JSON.parse(data.toString())));
@@ -83,16 +91,42 @@ describe('signalling server', () => {
     expect(b.received).toHaveLength(1);
   });
 
-  it('caps message size, topics per client and topics in all', async () => {
-    server = await startSignalingServer({ port: 0, host: '127.0.0.1', limits: { maxMessageBytes: 4096, maxTopicsPerClient: 3, maxTopics: 4 } });
+  it('closes a connection that goes over its topic limit instead of silently ignoring its later subscriptions', async () => {
+    server = await startSignalingServer({ port: 0, host: '127.0.0.1', limits: { maxTopicsPerClient: 3 } });
     const a = await client(server.port);
-    a.send({ type: 'subscribe', topics: ['1', '2', '3', '4', '5'] });
+    a.send({ type: 'subscribe', topics: ['1', '2', '3'] });
     await settle(a);
     expect(server.topicCount()).toBe(3);
+    a.send({ type: 'subscribe', topics: ['4'] });
+    expect(await a.closed).toBe(1008);
+    await until(() => server!.topicCount() === 0);
+  });
+
+  it('closes a connection that goes over its address’s topic limit', async () => {
+    server = await startSignalingServer({ port: 0, host: '127.0.0.1', limits: { maxTopicsPerClient: 3, maxTopicsPerAddress: 4 } });
+    const a = await client(server.port);
     const b = await client(server.port);
-    b.send({ type: 'subscribe', topics: ['6', '7', '8'] });
+    a.send({ type: 'subscribe', topics: ['1', '2', '3'] });
+    await settle(a);
+    b.send({ type: 'subscribe', topics: ['1'] }); // a topic the address already has costs nothing more
+    await settle(b);
+    b.send({ type: 'subscribe', topics: ['4', '5'] });
+    expect(await b.closed).toBe(1008);
+    await settle(a);
+    expect(server.topicCount()).toBe(3);
+  });
+
+  it('tells a connection the table is full by closing it (try again later), and caps message size', async () => {
+    server = await startSignalingServer({ port: 0, host: '127.0.0.1', limits: { maxMessageBytes: 4096, maxTopics: 4, maxTopicsPerAddress: 100 } });
+    const a = await client(server.port);
+    a.send({ type: 'subscribe', topics: ['1', '2', '3'] });
+    await settle(a);
+    const b = await client(server.port);
+    b.send({ type: 'subscribe', topics: ['1', '4'] });
     await settle(b);
     expect(server.topicCount()).toBe(4);
+    b.send({ type: 'subscribe', topics: ['5'] });
+    expect(await b.closed).toBe(1013);
     const c = await client(server.port);
     c.send({ type: 'publish', topic: '1', data: 'x'.repeat(10_000) });
     expect(await c.closed).toBe(1009); // message too big: the connection closes
@@ -106,3 +140,88 @@ describe('signalling server', () => {
     expect(await a.closed).toBe(1008);
   });
 });
+
+describe('signalling server: who may connect', () => {
+  const refused = (port: number, origin: string) =>
+    new Promise<string>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}`, { origin });
+      sockets.push(ws);
+      ws.once('open', () => reject(new Error(`${origin} was let in`)));
+      ws.once('error', (error) => resolve(error.message));
+    });
+
+  it.each(['https://evil.example', 'http://evil.example:4318', 'http://127.0.0.1.evil.example', 'https://127.0.0.1:4317', 'null', 'file://', 'chrome-extension://abcdef', 'app://commonplace.evil.example', 'app://evil'])(
+    'refuses a web page of %s',
+    async (origin) => {
+      server = await startSignalingServer({ port: 0, host: '127.0.0.1' });
+      expect(await refused(server.port, origin)).toContain('403');
+    },
+  );
+
+  it.each([undefined, 'app://commonplace', 'http://127.0.0.1:4317', 'http://127.0.0.1:51234', 'http://localhost:4317', 'http://[::1]:4317'])(
+    'lets in a member’s app (origin %s: none is another host or a tool)',
+    async (origin) => {
+      server = await startSignalingServer({ port: 0, host: '127.0.0.1' });
+      const c = await client(server.port, { origin });
+      await settle(c);
+    },
+  );
+
+  it('lets in the origins the host that started it adds', async () => {
+    server = await startSignalingServer({ port: 0, host: '127.0.0.1', allowOrigin: (origin) => origin === 'http://192.168.1.5:4317' });
+    await settle(await client(server.port, { origin: 'http://192.168.1.5:4317' }));
+    expect(await refused(server.port, 'http://192.168.1.6:4317')).toContain('403');
+  });
+
+  it('lets a host add origins through LAN sync', async () => {
+    const sync = await startLanSync({ port: 0, lan: false, allowOrigin: (origin) => origin === 'http://192.168.1.5:4317' });
+    try {
+      const port = Number(sync.info().signalingUrls[0]!.split(':').pop());
+      await settle(await client(port, { origin: 'http://192.168.1.5:4317' }));
+      await settle(await client(port, { origin: 'app://commonplace' }));
+      expect(await refused(port, 'https://evil.example')).toContain('403');
+    } finally {
+      for (const s of sockets.splice(0)) s.terminate();
+      await sync.close();
+    }
+  });
+
+  it('a web page in the member’s own browser cannot use up the connections of their address', async () => {
+    server = await startSignalingServer({ port: 0, host: '127.0.0.1', limits: { maxClientsPerAddress: 8 } });
+    await Promise.all(Array.from({ length: 20 }, () => refused(server!.port, 'https://evil.example')));
+    const [a, b] = await Promise.all([client(server.port, { origin: 'http://127.0.0.1:4317' }), client(server.port, { origin: 'app://commonplace' })]);
+    await relays(a, b, 'room-of-the-member');
+  });
+
+  it.runIf(process.platform === 'linux')('a flood from one address does not stop members elsewhere from signalling', async () => {
+    // Small limits so the flood reaches every one of them quickly; the ratios are the defaults'.
+    const limits = { maxClients: 32, maxClientsPerAddress: 8, maxTopics: 256, maxTopicsPerAddress: 32, maxTopicsPerClient: 16, maxMessagesPerSecond: 1000 };
+    server = await startSignalingServer({ port: 0, host: '127.0.0.1', limits });
+    // The flooder opens all the connections it may and subscribes as many topics as it can on each.
+    const flood = await Promise.allSettled(Array.from({ length: limits.maxClients }, () => client(server!.port, { from: '127.0.0.2' })));
+    const open = flood.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    for (const [i, c] of open.entries()) c.send({ type: 'subscribe', topics: Array.from({ length: 16 }, (_, t) => `flood-${i}-${t}`) });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Two members on other addresses still find each other on their topic and exchange signals.
+    const [a, b] = await Promise.all([client(server.port, { from: '127.0.0.3' }), client(server.port, { from: '127.0.0.4', origin: 'app://commonplace' })]);
+    await relays(a, b, 'room-of-the-member');
+    expect(server.topicCount()).toBeLessThanOrEqual(limits.maxTopicsPerAddress + 1);
+  });
+});
+
+/** a and b subscribe to `topic`, and a publish from each reaches the other. */
+async function relays(a: Client, b: Client, topic: string): Promise<void> {
+  a.send({ type: 'subscribe', topics: [topic] });
+  b.send({ type: 'subscribe', topics: [topic] });
+  await Promise.all([settle(a), settle(b)]);
+  a.send({ type: 'publish', topic, data: 'offer' });
+  b.send({ type: 'publish', topic, data: 'answer' });
+  await until(() => a.received.length > 0 && b.received.length > 0);
+  expect(b.received).toEqual([{ type: 'publish', topic, data: 'offer', clients: 2 }]);
+  expect(a.received).toEqual([{ type: 'publish', topic, data: 'answer', clients: 2 }]);
+}
+
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(ok()).toBe(true);
+}

@@ -58,7 +58,9 @@ describe('the web host speaks binary frames to clients that ask', () => {
 
   const connect = (query: string) =>
     new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api${query}`, { origin: `http://127.0.0.1:${host.port}` });
+      const url = new URL(`ws://127.0.0.1:${host.port}/api${query}`);
+      url.searchParams.set('token', host.token);
+      const ws = new WebSocket(url.href, { origin: `http://127.0.0.1:${host.port}` });
       ws.once('open', () => resolve(ws));
       ws.once('error', reject);
     });

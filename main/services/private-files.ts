@@ -1,0 +1,104 @@
+/**
+ * How the host writes its own files: the data directory holds notes, space secrets and the web
+ * host's token, so its folders are this user's only (0700) and its files readable by this user only
+ * (0600). A file is replaced atomically and durably, one policy for every file the host writes:
+ * write a temporary file beside it, fsync it, rename it over the old one, fsync the folder. A crash
+ * at any step leaves the old file or the new one, never a mix, and never an empty file.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, constants as fsConstants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+// Directories cannot be opened for fsync on Windows; NTFS journals the rename itself.
+const canSyncDirectories = process.platform !== 'win32';
+
+/** Creates a folder (and its parents) for this user only; an existing one is tightened to 0700. */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  // mkdir's mode is only for folders it creates, and the umask may loosen even those.
+  await chmod(dir, PRIVATE_DIR_MODE);
+}
+
+/** ensurePrivateDir for synchronous callers (the data-directory lock). */
+export function ensurePrivateDirSync(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  chmodSync(dir, PRIVATE_DIR_MODE);
+}
+
+/** A temporary name beside `path`, unique across processes and across concurrent writes in one process. */
+export function tempPathFor(path: string): string {
+  return `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/** Flushes a folder's entries (a rename or a new file in it) to disk. */
+export async function syncDirectory(dir: string): Promise<void> {
+  if (!canSyncDirectories) return;
+  const handle = await open(dir, fsConstants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export function syncDirectorySync(dir: string): void {
+  if (!canSyncDirectories) return;
+  const fd = openSync(dir, fsConstants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `data` to a new file of mode 0600 and fsyncs it; the file must not exist yet. */
+export async function writeNewPrivateFile(path: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(path, 'wx', PRIVATE_FILE_MODE);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export function writeNewPrivateFileSync(path: string, data: string | Uint8Array): void {
+  const fd = openSync(path, 'wx', PRIVATE_FILE_MODE);
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    for (let written = 0; written < bytes.byteLength; ) written += writeSync(fd, bytes, written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Replaces `path` with `data` atomically and durably, as a file of mode 0600. The folder must exist. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const temp = tempPathFor(path);
+  try {
+    await writeNewPrivateFile(temp, data);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => {});
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+}
+
+/** writeFileAtomic for synchronous callers (the data-directory lock). */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+  const temp = tempPathFor(path);
+  try {
+    writeNewPrivateFileSync(temp, data);
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  syncDirectorySync(dirname(path));
+}
