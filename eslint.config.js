@@ -52,9 +52,9 @@ export default tseslint.config(
     rules: { 'no-restricted-globals': ['error', 'window', 'document', 'localStorage', 'navigator', 'process', 'Buffer', 'require'] },
   },
   boundary(['renderer/**/*.{ts,tsx}'], {
-    modules: [...NODE_BUILTINS, 'electron', 'ws'],
+    modules: [...NODE_BUILTINS, 'electron', 'ws', 'zod', '**/shared/host-schemas'],
     folders: ['main'],
-    why: 'renderer/ runs in the browser: it reaches the host only through the HostApi.',
+    why: 'renderer/ runs in the browser: it reaches the host only through the HostApi, and loads no zod (hosts check inputs).',
   }),
   boundary(['main/services/**/*.ts'], {
     modules: ['electron', 'react', 'react-dom'],

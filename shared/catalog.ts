@@ -5,7 +5,8 @@
  *
  * An entry is a Y.Map with as few items as a note needs, because decoding cost follows the number of
  * items: `title` (string, last writer wins), `created` and `updated` ([time, member id]), `tag:NAME`
- * and `author:ID` keys used as sets (concurrent additions merge), and `trashedAt`, `deletedAt`,
+ * and `author:ID` keys used as sets (concurrent additions merge; the creator is an author without a
+ * key of its own), and `trashedAt`, `deletedAt`,
  * `deletedSeen` and `deletedBodySeen` only once a note is trashed or deleted. Entries migrated from a
  * space written before schema 2 keep their old fields (`createdAt`, `createdBy`, `updatedAt`,
  * `updatedBy`, nested `tags` and `authors` maps) with their original Yjs item ids; readers accept both.
@@ -126,8 +127,12 @@ export function entryTags(entry: NoteEntry): string[] {
   return setMembers(entry, TAG, 'tags').sort((a, b) => a.localeCompare(b));
 }
 
+/** Everyone who wrote in the note: its creator (never stored again as an author key) and the others. */
 export function entryAuthors(entry: NoteEntry): string[] {
-  return setMembers(entry, AUTHOR, 'authors').sort();
+  const authors = new Set(setMembers(entry, AUTHOR, 'authors'));
+  const creator = stamp(entry, 'created').by;
+  if (creator) authors.add(creator);
+  return [...authors].sort();
 }
 
 /** Adds a note's entry (no body: the body is the note's own document) and returns its id. */

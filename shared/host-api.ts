@@ -1,9 +1,9 @@
 /**
- * The one contract between the renderer and its host (Electron main or the web host):
- * method names, runtime schemas for every input, and the result types.
+ * The one contract between the renderer and its host (Electron main or the web host): method names,
+ * the result types, the events and the errors. The runtime schemas of every input are in
+ * host-schemas.ts, which only hosts load (zod is large; the renderer needs none of it).
  */
-import { z } from 'zod';
-import { isHostPort } from './net-address';
+import type { hostInputSchemas, HostInput as SchemaInput } from './host-schemas';
 import type { SearchHit } from './search-index';
 
 /** Largest Yjs update one call may carry; a whole catalog or note travels in one sync reply. */
@@ -20,105 +20,19 @@ export const MAX_STATE_VECTOR_BYTES = 1024 * 1024;
 export const MAX_MARKDOWN_FILE_BYTES = 10 * 1024 * 1024;
 export const MAX_IMPORT_CALL_BYTES = 48 * 1024 * 1024;
 export const MAX_IMPORT_CALL_FILES = 5000;
+/** Most signalling addresses remembered per space (invite hints and manual connections). */
+export const MAX_SPACE_ADDRESSES = 32;
 /** Largest encoded message either transport accepts. */
 export const MAX_MESSAGE_BYTES = Math.ceil((MAX_UPDATE_BYTES * 4) / 3) + 64 * 1024;
 
-const bytes = (max: number) =>
-  z
-    .custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes')
-    .refine((b) => b.byteLength <= max, { message: `larger than ${max} bytes` });
-
-/** Space ids are random url-safe strings; anything else could name a path. */
-export const spaceIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a space id');
-
-export const profileSchema = z
-  .object({
-    id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
-    name: z.string().trim().min(1).max(200),
-    color: z.string().regex(/^#[0-9a-fA-F]{6}$/),
-  })
-  .strict();
-export type MemberProfile = z.infer<typeof profileSchema>;
-/** host:port of a signalling server: an IPv4 address, a bracketed IPv6 address or a DNS name (shared/net-address.ts). */
-export const signalingAddressSchema = z.string().max(300).refine(isHostPort, 'not a host:port address');
-
-/** Note ids: random url-safe strings; anything else could name a path. */
-export const noteIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a note id');
-/** A document of a space in peer sync: a note, or the catalog itself. */
-export const docIdSchema = z.union([z.literal('catalog'), noteIdSchema]);
-
-/** A space secret as text: 32 random bytes in base64url without padding. */
-export const secretSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a space secret');
-
-/** Most signalling addresses remembered per space (invite hints and manual connections). */
-export const MAX_SPACE_ADDRESSES = 32;
-
-export const hostInputSchemas = {
-  'app.info': z.object({}).strict(),
-  'spaces.list': z.object({}).strict(),
-  'profile.get': z.object({}).strict(),
-  'profile.set': z.object({ profile: profileSchema }).strict(),
-  'spaces.remove': z.object({ spaceId: spaceIdSchema }).strict(),
-  'space.sync': z.object({ spaceId: spaceIdSchema, stateVector: bytes(MAX_STATE_VECTOR_BYTES) }).strict(),
-  'space.append': z.object({ spaceId: spaceIdSchema, update: bytes(MAX_UPDATE_BYTES) }).strict(),
-  'space.subscribe': z.object({ spaceId: spaceIdSchema }).strict(),
-  'space.unsubscribe': z.object({ spaceId: spaceIdSchema }).strict(),
-  'note.sync': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema, stateVector: bytes(MAX_STATE_VECTOR_BYTES) }).strict(),
-  'note.append': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema, update: bytes(MAX_UPDATE_BYTES) }).strict(),
-  'note.release': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema }).strict(),
-  'note.backlinks': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema }).strict(),
-  'notes.manifest': z.object({ spaceId: spaceIdSchema }).strict(),
-  'notes.bucketDocs': z.object({ spaceId: spaceIdSchema, buckets: z.array(z.number().int().min(0).max(255)).max(256) }).strict(),
-  'notes.stateVectors': z.object({ spaceId: spaceIdSchema, docIds: z.array(docIdSchema).max(MAX_DOCS_PER_CALL) }).strict(),
-  'notes.pull': z
-    .object({ spaceId: spaceIdSchema, requests: z.array(z.object({ docId: docIdSchema, stateVector: bytes(MAX_STATE_VECTOR_BYTES) }).strict()).max(MAX_DOCS_PER_CALL) })
-    .strict(),
-  'notes.push': z
-    .object({ spaceId: spaceIdSchema, updates: z.array(z.object({ docId: docIdSchema, update: bytes(MAX_UPDATE_BYTES) }).strict()).max(MAX_DOCS_PER_CALL) })
-    .strict()
-    .refine((i) => i.updates.reduce((sum, u) => sum + u.update.byteLength, 0) <= MAX_PUSH_BYTES, { message: `larger than ${MAX_PUSH_BYTES} bytes in one call` }),
-  'space.search': z
-    .object({ spaceId: spaceIdSchema, query: z.string().max(MAX_QUERY_CHARS), limit: z.number().int().min(1).max(200).optional(), titlesOnly: z.boolean().optional() })
-    .strict(),
-  'shell.openExternal': z.object({ url: z.string().max(4096) }).strict(),
-  'sync.info': z.object({}).strict(),
-  'space.sharing': z.object({ spaceId: spaceIdSchema, create: z.boolean() }).strict(),
-  'space.join': z
-    .object({
-      spaceId: spaceIdSchema,
-      name: z.string().max(200),
-      secret: secretSchema,
-      addresses: z.array(signalingAddressSchema).max(MAX_SPACE_ADDRESSES),
-    })
-    .strict(),
-  'space.addAddress': z.object({ spaceId: spaceIdSchema, address: signalingAddressSchema }).strict(),
-  'space.exportMarkdown': z
-    .object({
-      scope: z.enum(['note', 'space', 'all']),
-      spaceId: spaceIdSchema.optional(),
-      noteId: noteIdSchema.optional(),
-      wikilinks: z.boolean().optional(),
-    })
-    .strict()
-    .refine((i) => i.scope === 'all' || i.spaceId !== undefined, { message: 'spaceId is required unless scope is all' })
-    .refine((i) => i.scope !== 'note' || i.noteId !== undefined, { message: 'noteId is required when scope is note' }),
-  'space.importMarkdown': z
-    .object({
-      spaceId: spaceIdSchema,
-      /** Names the space when this import creates it. */
-      spaceName: z.string().max(200).optional(),
-      files: z.array(z.object({ path: z.string().min(1).max(1024), bytes: bytes(MAX_MARKDOWN_FILE_BYTES) }).strict()).max(MAX_IMPORT_CALL_FILES).optional(),
-      zip: bytes(MAX_IMPORT_CALL_BYTES).optional(),
-      author: z.object({ id: z.string().min(1).max(64), name: z.string().max(200) }).strict().optional(),
-      folderTags: z.boolean().optional(),
-    })
-    .strict()
-    .refine((i) => (i.files === undefined) !== (i.zip === undefined), { message: 'send either files or zip' })
-    .refine((i) => (i.files ?? []).reduce((sum, f) => sum + f.bytes.byteLength, 0) <= MAX_IMPORT_CALL_BYTES, { message: `larger than ${MAX_IMPORT_CALL_BYTES} bytes in one call` }),
-} as const;
-
 export type HostMethod = keyof typeof hostInputSchemas;
-export type HostInput<M extends HostMethod> = z.infer<(typeof hostInputSchemas)[M]>;
+export type HostInput<M extends HostMethod> = SchemaInput<M>;
+/** A member's profile as the host keeps it (shared/host-schemas.ts checks it). */
+export interface MemberProfile {
+  id: string;
+  name: string;
+  color: string;
+}
 
 export interface SpaceSummary {
   id: string;
@@ -156,6 +70,12 @@ export interface HostResults {
   /** Updates from peers for documents the caller does not hold; resolves once they are on disk. */
   'notes.push': { saved: true };
   'space.search': { hits: SearchHit[] };
+  /**
+   * The space's notes as lists show them (not the deleted ones), so a window shows its list and its
+   * note before it has decoded the catalog: a JSON array of SummaryRow, as text (the host keeps it
+   * encoded, and thousands of rows cross the wire without being walked value by value).
+   */
+  'space.summaries': { rows: string };
   'shell.openExternal': { opened: boolean };
   /** Where the renderer finds peers: its own host's signalling server and every one discovered on the LAN. */
   'sync.info': SyncInfo;
@@ -176,6 +96,9 @@ export interface HostResults {
     reports: Array<{ path: string; status: 'imported' | 'skipped' | 'failed'; noteId?: string; title?: string; messages: string[] }>;
   };
 }
+
+/** One note in `space.summaries`, as an array to keep the message small. */
+export type SummaryRow = [id: string, title: string, tags: string[], createdAt: number, createdBy: string, updatedAt: number, updatedBy: string, trashedAt: number | null, state: 'active' | 'trashed'];
 
 export interface SyncInfo {
   /** False when LAN sync is off (`--no-lan`): only this machine's own signalling server is used. */
@@ -223,22 +146,6 @@ export class HostError extends Error {
     super(message);
     this.name = 'HostError';
   }
-}
-
-export function isHostMethod(name: unknown): name is HostMethod {
-  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(hostInputSchemas, name);
-}
-
-/** Validates a call's method and input; throws HostError with a readable reason. */
-export function parseHostCall<M extends HostMethod>(method: unknown, input: unknown): { method: M; input: HostInput<M> } {
-  if (!isHostMethod(method)) throw new HostError('unknown-method', `unknown method ${JSON.stringify(String(method)).slice(0, 80)}`);
-  const parsed = hostInputSchemas[method].safeParse(input);
-  if (!parsed.success) {
-    const tooLarge = parsed.error.issues.some((i) => i.message.startsWith('larger than'));
-    const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
-    throw new HostError(tooLarge ? 'too-large' : 'invalid-input', `${method}: ${reason}`);
-  }
-  return { method: method as M, input: parsed.data as HostInput<M> };
 }
 
 /** What the renderer sees of its host, whichever host it is. */

@@ -6,8 +6,7 @@
 import { fromBase64, toBase64 } from 'lib0/buffer';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { z } from 'zod';
-import { secretSchema, signalingAddressSchema, spaceIdSchema } from './host-api';
+import { isHostPort } from './net-address';
 
 export const INVITE_PREFIX = 'cp1.';
 export const INVITE_LINK_PREFIX = 'commonplace://join/';
@@ -17,16 +16,14 @@ export const SECRET_BYTES = 32;
 export const MAX_INVITE_ADDRESSES = 16;
 export const MAX_SPACE_NAME_LENGTH = 200;
 
-export const inviteSchema = z
-  .object({
-    spaceId: spaceIdSchema,
-    name: z.string().max(MAX_SPACE_NAME_LENGTH),
-    secret: secretSchema,
-    addresses: z.array(signalingAddressSchema).max(MAX_INVITE_ADDRESSES),
-  })
-  .strict();
-
-export type Invite = z.infer<typeof inviteSchema>;
+export interface Invite {
+  spaceId: string;
+  name: string;
+  /** The space secret: 32 random bytes in base64url without padding. */
+  secret: string;
+  /** host:port of the inviter's signalling servers. */
+  addresses: string[];
+}
 
 /** Why a text is not an invite, in words a member can act on. */
 export class InviteError extends Error {
@@ -63,9 +60,22 @@ export function fromBase64Url(text: string): Uint8Array {
   return fromBase64(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
 }
 
+/** What is wrong with an invite's fields, or null when nothing is (checked by hand: the renderer loads no zod). */
+export function inviteProblem(invite: Invite): string | null {
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(invite.spaceId)) return 'spaceId: not a space id';
+  if (typeof invite.name !== 'string' || invite.name.length > MAX_SPACE_NAME_LENGTH) return `name: longer than ${MAX_SPACE_NAME_LENGTH} characters`;
+  if (!/^[A-Za-z0-9_-]{43}$/.test(invite.secret)) return 'secret: not a space secret';
+  if (!Array.isArray(invite.addresses) || invite.addresses.length > MAX_INVITE_ADDRESSES) return `addresses: more than ${MAX_INVITE_ADDRESSES}`;
+  const bad = invite.addresses.findIndex((a) => typeof a !== 'string' || a.length > 300 || !isHostPort(a));
+  if (bad !== -1) return `addresses.${bad}: not a host:port address`;
+  return null;
+}
+
 /** Encodes an invite as the text a member copies. */
 export function encodeInvite(invite: Invite): string {
-  const checked = inviteSchema.parse(invite);
+  const problem = inviteProblem(invite);
+  if (problem) throw new InviteError(`not a valid invite (${problem})`);
+  const checked = invite;
   const encoder = encoding.createEncoder();
   encoding.writeUint8(encoder, INVITE_VERSION);
   encoding.writeVarString(encoder, checked.spaceId);
@@ -100,7 +110,7 @@ export function decodeInvite(text: string): Invite {
   const expected = new DataView(bytes.buffer, bytes.byteOffset + body.length, 4).getUint32(0);
   if (crc32(body) !== expected) throw new InviteError('The invite code is damaged or incomplete: copy all of it again.');
   if (body[0] !== INVITE_VERSION) throw new InviteError('This invite comes from a newer version of Commonplace.');
-  let raw: unknown;
+  let raw: Invite;
   try {
     const decoder = decoding.createDecoder(body.subarray(1));
     const spaceId = decoding.readVarString(decoder);
@@ -116,7 +126,7 @@ export function decodeInvite(text: string): Invite {
     if (error instanceof InviteError) throw error;
     throw new InviteError('The invite code is damaged or incomplete: copy all of it again.');
   }
-  const parsed = inviteSchema.safeParse(raw);
-  if (!parsed.success) throw new InviteError(`The invite code is not valid (${parsed.error.issues[0]?.path.join('.') || 'content'}: ${parsed.error.issues[0]?.message}).`);
-  return parsed.data;
+  const problem = inviteProblem(raw);
+  if (problem) throw new InviteError(`The invite code is not valid (${problem}).`);
+  return raw;
 }

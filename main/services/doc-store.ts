@@ -23,7 +23,7 @@ import { crc32 } from 'node:zlib';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import { spaceIdSchema } from '../../shared/host-api';
+import { spaceIdSchema } from '../../shared/host-schemas';
 import { docDigest, DIGEST_BYTES } from '../../shared/doc-digest';
 import { splitLegacySpace } from '../../shared/legacy-space';
 import { CATALOG_DOC_ID, isNoteId } from '../../shared/note-doc';

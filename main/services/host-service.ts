@@ -3,18 +3,9 @@
  * every call is validated against the contract's schema before any service sees it.
  */
 import * as Y from 'yjs';
-import {
-  HostError,
-  isAllowedExternalUrl,
-  parseHostCall,
-  type HostEventName,
-  type HostEvents,
-  type HostInput,
-  type HostMethod,
-  type HostResult,
-  type SpaceSummary,
-} from '../../shared/host-api';
-import { listNotes, spaceName } from '../../shared/catalog';
+import { HostError, isAllowedExternalUrl, type HostEventName, type HostEvents, type HostInput, type HostMethod, type HostResult, type SpaceSummary } from '../../shared/host-api';
+import { parseHostCall } from '../../shared/host-schemas';
+import { spaceName } from '../../shared/catalog';
 import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import { DamagedDocError, DocStore, InvalidUpdateError, StoreError, type StoreOptions } from './doc-store';
 import type { LanSync } from './lan-sync';
@@ -49,6 +40,8 @@ function storeFailure(method: string, error: unknown): never {
 }
 
 const noteKey = (spaceId: string, noteId: string) => `${spaceId}/${noteId}`;
+/** A document with nothing in it, as one update. */
+const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc());
 
 export class HostService {
   readonly store: DocStore;
@@ -94,6 +87,8 @@ export class HostService {
         return { removed: await this.store.removeSpace(spaceId) };
       },
       'space.sync': async (_client, { spaceId, stateVector }) => {
+        // Reading a space that is not on this device does not create it (a window may guess at one).
+        if (!(await this.store.hasSpace(spaceId))) return { update: EMPTY_UPDATE, stateVector: new Uint8Array([0]) };
         const { store } = await this.space(spaceId);
         return { update: await this.diff(store.diff.bind(store), CATALOG_DOC_ID, stateVector, 'space.sync'), stateVector: Y.encodeStateVector(store.catalog) };
       },
@@ -114,10 +109,11 @@ export class HostService {
         return { subscribed: false };
       },
       'note.sync': async (client, { spaceId, noteId, stateVector }) => {
-        const { store } = await this.space(spaceId);
         let set = this.noteHolders.get(noteKey(spaceId, noteId));
         if (!set) this.noteHolders.set(noteKey(spaceId, noteId), (set = new Set()));
         set.add(client);
+        if (!(await this.store.hasSpace(spaceId))) return { update: EMPTY_UPDATE, stateVector: new Uint8Array([0]) };
+        const { store } = await this.space(spaceId);
         const update = await this.diff(store.diff.bind(store), noteId, stateVector, 'note.sync');
         return { update, stateVector: await this.diff(store.stateVector.bind(store), noteId, stateVector, 'note.sync') };
       },
@@ -159,6 +155,10 @@ export class HostService {
         if (catalog.length > 0) this.broadcastCatalog(spaceId, Y.mergeUpdates(catalog.map((u) => u.update)), client);
         this.broadcastNotes(spaceId, updates.filter((u) => u.docId !== CATALOG_DOC_ID), client);
         return { saved: true };
+      },
+      'space.summaries': async (_client, { spaceId }) => {
+        if (!(await this.store.hasSpace(spaceId))) return { rows: '[]' };
+        return { rows: (await this.space(spaceId)).summaries() };
       },
       'space.search': async (_client, { spaceId, query, limit, titlesOnly }) => ({ hits: await (await this.space(spaceId)).search.search(query, limit, titlesOnly) }),
       'shell.openExternal': async (_client, { url }) => {
@@ -282,8 +282,8 @@ export class HostService {
     const spaces: SpaceSummary[] = [];
     for (const id of ids) {
       try {
-        const { store } = await this.space(id);
-        spaces.push({ id, name: spaceName(store.catalog), noteCount: listNotes(store.catalog).length });
+        const host = await this.space(id);
+        spaces.push({ id, name: spaceName(host.store.catalog), noteCount: host.activeNoteCount() });
       } catch (error) {
         logger.warn(`space ${id} could not be opened: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -300,6 +300,7 @@ export class HostService {
       await this.space(id)
         .then(async (host) => {
           host.store.diff(CATALOG_DOC_ID, new Uint8Array([0])).catch(() => {});
+          host.summaries();
           await host.search.ready;
         })
         .catch((error: unknown) => logger.warn(`space ${id} could not be opened: ${error instanceof Error ? error.message : String(error)}`));

@@ -4,7 +4,7 @@ import * as Y from 'yjs';
 import { getEntry, entryState, listNotes, spaceName } from '../../shared/catalog';
 import { FolderNames } from '../../shared/markdown/file-names';
 import { exportSpace, type ExportedFile } from '../../shared/markdown/space-export';
-import { spaceIdSchema } from '../../shared/host-api';
+import { spaceIdSchema } from '../../shared/host-schemas';
 import { listSpaceFolders, readSpaceReadOnly, type DocStore } from './doc-store';
 
 export type ExportScope = { kind: 'note'; spaceId: string; noteId: string } | { kind: 'space'; spaceId: string } | { kind: 'all' };

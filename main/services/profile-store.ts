@@ -1,7 +1,8 @@
 /** The member profile of this device (name and colour shown to the community), kept in the data directory. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { profileSchema, type MemberProfile } from '../../shared/host-api';
+import { type MemberProfile } from '../../shared/host-api';
+import { profileSchema } from '../../shared/host-schemas';
 import { ensurePrivateDir, writeFileAtomic } from './private-files';
 
 const FILE = 'profile.json';

@@ -3,7 +3,8 @@
  * compare, and the check that keeps a concurrent edit from being lost to "Delete forever".
  */
 import * as Y from 'yjs';
-import { bodyEscapesDeletion, catalogNotes, deletionOf, entryState, getEntry, restoreEntry, trashEntry } from '../../shared/catalog';
+import { bodyEscapesDeletion, catalogNotes, deletionOf, entryState, getEntry, restoreEntry, summarizeEntry, trashEntry } from '../../shared/catalog';
+import type { SummaryRow } from '../../shared/host-api';
 import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import { ManifestIndex } from '../../shared/note-sync/manifest';
 import type { SpaceStore } from './doc-store';
@@ -18,6 +19,10 @@ export class SpaceHost {
   private readonly offUpdate: () => void;
   private readonly observer: (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => void;
   private readonly toCheck = new Set<string>();
+  /** Active notes, counted again only after the catalog changed (a list of spaces asks for it). */
+  private activeNotes: number | null = null;
+  /** The list rows of every note that is not deleted (JSON), computed again only after the catalog changed. */
+  private summaryRows: string | null = null;
   private checking: Promise<void> = Promise.resolve();
 
   constructor(
@@ -28,6 +33,10 @@ export class SpaceHost {
     this.search = new SpaceSearch(store, warn);
     this.offUpdate = store.onUpdate((docId) => {
       this.manifestIndex?.touch(docId);
+      if (docId === CATALOG_DOC_ID) {
+        this.activeNotes = null;
+        this.summaryRows = null;
+      }
       if (docId !== CATALOG_DOC_ID) this.checkDeletion(docId);
     });
     this.observer = (events) => {
@@ -40,6 +49,34 @@ export class SpaceHost {
     catalogNotes(store.catalog).observeDeep(this.observer);
     // Notes deleted while this host was not running may have bodies that escaped the deletion.
     catalogNotes(store.catalog).forEach((_entry, id) => this.checkDeletion(id));
+  }
+
+  /** How many notes of the space are active (neither in the trash nor deleted). */
+  activeNoteCount(): number {
+    if (this.activeNotes === null) {
+      let count = 0;
+      catalogNotes(this.store.catalog).forEach((entry) => {
+        if (entry instanceof Y.Map && entryState(entry) === 'active') count++;
+      });
+      this.activeNotes = count;
+    }
+    return this.activeNotes;
+  }
+
+  /** The notes as lists show them (a JSON array of rows), for a window that has not decoded the catalog yet. */
+  summaries(): string {
+    if (this.summaryRows === null) {
+      const rows: SummaryRow[] = [];
+      catalogNotes(this.store.catalog).forEach((entry, id) => {
+        if (!(entry instanceof Y.Map)) return;
+        const state = entryState(entry);
+        if (state === 'deleted') return;
+        const s = summarizeEntry(id, entry);
+        rows.push([id, s.title, s.tags, s.createdAt, s.createdBy, s.updatedAt, s.updatedBy, s.trashedAt, state]);
+      });
+      this.summaryRows = JSON.stringify(rows);
+    }
+    return this.summaryRows;
   }
 
   /** Bucket digests of every document of the space, built on first use and kept current. */

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { MAX_SPACE_ADDRESSES, secretSchema, signalingAddressSchema, spaceIdSchema } from '../../shared/host-api';
+import { MAX_SPACE_ADDRESSES } from '../../shared/host-api';
+import { secretSchema, signalingAddressSchema, spaceIdSchema } from '../../shared/host-schemas';
 import { ensurePrivateDir, writeFileAtomic } from './private-files';
 
 const recordSchema = z.object({

@@ -131,7 +131,9 @@ export class DocPersistence {
     try {
       await this.localLoaded;
       if (!this.connected || this.destroyed) return;
+      performance.mark(`commonplace:sync-asked:${this.channel.label}`);
       const reply = await this.channel.sync(Y.encodeStateVector(this.doc));
+      performance.mark(`commonplace:sync-answered:${this.channel.label}`);
       let refused = '';
       if (!tryApplyUpdate(this.doc, reply.update, this, (reason) => (refused = reason))) {
         throw new HostError('corrupt-update', `the host sent a corrupt copy of ${this.channel.label}: ${refused}`);
@@ -141,6 +143,7 @@ export class DocPersistence {
       this.synced = true;
       this.retryDelay = RETRY_FIRST_MS;
       this.resolveFirstSync();
+      performance.mark(`commonplace:sync-applied:${this.channel.label}`);
       await this.flush();
     } catch (error) {
       this.fail(error, () => void this.reconcile());

@@ -5,6 +5,7 @@
  */
 import type * as Y from 'yjs';
 import { catalogNotes, entryState, getEntry, sortNotes, summarizeEntry, tagCounts, type NoteState, type NoteSummary } from '../../shared/catalog';
+import type { SummaryRow } from '../../shared/host-api';
 
 function sameSummary(a: NoteSummary, b: NoteSummary): boolean {
   return (
@@ -33,7 +34,16 @@ export class CatalogView {
   /** Each note's summary and state, kept as the same object while it is unchanged (memoised rows stay put). */
   private readonly summaries = new Map<string, { summary: NoteSummary; state: NoteState }>();
 
-  constructor(private readonly catalog: Y.Doc) {
+  constructor(
+    private readonly catalog: Y.Doc,
+    /** The host's rows, shown until the catalog is decoded (then each note's row comes from its entry). */
+    seed?: SummaryRow[],
+  ) {
+    if (seed && catalogNotes(catalog).size === 0) {
+      for (const [id, title, tags, createdAt, createdBy, updatedAt, updatedBy, trashedAt, state] of seed) {
+        this.summaries.set(id, { summary: { id, title, tags, createdAt, createdBy, updatedAt, updatedBy, trashedAt }, state });
+      }
+    }
     this.view = this.computeView(catalogNotes(catalog).keys());
     this.observer = (events) => {
       const changed = new Set<string>();
@@ -82,6 +92,17 @@ export class CatalogView {
   };
 
   getView = (): SpaceView => this.view;
+
+  /** Forgets rows the host listed that the catalog, now here, does not have. */
+  dropMissing(): void {
+    let dropped = false;
+    for (const id of [...this.summaries.keys()]) {
+      if (getEntry(this.catalog, id)) continue;
+      this.summaries.delete(id);
+      dropped = true;
+    }
+    if (dropped) this.publish(this.computeView([]));
+  }
 
   /** A note's summary and state as the lists know them. */
   get(noteId: string): { summary: NoteSummary; state: NoteState } | undefined {

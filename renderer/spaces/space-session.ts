@@ -4,7 +4,8 @@
  */
 import { IndexeddbPersistence } from 'y-indexeddb';
 import * as Y from 'yjs';
-import type { HostApi } from '../../shared/host-api';
+import { catalogNotes } from '../../shared/catalog';
+import type { HostApi, SummaryRow } from '../../shared/host-api';
 import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import { catalogChannel, DocPersistence, type SaveState } from '../persistence/doc-persistence';
 import { catalogDatabase, legacySpaceDatabase } from '../persistence/note-cache';
@@ -15,12 +16,34 @@ import { PEER_ORIGIN, SpaceSyncStore } from '../sync/space-sync-store';
 import { CatalogView } from './catalog-view';
 import { NoteDocs } from './note-docs';
 
+/** The host's rows, or none when they do not parse as rows (the catalog then fills the list). */
+function parseRows(text: string): SummaryRow[] {
+  try {
+    const rows: unknown = JSON.parse(text);
+    return Array.isArray(rows) ? rows.filter((r): r is SummaryRow => Array.isArray(r) && r.length === 9 && typeof r[0] === 'string' && typeof r[1] === 'string' && Array.isArray(r[2])) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The longest the window waits for the host's list rows before it loads the catalog anyway. */
+const FIRST_PAINT_WAIT_MS = 800;
+
+/** Resolves after the browser painted what React rendered for the state just set (two frames, or a timer when hidden). */
+function afterNextPaint(): Promise<void> {
+  if (typeof requestAnimationFrame === 'undefined') return Promise.resolve();
+  return Promise.race([
+    new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0)))),
+    new Promise<void>((resolve) => setTimeout(resolve, 200)),
+  ]);
+}
+
 /** Quiet time after other clients of the host changed notes before comparing with peers again. */
 const RESYNC_AFTER_HOST_CHANGES_MS = 1000;
 
 export class SpaceSession {
   readonly catalog = new Y.Doc({ guid: CATALOG_DOC_ID });
-  readonly local: IndexeddbPersistence | null;
+  private localCache: IndexeddbPersistence | null = null;
   readonly durable: DocPersistence;
   readonly notes: NoteDocs;
   /** Sync with other members' devices (WebRTC), and the space's presence. */
@@ -30,6 +53,9 @@ export class SpaceSession {
   readonly localLoaded: Promise<void>;
   private catalogView: CatalogView | null = null;
   private readonly cleanups: Array<() => void> = [];
+  /** The host's list rows, asked for at once: the window shows its list before the catalog is decoded. */
+  private summaryRows: SummaryRow[] | null = null;
+  private readonly summariesArrived: Promise<void>;
 
   constructor(
     readonly spaceId: string,
@@ -38,18 +64,42 @@ export class SpaceSession {
     const browser = typeof indexedDB !== 'undefined';
     // Schema 1 cached the whole space in one database; the catalog and notes have their own now.
     if (browser) indexedDB.deleteDatabase(legacySpaceDatabase(spaceId));
-    this.local = browser ? new IndexeddbPersistence(catalogDatabase(spaceId), this.catalog) : null;
-    this.localLoaded = Promise.race([
-      this.local ? this.local.whenSynced.then(() => undefined) : Promise.resolve(),
-      // A browser that blocks IndexedDB still gets the host's copy.
-      new Promise<void>((resolve) => setTimeout(resolve, 3000)),
-    ]);
+    performance.mark('commonplace:session-open');
+    this.summariesArrived = new Promise<void>((resolve) => {
+      const off = host.onConnection((connected) => {
+        if (!connected || this.summaryRows !== null) return;
+        host.call('space.summaries', { spaceId }).then(
+          ({ rows }) => {
+            this.summaryRows = parseRows(rows);
+            performance.mark('commonplace:summaries-arrived');
+            queueMicrotask(() => off());
+            resolve();
+          },
+          () => {},
+        );
+      });
+      this.cleanups.push(() => off());
+    });
+    // Decoding the catalog takes the main thread a while in a big space: the window first shows the
+    // list (from the host's rows) and the note, then loads the catalog from the browser's cache and the host.
+    const shown = Promise.race([this.summariesArrived.then(afterNextPaint), new Promise<void>((resolve) => setTimeout(resolve, FIRST_PAINT_WAIT_MS))]);
+    this.localLoaded = shown.then(() => {
+      if (!browser || this.destroyed) return;
+      this.localCache = new IndexeddbPersistence(catalogDatabase(spaceId), this.catalog);
+      return Promise.race([
+        this.localCache.whenSynced.then(() => void performance.mark('commonplace:cache-loaded')),
+        // A browser that blocks IndexedDB still gets the host's copy.
+        new Promise<void>((resolve) => setTimeout(resolve, 3000)),
+      ]);
+    });
     this.durable = new DocPersistence(this.catalog, catalogChannel(host, spaceId), host, this.localLoaded);
     this.notes = new NoteDocs(spaceId, host, (noteId, update, origin) => {
       if (origin !== PEER_ORIGIN) this.peers.engine.broadcast(noteId, update);
     });
     this.peers = new PeerSync(spaceId, host, new SpaceSyncStore(host, spaceId, this.catalog, (noteId) => this.notes.get(noteId)));
     this.search = new SearchClient(host, spaceId);
+    // Once the catalog came from the host, rows the host listed but the catalog lacks are gone.
+    void this.durable.whenSynced().then(() => this.catalogView?.dropMissing());
     const onCatalogUpdate = (update: Uint8Array, origin: unknown) => {
       if (origin === PEER_ORIGIN) this.peers.engine.recheckHeld();
       else if (origin !== this.durable && origin !== this.local) this.peers.engine.broadcast(CATALOG_DOC_ID, update);
@@ -71,14 +121,32 @@ export class SpaceSession {
     );
   }
 
-  /** Resolves when the notebook is ready to show: local cache loaded, or the host answered. */
+  /** Resolves when the notebook is ready to show: the host's list rows, the local cache, or the host's catalog. */
   ready(): Promise<void> {
-    return Promise.race([this.localLoaded.then(() => (this.catalog.share.size > 0 ? undefined : this.durable.whenSynced())), this.durable.whenSynced()]);
+    return Promise.race([
+      this.summariesArrived,
+      this.localLoaded.then(() => (this.catalog.share.size > 0 ? undefined : this.durable.whenSynced())),
+      this.durable.whenSynced(),
+    ]);
+  }
+
+  /** The browser's cache of the catalog (opened once the window has shown). */
+  get local(): IndexeddbPersistence | null {
+    return this.localCache;
+  }
+
+  /** Whether the catalog itself is here (until then, lists show the host's rows and notes are read-only). */
+  catalogLoaded(): boolean {
+    return catalogNotes(this.catalog).size > 0 || this.durable.state !== 'connecting';
   }
 
   /** The note list, tags and trash, built on first use (after the catalog has loaded). */
   get view(): CatalogView {
-    this.catalogView ??= new CatalogView(this.catalog);
+    if (!this.catalogView) {
+      performance.mark('commonplace:view-start');
+      this.catalogView = new CatalogView(this.catalog, this.summaryRows ?? undefined);
+      performance.mark('commonplace:view-built');
+    }
     return this.catalogView;
   }
 
@@ -118,14 +186,17 @@ export class SpaceSession {
     });
   }
 
+  private destroyed = false;
+
   destroy(): void {
+    this.destroyed = true;
     for (const cleanup of this.cleanups) cleanup();
     this.catalogView?.destroy();
     this.search.destroy();
     this.peers.destroy();
     this.notes.destroy();
     this.durable.destroy();
-    void this.local?.destroy();
+    void this.localCache?.destroy();
     this.catalog.destroy();
   }
 }

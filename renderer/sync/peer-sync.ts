@@ -8,7 +8,7 @@
  * channels through document sync (shared/note-sync), so reconnecting costs what changed.
  */
 import type { Provider, UserState } from '@lexical/yjs';
-import { WebrtcProvider } from 'y-webrtc';
+import type { WebrtcProvider } from 'y-webrtc';
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { HostError, type HostApi, type SyncInfo } from '../../shared/host-api';
@@ -127,7 +127,8 @@ export class PeerSync {
     if (this.starting) return this.starting;
     this.starting = (async () => {
       this.secret = secret;
-      const room = await roomNameForSecret(secret);
+      // y-webrtc (and simple-peer) load only for spaces that are shared, after the window has shown.
+      const [room, { WebrtcProvider }] = await Promise.all([roomNameForSecret(secret), import('y-webrtc')]);
       if (this.destroyed) return;
       // A channel may carry the peer's first message before its own open event reached us.
       const linkOf = (channel: ChunkedDataChannel): NoteSyncLink => {

@@ -1,6 +1,6 @@
 /** The notebook window: spaces, search, notes and tags on the left; the open note on the right. */
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { catalogMeta, entryState, getEntry, initSpace, recordMember, renameSpace, restoreEntry, sortNotes, spaceName, touchEntry, trashEntry, type NoteSort } from '../../shared/catalog';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { catalogMeta, getEntry, initSpace, recordMember, renameSpace, restoreEntry, sortNotes, spaceName, touchEntry, trashEntry, type NoteSort } from '../../shared/catalog';
 import type { HostApi, SpaceSummary } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
 import { NoteLinkProvider } from '../editor/NoteLinkPlugin';
@@ -16,11 +16,13 @@ import { ProfileDialog } from './ProfileDialog';
 import { loadProfile, saveProfile, type Profile } from './profile';
 import { QuickSwitcher } from './QuickSwitcher';
 import { navigate, parseRoute, type Route } from './route';
-import { MarkdownMenu } from './MarkdownMenu';
 import { SpacesNav } from './SpacesNav';
 import { SyncPanel } from './sync/SyncPanel';
 
-const LAST_SPACE_KEY = 'commonplace.lastSpace';
+/** Export and import (and the zip library they use) load after the window has shown. */
+const MarkdownMenu = lazy(() => import('./MarkdownMenu').then((m) => ({ default: m.MarkdownMenu })));
+
+export const LAST_SPACE_KEY = 'commonplace.lastSpace';
 /** Touching a note's "updated" fields on every keystroke would flood the doc; once in a while is enough. */
 const TOUCH_INTERVAL_MS = 3000;
 
@@ -183,10 +185,12 @@ export function App({ host }: { host: HostApi }) {
       cancelled = true;
     };
   }, [session]);
-  // Read at every render: the view changing (a note arriving from a peer) renders again.
-  const routedEntry = route.noteId && catalog ? getEntry(catalog, route.noteId) : undefined;
-  const waitingForNote = route.noteId !== null && route.spaceId === spaceId && !routedEntry && hostSyncedSpaceId !== spaceId;
-  const noteId = routedEntry && entryState(routedEntry) !== 'deleted' ? route.noteId : waitingForNote ? null : (notes[0]?.id ?? view.active[0]?.id ?? null);
+  // Read at every render: the view changing (a note arriving from a peer, the catalog decoded) renders again.
+  const routed = route.noteId && catalogView ? catalogView.get(route.noteId) : undefined;
+  const waitingForNote = route.noteId !== null && route.spaceId === spaceId && !routed && hostSyncedSpaceId !== spaceId;
+  const noteId = routed && routed.state !== 'deleted' ? route.noteId : waitingForNote ? null : (notes[0]?.id ?? view.active[0]?.id ?? null);
+  const shown = noteId && catalogView ? catalogView.get(noteId) : undefined;
+  // The note's entry, once the catalog is decoded (until then the note shows from the host's list row).
   const entry = catalog && noteId ? getEntry(catalog, noteId) : undefined;
 
   // Keep the URL on what is shown.
@@ -316,7 +320,17 @@ export function App({ host }: { host: HostApi }) {
             onMode={setMode}
             onEmptyTrash={() => setPending({ kind: 'empty-trash' })}
           />
-          <MarkdownMenu host={host} spaceId={spaceId} noteId={noteId} author={profile} />
+          <Suspense
+            fallback={
+              <div className="markdown-menu">
+                <button type="button" disabled>
+                  Markdown
+                </button>
+              </div>
+            }
+          >
+            <MarkdownMenu host={host} spaceId={spaceId} noteId={noteId} author={profile} />
+          </Suspense>
           <TagsNav tags={view.tags} active={tagFilter} onSelect={(tag) => (setTagFilter(tag), setMode('notes'), setQuery(''))} />
           <div className="sidebar-footer">
             <button type="button" className="profile-button" onClick={() => setPending({ kind: 'profile' })} aria-label={`Profile: ${profile.name}`}>
@@ -336,18 +350,20 @@ export function App({ host }: { host: HostApi }) {
               </button>
             </div>
           )}
-          {entry && noteId ? (
+          {shown && noteId ? (
             <NoteView
               key={noteId}
               session={session}
               noteId={noteId}
               entry={entry}
+              summary={shown.summary}
+              listedState={shown.state}
               author={profile}
               spaceTags={view.tags.map((t) => t.tag)}
               onLocalEdit={onLocalEdit}
               onDuplicate={() => act(duplicateNote(session, noteId, profile).then(openNote), 'duplicate the note')}
-              onTrash={() => trashEntry(entry)}
-              onRestore={() => restoreEntry(entry)}
+              onTrash={() => entry && trashEntry(entry)}
+              onRestore={() => entry && restoreEntry(entry)}
               onDeleteForever={() => setPending({ kind: 'delete-note', noteId })}
             />
           ) : waitingForNote ? (

@@ -1,6 +1,6 @@
 /** The open note: title, tags, actions, the editor, and the notes that link here. */
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
-import { catalogMembers, entryState, summarizeEntry, type AuthorRef, type NoteEntry } from '../../shared/catalog';
+import { catalogMembers, entryState, summarizeEntry, type AuthorRef, type NoteEntry, type NoteState, type NoteSummary } from '../../shared/catalog';
 import { NoteEditor } from '../editor/NoteEditor';
 import { TitleField } from '../editor/TitleField';
 import { useBacklinks } from '../search/use-search';
@@ -8,18 +8,21 @@ import type { NoteLoadState, OpenNote } from '../spaces/note-docs';
 import type { SpaceSession } from '../spaces/space-session';
 import { TagEditor } from './TagEditor';
 
-/** The entry's state and times, re-read when the entry changes (it holds no body: typing never reaches it). */
-function useEntry(entry: NoteEntry) {
+/**
+ * The entry's state and times, re-read when the entry changes (it holds no body: typing never reaches
+ * it); from the host's list row while the catalog is not decoded yet.
+ */
+function useEntry(entry: NoteEntry | undefined, summary: NoteSummary, listedState: NoteState) {
   const subscribe = useCallback(
     (onChange: () => void) => {
-      entry.observeDeep(onChange);
-      return () => entry.unobserveDeep(onChange);
+      entry?.observeDeep(onChange);
+      return () => entry?.unobserveDeep(onChange);
     },
     [entry],
   );
   const key = useSyncExternalStore(subscribe, () => {
-    const s = summarizeEntry('', entry);
-    return `${entryState(entry)}|${s.createdAt}|${s.createdBy}|${s.updatedAt}|${s.updatedBy}`;
+    const s = entry ? summarizeEntry('', entry) : summary;
+    return `${entry ? entryState(entry) : listedState}|${s.createdAt}|${s.createdBy}|${s.updatedAt}|${s.updatedBy}`;
   });
   const [state, createdAt, createdBy, updatedAt, updatedBy] = key.split('|') as [ReturnType<typeof entryState>, string, string, string, string];
   return { state, createdAt: Number(createdAt), createdBy, updatedAt: Number(updatedAt), updatedBy };
@@ -87,6 +90,8 @@ export function NoteView({
   session,
   noteId,
   entry,
+  summary,
+  listedState,
   author,
   spaceTags,
   onLocalEdit,
@@ -97,7 +102,11 @@ export function NoteView({
 }: {
   session: SpaceSession;
   noteId: string;
-  entry: NoteEntry;
+  /** The note's catalog entry, once the catalog is decoded. */
+  entry: NoteEntry | undefined;
+  /** The note as the list shows it (the host's row until the catalog is decoded). */
+  summary: NoteSummary;
+  listedState: NoteState;
   author: AuthorRef;
   spaceTags: string[];
   onLocalEdit: () => void;
@@ -106,7 +115,7 @@ export function NoteView({
   onRestore: () => void;
   onDeleteForever: () => void;
 }) {
-  const { state, createdAt, createdBy, updatedAt, updatedBy } = useEntry(entry);
+  const { state, createdAt, createdBy, updatedAt, updatedBy } = useEntry(entry, summary, listedState);
   const note = useOpenNote(session, noteId);
   const load = useLoadState(note);
   const [provider] = useState(() => session.peers.noteProvider(noteId));
@@ -126,9 +135,23 @@ export function NoteView({
           </button>
         </div>
       )}
-      <TitleField entry={entry} author={author} readOnly={!active} onEnter={focusBody} />
+      {entry ? (
+        <TitleField entry={entry} author={author} readOnly={!active} onEnter={focusBody} />
+      ) : (
+        <input className="note-title" aria-label="Note title" placeholder="Untitled note" value={summary.title} readOnly />
+      )}
       <div className="note-meta">
-        <TagEditor entry={entry} spaceTags={spaceTags} author={author} readOnly={!active} />
+        {entry ? (
+          <TagEditor entry={entry} spaceTags={spaceTags} author={author} readOnly={!active} />
+        ) : (
+          <div className="tag-editor">
+            {summary.tags.map((tag) => (
+              <span key={tag} className="tag-chip" title={tag}>
+                <span className="tag-name">#{tag}</span>
+              </span>
+            ))}
+          </div>
+        )}
         <div className="note-actions">
           <button type="button" className="link-button" onClick={onDuplicate} disabled={load !== 'ready'}>
             Duplicate

@@ -8,15 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { HostService, type HostClient } from '../../main/services/host-service';
 import { logger } from '../../main/services/logger';
-import {
-  HostError,
-  MAX_STATE_VECTOR_BYTES,
-  MAX_UPDATE_BYTES,
-  parseHostCall,
-  type HostErrorCode,
-  type HostEventName,
-  type HostEvents,
-} from '../../shared/host-api';
+import { HostError, MAX_STATE_VECTOR_BYTES, MAX_UPDATE_BYTES, type HostErrorCode, type HostEventName, type HostEvents } from '../../shared/host-api';
+import { parseHostCall } from '../../shared/host-schemas';
 import { createEntry, deleteEntryForever, entryState, getEntry, initSpace, trashEntry } from '../../shared/catalog';
 import { initNoteBody } from '../../shared/note-body';
 import { newNoteDoc } from '../../shared/note-doc';

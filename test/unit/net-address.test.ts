@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { signalingAddressSchema } from '../../shared/host-api';
+import { signalingAddressSchema } from '../../shared/host-schemas';
 import { isHostPort, isLoopbackHost, isPrivateOrLinkLocal, isSignalingUrl, parseHostPort, parseIPv4, parseIPv6 } from '../../shared/net-address';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -2,19 +2,21 @@
  * The sidebar's sync section for the open space: status, who is here and on which note, this
  * member's name, and the share / join / connect / offline controls.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { entryTitle, getEntry, spaceName } from '../../../shared/catalog';
 import { getHost } from '../../platform/host';
 import type { SpaceSession } from '../../spaces/space-session';
 import type { Profile } from '../profile';
 import { ConnectDialog } from './ConnectDialog';
-import { InviteDialog } from './InviteDialog';
 import { JoinDialog } from './JoinDialog';
 import { SyncStatusLine } from './SyncStatus';
 import { usePresence, useSyncStatus } from './use-sync';
 import './sync.css';
 
 type Open = 'share' | 'join' | 'connect' | null;
+
+/** The invite dialog (and its QR code library) loads when a member first shares. */
+const InviteDialog = lazy(() => import('./InviteDialog').then((m) => ({ default: m.InviteDialog })));
 
 export function SyncPanel({ session, profile, onJoined }: { session: SpaceSession; profile: Profile; onJoined: (spaceId: string) => void }) {
   const sync = session.peers;
@@ -72,7 +74,11 @@ export function SyncPanel({ session, profile, onJoined }: { session: SpaceSessio
           Work offline
         </button>
       </div>
-      {open === 'share' && <InviteDialog sync={sync} spaceName={spaceName(session.catalog)} onClose={close} />}
+      {open === 'share' && (
+        <Suspense fallback={null}>
+          <InviteDialog sync={sync} spaceName={spaceName(session.catalog)} onClose={close} />
+        </Suspense>
+      )}
       {open === 'join' && <JoinDialog host={getHost()} initialCode={linkedCode} onJoined={(spaceId) => (close(), onJoined(spaceId))} onClose={close} />}
       {open === 'connect' && <ConnectDialog sync={sync} onClose={close} />}
     </section>
