@@ -204,7 +204,8 @@ export async function generateSpace(dataDir: string, tilDir: string, count: numb
       for (let k = w; k < Math.min(words, w + 80); k++) slice.push(allWords[k % allWords.length]!);
       paragraphs.push(slice.join(' '));
     }
-    const { id } = await addNote(title, paragraphs.join('\n\n'), count * 1000 + words, []);
+    // Older than every other note: the note a space opens on (the newest) is an ordinary one.
+    const { id } = await addNote(title, paragraphs.join('\n\n'), -words, []);
     addTag(getEntry(catalog, id)!, 'bench');
     return { id, title };
   };

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: measures Commonplace, writes bench/results.json (the previous one becomes
 // bench/results.previous.json) and prints a Markdown table with the change against the previous run.
-// Options: --only traces|browser|extra (comma-separated), --quick (fewer repetitions).
+// Options: --only traces|browser|import|extra (comma-separated), --quick (fewer repetitions).
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,6 +22,7 @@ const previousPath = join(root, 'bench', 'results.previous.json');
 const LEXICAL_PREFIX = quick ? 5_000 : 40_000;
 const RUNS = quick ? 2 : 5;
 const NOTE_COUNT = 2000;
+const LARGE_NOTE_COUNT = 10_000;
 
 const results = [];
 const skipped = [];
@@ -114,14 +115,55 @@ async function startHost(dataDir) {
   return { url, stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM')))) };
 }
 
+/** Page scripts installed before the app loads: long tasks, and the time each keystroke's handlers take. */
+const PAGE_PROBES = () => {
+  window.__longTasks = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__longTasks.push({ start: entry.startTime, duration: entry.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {
+    // no Long Tasks API
+  }
+  // Event Timing, as Chromium measures interaction latency (entries of 16 ms and more only).
+  window.__slowEvents = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) if (entry.interactionId) window.__slowEvents.push({ id: entry.interactionId, name: entry.name, duration: entry.duration });
+    }).observe({ type: 'event', durationThreshold: 16, buffered: false });
+  } catch {
+    // no Event Timing API
+  }
+  // JavaScript time of a keystroke: from the first (capturing) listener to the last (bubbling) one on
+  // window, for every event a key press fires; Lexical reconciles and writes Yjs in microtasks in between.
+  window.__keyJs = [];
+  let open = null;
+  for (const type of ['keydown', 'keypress', 'beforeinput', 'input', 'keyup']) {
+    window.addEventListener(type, () => {
+      if (type === 'keydown') open = { js: 0 };
+      if (open) open.start = performance.now();
+    }, true);
+    window.addEventListener(type, () => {
+      if (!open || open.start === undefined) return;
+      open.js += performance.now() - open.start;
+      open.start = undefined;
+      if (type === 'keyup') window.__keyJs.push(open.js);
+    }, false);
+  }
+};
+
+/** Writes a space of `count` notes for the browser benchmarks. */
+async function generate(node, count) {
+  const dataDir = mkdtempSync(join(tmpdir(), `commonplace-bench-${count}-`));
+  const space = await node.generateSpace(dataDir, join(corpus, 'til'), count);
+  console.error(`  generated ${space.notes.length} notes + 2 long notes in ${(space.ms / 1000).toFixed(1)} s`);
+  return { ...space, dataDir };
+}
+
 async function benchBrowser(node) {
   const { chromium } = await import('playwright-core');
-  const dataDir = mkdtempSync(join(tmpdir(), 'commonplace-bench-data-'));
   const profiles = [];
-  const space = await node.generateSpace(dataDir, join(corpus, 'til'), NOTE_COUNT);
-  console.error(`  generated ${space.notes.length} notes + 2 long notes in ${(space.ms / 1000).toFixed(1)} s`);
-  const host = await startHost(dataDir);
-  const noteUrl = (id) => `${host.url}#/space/${space.spaceId}/note/${id}`;
+  const dataDirs = [];
   const launch = async () => {
     const dir = mkdtempSync(join(tmpdir(), 'commonplace-bench-profile-'));
     profiles.push(dir);
@@ -131,6 +173,7 @@ async function benchBrowser(node) {
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
       viewport: { width: 1200, height: 850 },
     });
+    await context.addInitScript(PAGE_PROBES);
     const page = context.pages()[0] ?? (await context.newPage());
     return { context, page };
   };
@@ -149,117 +192,208 @@ async function benchBrowser(node) {
       { title: note.title, firstWords: note.firstWords },
       { timeout, polling: 'raf' },
     );
+  const medianOf = (samples) => summary(samples).median;
   try {
-    // Open to editable: cold (empty profile: everything comes from the host) and warm (reload, IndexedDB cached).
-    const target = space.notes[Math.floor(space.notes.length / 2)];
-    const cold = [];
-    const warm = [];
-    const heap = [];
-    for (let r = 0; r < Math.max(2, Math.ceil(RUNS / 2)); r++) {
-      const { context, page } = await launch();
-      let t0 = Date.now();
-      await page.goto(noteUrl(target.id));
-      await bodyHas(page, target);
-      cold.push(Date.now() - t0);
-      await page.locator('[role="status"][data-state="saved"]').waitFor({ timeout: 60_000 });
-      t0 = Date.now();
-      await page.reload();
-      await bodyHas(page, target);
-      warm.push(Date.now() - t0);
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('HeapProfiler.collectGarbage');
-      await cdp.send('Performance.enable');
-      const { metrics } = await cdp.send('Performance.getMetrics');
-      heap.push((metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN) / 1024 / 1024);
-      await context.close();
-    }
-    record(`open ${NOTE_COUNT}-note space to editable note, cold profile`, 'ms', cold);
-    record(`open ${NOTE_COUNT}-note space to editable note, warm (reload)`, 'ms', warm);
-    record(`renderer JS heap with the ${NOTE_COUNT}-note space open (after GC)`, 'MiB', heap);
-
-    const { context, page } = await launch();
-    await page.goto(noteUrl(space.notes[0].id));
-    await bodyHas(page, space.notes[0]);
-    // Note switch: click another note in the Notes navigation until its body shows its content.
-    // Timed inside the page, from the click event to the frame that shows the note: Playwright's own
-    // actionability checks before a click (hit tests, waiting for a stable element) are not the app's time.
-    await page.evaluate(() => {
-      window.addEventListener('click', () => (window.__clickedAt = performance.now()), { capture: true });
-    });
-    const switches = [];
-    for (let i = 0; i < (quick ? 5 : 15); i++) {
-      const next = space.notes[(i * 131 + 7) % space.notes.length];
-      const link = page.getByRole('navigation', { name: 'Notes' }).locator(`a[href$="/note/${next.id}"]`);
-      await link.scrollIntoViewIfNeeded();
-      await link.click();
+    // Open to editable, at 2,000 and 10,000 notes in the same run: cold (empty profile: everything from the
+    // host) and warm (reload, IndexedDB cached), then the renderer's heap with the space open.
+    const opened = {};
+    let big = null;
+    for (const count of [NOTE_COUNT, LARGE_NOTE_COUNT]) {
+      const space = await generate(node, count);
+      dataDirs.push(space.dataDir);
+      const host = await startHost(space.dataDir);
+      const noteUrl = (id) => `${host.url}#/space/${space.spaceId}/note/${id}`;
+      const target = space.notes[Math.floor(space.notes.length / 2)];
+      const cold = [];
+      const warm = [];
+      const heap = [];
       try {
+        for (let r = 0; r < Math.max(2, RUNS); r++) {
+          const { context, page } = await launch();
+          let t0 = Date.now();
+          await page.goto(noteUrl(target.id));
+          await bodyHas(page, target);
+          cold.push(Date.now() - t0);
+          await page.locator('[role="status"][data-state="saved"]').waitFor({ timeout: 60_000 });
+          t0 = Date.now();
+          await page.reload();
+          await bodyHas(page, target);
+          warm.push(Date.now() - t0);
+          const cdp = await context.newCDPSession(page);
+          await cdp.send('HeapProfiler.collectGarbage');
+          await cdp.send('Performance.enable');
+          const { metrics } = await cdp.send('Performance.getMetrics');
+          heap.push((metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN) / 1024 / 1024);
+          await context.close();
+        }
+        const label = count.toLocaleString('en');
+        record(`open ${label}-note space to editable note, cold profile`, 'ms', cold, { goal: count >= 10_000 ? 500 : 300 });
+        record(`open ${label}-note space to editable note, warm (reload)`, 'ms', warm, count >= 10_000 ? { goal: 300 } : {});
+        record(`renderer JS heap with the ${label}-note space open (after GC)`, 'MiB', heap, count >= 10_000 ? { goal: 100 } : {});
+        opened[count] = { cold, warm };
+        if (count === LARGE_NOTE_COUNT) big = { space, host, noteUrl };
+        else await host.stop();
+      } catch (error) {
+        await host.stop();
+        throw error;
+      }
+    }
+    const ratio = (kind) => opened[LARGE_NOTE_COUNT][kind].map((ms, i) => ms / (opened[NOTE_COUNT][kind][i] ?? medianOf(opened[NOTE_COUNT][kind])));
+    record(`open ${LARGE_NOTE_COUNT.toLocaleString('en')} / open ${NOTE_COUNT.toLocaleString('en')} notes, cold (same run)`, 'x', ratio('cold'), { goal: 1.5 });
+    record(`open ${LARGE_NOTE_COUNT.toLocaleString('en')} / open ${NOTE_COUNT.toLocaleString('en')} notes, warm (same run)`, 'x', ratio('warm'));
+
+    // In the 10,000-note space: note switches, and keystrokes in long notes.
+    const { space, host, noteUrl } = big;
+    try {
+      const { context, page } = await launch();
+      const newest = [...space.notes].reverse();
+      await page.goto(noteUrl(newest[0].id));
+      await bodyHas(page, newest[0]);
+      // Note switch: click a note near the top of the list (the list draws only the rows in view) until its
+      // body shows its content, timed in the page from the click event to the frame that shows the note.
+      await page.evaluate(() => {
+        window.addEventListener('click', () => (window.__clickedAt = performance.now()), { capture: true });
+      });
+      const switches = [];
+      for (let i = 0; i < (quick ? 5 : 15); i++) {
+        const next = newest[1 + ((i * 5) % 10)];
+        const link = page.getByRole('navigation', { name: 'Notes' }).locator(`a[href$="/note/${next.id}"]`);
+        await link.scrollIntoViewIfNeeded();
+        await link.click();
         await bodyHas(page, next, 20_000);
         switches.push(await page.evaluate(() => window.__shownAt - window.__clickedAt));
-      } catch {
-        const shown = await page.locator('input[aria-label="Note title"]').inputValue().catch(() => '?');
-        console.error(`  note switch to ${JSON.stringify(next.title)} did not show it in 20 s (title shows ${JSON.stringify(shown)}); sample left out`);
-        skipped.push(`one note switch (to ${JSON.stringify(next.title)}) timed out`);
       }
-    }
-    record('note switch (click in Notes list to body shown)', 'ms', switches);
+      record(`note switch in a ${LARGE_NOTE_COUNT.toLocaleString('en')}-note space (click to body shown)`, 'ms', switches, { goal: 50 });
 
-    // Keystroke to paint: real key events through CDP, timed in the page from keydown to the frame after it.
-    const cdp = await context.newCDPSession(page);
-    for (const [key, label, goal] of [
-      ['words10k', '10,000 words', 16],
-      ['words100k', '100,000 words', 33],
-    ]) {
-      const note = space.big[key];
-      await page.goto(noteUrl(note.id));
-      await page.waitForFunction(
-        (title) => document.querySelector('input[aria-label="Note title"]')?.value === title && (document.querySelector('[aria-label="Note body"]')?.textContent?.length ?? 0) > 1000,
-        note.title,
-        { timeout: 120_000 },
-      );
-      await page.evaluate(() => {
-        const body = document.querySelector('[aria-label="Note body"]');
-        body.focus();
-        const range = document.createRange();
-        const middle = body.children[Math.floor(body.children.length / 2)] ?? body;
-        range.selectNodeContents(middle);
-        range.collapse(false);
-        getSelection().removeAllRanges();
-        getSelection().addRange(range);
-        window.__latencies = [];
-        if (window.__probeInstalled) return;
-        window.__probeInstalled = true;
-        document.addEventListener(
-          'keydown',
-          (event) => {
-            const t0 = event.timeStamp;
-            requestAnimationFrame(() => {
-              const channel = new MessageChannel();
-              channel.port1.onmessage = () => window.__latencies.push(performance.now() - t0);
-              channel.port2.postMessage(null);
-            });
-          },
-          true,
+      // Keystroke to paint: real key events through CDP into the middle of the long notes.
+      const cdp = await context.newCDPSession(page);
+      for (const [key, label, goal] of [
+        ['words10k', '10,000 words', 20],
+        ['words100k', '100,000 words', 24],
+      ]) {
+        const note = space.big[key];
+        await page.goto(noteUrl(note.id));
+        await page.waitForFunction(
+          (title) => document.querySelector('input[aria-label="Note title"]')?.value === title && (document.querySelector('[aria-label="Note body"]')?.textContent?.length ?? 0) > 1000,
+          note.title,
+          { timeout: 120_000 },
         );
-      });
-      const keys = quick ? 20 : 80;
-      for (let i = 0; i < keys; i++) {
-        const ch = 'commonplace '[i % 12];
-        const code = ch === ' ' ? 'Space' : `Key${ch.toUpperCase()}`;
-        const vk = ch === ' ' ? 32 : ch.toUpperCase().charCodeAt(0);
-        await cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key: ch, code, text: ch, unmodifiedText: ch, windowsVirtualKeyCode: vk });
-        await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: ch, code, windowsVirtualKeyCode: vk });
-        await page.waitForTimeout(40);
+        await page.evaluate(() => {
+          const body = document.querySelector('[aria-label="Note body"]');
+          body.focus();
+          const range = document.createRange();
+          const middle = body.children[Math.floor(body.children.length / 2)] ?? body;
+          range.selectNodeContents(middle);
+          range.collapse(false);
+          getSelection().removeAllRanges();
+          getSelection().addRange(range);
+          window.__latencies = [];
+          window.__keyJs.length = 0;
+          window.__slowEvents.length = 0;
+          window.__typingFrom = performance.now();
+          if (window.__probeInstalled) return;
+          window.__probeInstalled = true;
+          document.addEventListener(
+            'keydown',
+            (event) => {
+              const t0 = event.timeStamp;
+              requestAnimationFrame(() => {
+                const channel = new MessageChannel();
+                channel.port1.onmessage = () => window.__latencies.push(performance.now() - t0);
+                channel.port2.postMessage(null);
+              });
+            },
+            true,
+          );
+        });
+        const keys = quick ? 20 : 80;
+        for (let i = 0; i < keys; i++) {
+          const ch = 'commonplace '[i % 12];
+          const code = ch === ' ' ? 'Space' : `Key${ch.toUpperCase()}`;
+          const vk = ch === ' ' ? 32 : ch.toUpperCase().charCodeAt(0);
+          await cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key: ch, code, text: ch, unmodifiedText: ch, windowsVirtualKeyCode: vk });
+          await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: ch, code, windowsVirtualKeyCode: vk });
+          await page.waitForTimeout(40);
+        }
+        await page.waitForTimeout(300);
+        const probe = await page.evaluate(() => ({
+          latencies: window.__latencies,
+          js: window.__keyJs,
+          slow: window.__slowEvents,
+          longTasks: window.__longTasks.filter((t) => t.start >= window.__typingFrom),
+        }));
+        // Event Timing reports only interactions of 16 ms and more: each keystroke's latency is the longest
+        // of its events, and a keystroke it did not report counts as 16 ms (an upper bound).
+        const byInteraction = new Map();
+        for (const e of probe.slow) byInteraction.set(e.id, Math.max(byInteraction.get(e.id) ?? 0, e.duration));
+        const interactions = [...byInteraction.values(), ...Array(Math.max(0, keys - byInteraction.size)).fill(16)];
+        const p95 = summary(interactions).p95;
+        record(`keystroke interaction latency (Event Timing), ${label}`, 'ms', interactions, { goalP95: goal, p95Met: p95 <= goal });
+        record(`keystroke to next paint (rAF probe), ${label}`, 'ms', probe.latencies);
+        record(`JavaScript time per keystroke, ${label}`, 'ms', probe.js);
+        record(`renderer long tasks over 50 ms while typing, ${label}`, 'count', [probe.longTasks.length]);
       }
-      await page.waitForTimeout(200);
-      const latencies = await page.evaluate(() => window.__latencies);
-      const s = summary(latencies);
-      record(`keystroke to paint, ${label}`, 'ms', latencies, { goalP95: goal, p95Met: s.p95 <= goal });
+      await context.close();
+    } finally {
+      await host.stop();
     }
-    await context.close();
   } finally {
-    await host.stop();
+    for (const dir of [...dataDirs, ...profiles]) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Imports 10,000 Markdown notes through the CLI, timing it and reading its peak resident memory. */
+async function benchCliImport() {
+  const folder = mkdtempSync(join(tmpdir(), 'commonplace-bench-md-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'commonplace-bench-import-'));
+  try {
+    const til = join(corpus, 'til');
+    const files = [];
+    for (const topic of readdirSync(til, { withFileTypes: true })) {
+      if (!topic.isDirectory()) continue;
+      for (const file of readdirSync(join(til, topic.name))) if (file.endsWith('.md')) files.push(join(til, topic.name, file));
+    }
+    files.sort();
+    for (let i = 0; i < LARGE_NOTE_COUNT; i++) {
+      const source = files[i % files.length];
+      const copy = Math.floor(i / files.length);
+      const dir = join(folder, copy === 0 ? '' : `copy-${copy}`, source.split(/[\\/]/).at(-2));
+      mkdirSync(dir, { recursive: true });
+      const text = readFileSync(source, 'utf8');
+      // Copies get titles of their own, as a community's notes have.
+      writeFileSync(join(dir, source.split(/[\\/]/).at(-1)), copy === 0 ? text : text.replace(/^#\s+(.+)$/m, (_m, t) => `# ${t} (${copy + 1})`));
+    }
+    const cli = join(root, 'dist', 'cli', 'commonplace.mjs');
+    const times = [];
+    const peaks = [];
+    for (let r = 0; r < (quick ? 1 : 2); r++) {
+      rmSync(dataDir, { recursive: true, force: true });
+      const started = performance.now();
+      const child = spawn(process.execPath, [cli, 'import', '--data-dir', dataDir, '--space', 'Bench import', '--from', folder], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      // The kernel keeps the peak resident size (VmHWM); read it until the process ends.
+      let peak = 0;
+      const timer = setInterval(() => {
+        try {
+          const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (hwm) peak = Math.max(peak, Number(hwm[1]) / 1024);
+        } catch {
+          // the process ended
+        }
+      }, 50);
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      clearInterval(timer);
+      if (code !== 0 || !/imported 10000,/.test(output)) throw new Error(`BENCH FAILED: the CLI import exited ${code}:\n${output.slice(-2000)}`);
+      times.push(performance.now() - started);
+      peaks.push(peak);
+    }
+    record(`CLI import of ${LARGE_NOTE_COUNT.toLocaleString('en')} Markdown notes`, 'ms', times, { goal: 15_000 });
+    record(`CLI import of ${LARGE_NOTE_COUNT.toLocaleString('en')} Markdown notes: peak resident memory`, 'MiB', peaks, { goal: 500 });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
-    for (const dir of profiles) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -276,7 +410,8 @@ async function benchExtra() {
     }
     const path = join(root, 'bench', found);
     const module = /\.m?ts$/.test(found) ? await importTs(path) : await import(pathToFileURL(path).href);
-    for (const { name, unit, samples } of await module[fn]()) record(name, unit, samples);
+    const options = fn === 'runP2pBench' ? { generateSpace: node.generateSpace, tilDir: join(corpus, 'til') } : undefined;
+    for (const { name, unit, samples } of await module[fn](options)) record(name, unit, samples);
   }
 }
 
@@ -291,7 +426,12 @@ function table(previous) {
     const s = summary(r.samples);
     const prev = before.get(r.name);
     const change = prev === undefined ? '—' : `${((s.median / prev - 1) * 100).toFixed(1)} %`;
-    const goal = r.goalP95 !== undefined ? ` (goal p95 ≤ ${r.goalP95} ${r.p95Met ? 'met' : 'MISSED'})` : '';
+    const goal =
+      r.goalP95 !== undefined
+        ? ` (goal p95 ≤ ${r.goalP95} ${r.p95Met ? 'met' : 'MISSED'})`
+        : r.goal !== undefined
+          ? ` (goal median ≤ ${r.goal} ${s.median <= r.goal ? 'met' : 'MISSED'})`
+          : '';
     lines.push(`| ${r.name}${goal} | ${r.unit} | ${fmt(s.median)} | ${fmt(s.min)}–${fmt(s.max)} | ${fmt(s.p95)} | ${s.n} | ${prev === undefined ? '—' : fmt(prev)} | ${change} |`);
   }
   for (const s of skipped) lines.push(`| skipped: ${s} | | | | | | | |`);
@@ -311,6 +451,10 @@ if (wants('traces')) {
 if (wants('browser')) {
   console.error('browser…');
   await benchBrowser(node);
+}
+if (wants('import')) {
+  console.error('CLI import…');
+  await benchCliImport();
 }
 if (wants('extra')) await benchExtra();
 
