@@ -452,9 +452,11 @@ async function untilConverged(members, spaceId, what, timeoutMs, { since = 0, wa
 }
 
 function attachConsole(member, problems) {
-  member.page.on('pageerror', (error) => problems.push(`${member.name} pageerror: ${error.message}`));
+  // P2P_DEBUG=1 prints them as they come, besides the summary at the end.
+  const note = (line) => (problems.push(line), process.env.P2P_DEBUG && console.error(`  [${new Date().toISOString().slice(11, 23)}] ${line}`));
+  member.page.on('pageerror', (error) => note(`${member.name} pageerror: ${error.message}`));
   member.page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(`${member.name} console.${message.type()}: ${message.text().slice(0, 300)}`);
+    if (message.type() === 'error' || message.type() === 'warning' || process.env.P2P_DEBUG) note(`${member.name} console.${message.type()}: ${message.text().slice(0, 300)}`);
   });
 }
 

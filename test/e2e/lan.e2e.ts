@@ -7,10 +7,10 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeInvite, encodeInvite } from '../../shared/invite';
 import { body, openBrowser, passFirstRun, removeDir, startHost, tempDir, title, until, type Browser, type RunningHost } from './harness';
+import { skipUnlessAvailable } from '../support/required';
 import { chromiumInNamespace, netnsUnavailable, NetLab, type Namespace } from './netns';
 
-const skipReason = netnsUnavailable();
-if (skipReason) console.warn(`lan.e2e: skipped: ${skipReason} (needs root and \`ip netns\`)`);
+const skip = skipUnlessAvailable(netnsUnavailable(), 'lan.e2e (needs root and `ip netns`)');
 
 const cleanups: Array<() => unknown> = [];
 afterAll(async () => {
@@ -34,7 +34,7 @@ async function typeAtEnd(page: Page, text: string): Promise<void> {
   await page.keyboard.type(text);
 }
 
-describe.skipIf(skipReason !== null)('three members on a LAN find each other over mDNS', () => {
+describe.skipIf(skip)('three members on a LAN find each other over mDNS', () => {
   const lab = new NetLab('cplan');
   let members: Member[] = [];
 

@@ -10,10 +10,10 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeInvite, encodeInvite, toBase64Url } from '../../shared/invite';
 import { body, openBrowser, passFirstRun, removeDir, startHost, pasteText, tempDir, title, until, type Browser, type RunningHost } from './harness';
+import { skipUnlessAvailable } from '../support/required';
 import { chromiumInNamespace, netnsUnavailable, soloNamespace } from './netns';
 
-const skipReason = netnsUnavailable();
-if (skipReason) console.warn(`p2p.e2e: skipped: ${skipReason} (needs root and \`ip netns\`)`);
+const skip = skipUnlessAvailable(netnsUnavailable(), 'p2p.e2e (needs root and `ip netns`)');
 
 const WEBRTC_ARGS = ['--disable-features=WebRtcHideLocalIpsWithMdns'];
 const cleanups: Array<() => unknown> = [];
@@ -62,7 +62,7 @@ async function typeAtEnd(page: Page, text: string): Promise<void> {
   await page.keyboard.type(text);
 }
 
-describe.skipIf(skipReason !== null)('two members sync peer to peer', () => {
+describe.skipIf(skip)('two members sync peer to peer', () => {
   let ana: { host: RunningHost; browser: Browser };
   let ben: { host: RunningHost; browser: Browser };
   let code: string;

@@ -21,6 +21,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { skipUnlessAvailable } from '../support/required';
 import { splitFrontMatter } from '../../shared/markdown/front-matter';
 import { type ImportFile } from '../../shared/markdown/markdown-import';
 import { MemorySpace } from './support/memory-space';
@@ -60,7 +61,7 @@ function bodyOf(text: string): string {
   return splitFrontMatter(text).body.replace(/^\n/, '');
 }
 
-describe.skipIf(!existsSync(CORPUS))('Markdown fidelity on the til corpus', () => {
+describe.skipIf(skipUnlessAvailable(existsSync(CORPUS) ? null : `the corpus is not at ${CORPUS}`, 'markdown fidelity'))('Markdown fidelity on the til corpus', () => {
   it('brings back at least the share of notes identical it reached, and its export is stable', async () => {
     const files = corpusFiles();
     expect(files.length).toBeGreaterThan(1800);
