@@ -77,6 +77,8 @@ export interface NoteSyncEvents {
 /** Bytes of DOCS answered in one message (smaller messages keep live edits moving between them). */
 const DOCS_MESSAGE_BYTES = 512 * 1024;
 const RELAYED_MEMORY = 2048;
+/** Wait before asking again for documents whose pull could not be prepared. */
+const RETRY_PULL_MS = 1000;
 /** Quiet time after documents were pulled from one peer before comparing with the others. */
 const RESYNC_OTHERS_AFTER_MS = 300;
 const MAX_HELD_DOCS = 512;
@@ -414,7 +416,10 @@ export class NoteSyncEngine extends ObservableV2<NoteSyncEvents> {
         (error: unknown) => {
           clearTimeout(batch.timer);
           state.batches.delete(batch);
-          this.warn(`could not ask a peer for documents: ${error instanceof Error ? error.message : String(error)}`);
+          // Not given up: the documents go back in the queue and are asked for again a moment later.
+          for (const id of ids) state.queue.add(id);
+          this.warn(`could not ask a peer for documents, trying again: ${error instanceof Error ? error.message : String(error)}`);
+          setTimeout(() => !state.closed && this.pump(link), RETRY_PULL_MS);
           this.refresh();
         },
       );

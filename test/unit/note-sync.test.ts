@@ -220,4 +220,21 @@ describe('document sync between members', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(ben.text('after-bad-msgs')).toBe('Fine.');
   });
+
+  it('asks again for documents when its own store failed to prepare the request once', async () => {
+    const ana = replica('ana');
+    const ben = replica('ben');
+    for (let i = 0; i < 20; i++) ana.note(`note-retry-${String(i).padStart(3, '0')}`, `Retry ${i}`);
+    const real = ben.store.stateVectors.bind(ben.store);
+    let failures = 2;
+    ben.store.stateVectors = async (ids) => {
+      if (failures-- > 0) throw new Error('the host is briefly away');
+      return real(ids);
+    };
+    connect(ana, ben);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await settle(ana, ben);
+    sameDocs(ana, ben);
+    expect(ben.warnings.filter((w) => w.includes('trying again'))).toHaveLength(2);
+  });
 });
