@@ -9,7 +9,7 @@ import { createYjsBinding, syncLexicalUpdateToYjs, syncYjsChangesToLexical, type
 import { $createParagraphNode, $getRoot, $isDecoratorNode, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode } from 'lexical';
 import * as Y from 'yjs';
 import { EDITOR_NODES, EXCLUDED_PROPERTIES } from './editor-nodes';
-import { COMMONPLACE_TRANSFORMERS } from './markdown-transformers';
+import { COMMONPLACE_TRANSFORMERS } from './markdown-shortcuts';
 import { createEntry } from './catalog';
 import { noteBodyOf } from './note-doc';
 
@@ -286,14 +286,8 @@ export function readNoteBodyWith<T>(doc: Y.Doc, noteId: string, editor: LexicalE
   releaseCollabNodes(body);
   const binding = createYjsBinding({ doc, docMap: new Map([[noteId, doc]]), editor, excludedProperties: EXCLUDED_PROPERTIES, getXmlText: () => body, id: noteId });
   try {
-    binding.editor.update(
-      () => {
-        $getRoot().clear();
-        binding.root.applyChildrenYjsDelta(binding, binding.root._xmlText.toDelta());
-        binding.root.syncChildrenFromYjs(binding);
-      },
-      { discrete: true, tag: 'collaboration', skipTransforms: true },
-    );
+    editor.update(() => $getRoot().clear(), { discrete: true, tag: 'skip-collab' });
+    hydrateEditorFromYjs(binding);
     return editor.getEditorState().read(read);
   } finally {
     binding.root.destroy(binding);

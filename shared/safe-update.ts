@@ -6,11 +6,12 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
+import { errorMessage } from './errors';
 
 export type UpdateCheck = { ok: true } | { ok: false; reason: string };
 
 function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 /** Whether bytes decode completely as a Yjs update (every struct and the delete set). */

@@ -17,6 +17,7 @@ import { readImportSource, writeExport } from '../services/markdown-files';
 import { BodyBatcher, importIntoStore } from '../services/markdown-host';
 import { exportMarkdownFiles, findSpace, MarkdownExportError, readOnlySource, storeSource, type ExportScope } from '../services/markdown-service';
 import { connectToHost } from './host-connection';
+import { errorMessage } from '../../shared/errors';
 
 const USAGE = `usage: npm run commonplace -- <command> [options]
 
@@ -67,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(errorMessage(error));
   }
   const dataDir = resolve(String(values['data-dir'] ?? defaultDataDir()));
   switch (command) {
@@ -161,7 +162,7 @@ async function runImport(dataDir: string, values: Record<string, string | boolea
     try {
       host = await connectToHost(lock.url);
     } catch (error) {
-      process.stderr.write(`Commonplace: ${dataDir} is in use by the host at ${withoutToken(lock.url)}, which did not accept a connection (${error instanceof Error ? error.message : String(error)}). Nothing was imported; stop it or try again.\n`);
+      process.stderr.write(`Commonplace: ${dataDir} is in use by the host at ${withoutToken(lock.url)}, which did not accept a connection (${errorMessage(error)}). Nothing was imported; stop it or try again.\n`);
       return 1;
     }
     try {
@@ -220,7 +221,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`${error.message}\n\n${USAGE}\n`);
       process.exit(2);
     }
-    const message = error instanceof MarkdownExportError || error instanceof Error ? error.message : String(error);
+    const message = error instanceof MarkdownExportError || errorMessage(error);
     process.stderr.write(`Commonplace: ${message}\n`);
     process.exit(1);
   },

@@ -37,6 +37,7 @@ import {
   shouldAllowNavigation,
   windowOpenDecision,
 } from './window-options';
+import { errorMessage } from '../../shared/errors';
 
 /** Longest a quit waits for queued writes before giving up on them. */
 const FLUSH_TIMEOUT_MS = 15_000;
@@ -71,7 +72,7 @@ function openExternal(url: string): Promise<boolean> {
   return shell.openExternal(url).then(
     () => true,
     (error: unknown) => {
-      logger.warn(`could not open an external link: ${error instanceof Error ? error.message : String(error)}`);
+      logger.warn(`could not open an external link: ${errorMessage(error)}`);
       return false;
     },
   );
@@ -181,7 +182,7 @@ function createMainWindow(): BrowserWindow {
     if (mainWindow === window) mainWindow = null;
   });
   void window.loadURL(APP_INDEX_URL).catch((error: unknown) => {
-    logger.error(`the window could not load the app: ${error instanceof Error ? error.message : String(error)}`);
+    logger.error(`the window could not load the app: ${errorMessage(error)}`);
   });
   return window;
 }
@@ -218,7 +219,7 @@ async function start(): Promise<void> {
     if (error instanceof DataDirBusyError) {
       fail('Your notebook is already open', `${error.message}.\n\nClose it first, then start Commonplace again.`);
     } else {
-      fail('Commonplace could not start', `The notebook folder ${dataDir} could not be opened: ${error instanceof Error ? error.message : String(error)}`);
+      fail('Commonplace could not start', `The notebook folder ${dataDir} could not be opened: ${errorMessage(error)}`);
     }
     return;
   }
@@ -232,7 +233,7 @@ async function start(): Promise<void> {
       fallbackToFreePort: !portSwitch,
     });
   } catch (error) {
-    logger.warn(`peer-to-peer sync is unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    logger.warn(`peer-to-peer sync is unavailable: ${errorMessage(error)}`);
   }
   service = new HostService({ dataDir, host: 'electron', version: app.getVersion(), openExternal, sync: lanSync ?? undefined });
   void service.warmUp();
@@ -240,7 +241,7 @@ async function start(): Promise<void> {
   secureSession(session.defaultSession);
   protocol.handle(APP_SCHEME, (request) =>
     serveAppRequest(request).catch((error: unknown) => {
-      logger.error(`app:// request failed: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(`app:// request failed: ${errorMessage(error)}`);
       return textResponse(500, 'internal error');
     }),
   );
@@ -270,7 +271,7 @@ async function stop(): Promise<void> {
       await running.flush();
       await running.close();
     })().catch((error: unknown) => {
-      logger.error(`closing the notebook failed: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(`closing the notebook failed: ${errorMessage(error)}`);
     });
     await Promise.race([closing, timeout]);
     clearTimeout(timer);
@@ -323,6 +324,6 @@ if (!app.requestSingleInstanceLock()) {
     .whenReady()
     .then(start)
     .catch((error: unknown) => {
-      fail('Commonplace could not start', error instanceof Error ? error.message : String(error));
+      fail('Commonplace could not start', errorMessage(error));
     });
 }

@@ -30,6 +30,7 @@ import { CATALOG_DOC_ID, isNoteId } from '../../shared/note-doc';
 import { LEGACY_FILES, readLegacySpace } from './legacy-store';
 import { encodeRecord, readLogRecords } from './log-records';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, syncDirectory } from './private-files';
+import { errorMessage } from '../../shared/errors';
 
 const PACK_MAGIC = Buffer.from('CPPACK02', 'ascii');
 const INDEX_MAGIC = Buffer.from('CPINDEX2', 'ascii');
@@ -92,7 +93,7 @@ export function assertValidUpdate(update: Uint8Array): void {
   try {
     Y.decodeUpdate(update);
   } catch (error) {
-    throw new InvalidUpdateError(error instanceof Error ? error.message : String(error));
+    throw new InvalidUpdateError(errorMessage(error));
   }
 }
 
@@ -360,7 +361,7 @@ export class SpaceStore {
         this.recordOf(docId).logged.push(update);
       } catch (error) {
         damaged = true;
-        this.options.onProblem?.({ kind: 'invalid-update', spaceId: this.spaceId, offset, detail: error instanceof Error ? error.message : String(error) });
+        this.options.onProblem?.({ kind: 'invalid-update', spaceId: this.spaceId, offset, detail: errorMessage(error) });
       }
     }
     for (const record of this.docs.values()) if (record.logged.length > 0) record.digest = null;
@@ -536,7 +537,7 @@ export class SpaceStore {
         // Decodable bytes Yjs still could not apply may have changed memory halfway: reload from disk.
         this.failed = true;
         this.closed = true;
-        return Promise.reject(new InvalidUpdateError(error instanceof Error ? error.message : String(error)));
+        return Promise.reject(new InvalidUpdateError(errorMessage(error)));
       }
       if (docId === CATALOG_DOC_ID) this.catalogState = null;
       const record = this.recordOf(docId);

@@ -14,6 +14,7 @@ import { readProfile, writeProfile } from './profile-store';
 import { SecretConflictError, SpaceSecrets } from './space-secrets';
 import { exportMarkdownZip, importMarkdownIntoStore } from './markdown-host';
 import { SpaceHost } from './space-host';
+import { errorMessage } from '../../shared/errors';
 
 /** One connected renderer: a window in Electron, a WebSocket on the web host. */
 export interface HostClient {
@@ -142,7 +143,7 @@ export class HostService {
             updates.push(await store.diff(docId, stateVector));
           } catch (error) {
             // One unreadable note must not stop the others: the peer gets nothing for it this time.
-            logger.warn(`notes.pull: ${docId} in space ${spaceId}: ${error instanceof Error ? error.message : String(error)}`);
+            logger.warn(`notes.pull: ${docId} in space ${spaceId}: ${errorMessage(error)}`);
             updates.push(Y.encodeStateAsUpdate(new Y.Doc()));
           }
         }
@@ -243,7 +244,7 @@ export class HostService {
       return await handler(client, call.input);
     } catch (error) {
       if (error instanceof HostError) throw error;
-      logger.error(`${call.method} failed: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(`${call.method} failed: ${errorMessage(error)}`);
       throw new HostError('internal', `${call.method} failed`);
     }
   }
@@ -285,7 +286,7 @@ export class HostService {
         const host = await this.space(id);
         spaces.push({ id, name: spaceName(host.store.catalog), noteCount: host.activeNoteCount() });
       } catch (error) {
-        logger.warn(`space ${id} could not be opened: ${error instanceof Error ? error.message : String(error)}`);
+        logger.warn(`space ${id} could not be opened: ${errorMessage(error)}`);
       }
     }
     return spaces;
@@ -303,7 +304,7 @@ export class HostService {
           host.summaries();
           await host.search.ready;
         })
-        .catch((error: unknown) => logger.warn(`space ${id} could not be opened: ${error instanceof Error ? error.message : String(error)}`));
+        .catch((error: unknown) => logger.warn(`space ${id} could not be opened: ${errorMessage(error)}`));
     }
   }
 

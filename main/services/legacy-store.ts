@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import * as Y from 'yjs';
 import { readLogRecords } from './log-records';
+import { errorMessage } from '../../shared/errors';
 
 const SNAPSHOT_MAGIC = Buffer.from('CPSNAP01', 'ascii');
 const SNAPSHOT_HEADER = SNAPSHOT_MAGIC.length + 8; // magic, u32 length, u32 crc
@@ -50,7 +51,7 @@ export async function readLegacySpace(dir: string, onProblem?: (detail: string) 
       Y.decodeUpdate(payload);
       Y.applyUpdate(doc, payload);
     } catch (error) {
-      onProblem?.(`unreadable update at byte ${offset} of the schema-1 log: ${error instanceof Error ? error.message : String(error)}`);
+      onProblem?.(`unreadable update at byte ${offset} of the schema-1 log: ${errorMessage(error)}`);
     }
   }
   return doc;

@@ -7,6 +7,7 @@ import { unzipForImport, zipTextFiles } from '../../shared/markdown/zip';
 import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import { InvalidUpdateError, StoreError, type DocStore, type SpaceStore } from './doc-store';
 import { exportMarkdownFiles, MarkdownExportError, storeSource, type ExportScope } from './markdown-service';
+import { errorMessage } from '../../shared/errors';
 
 export async function exportMarkdownZip(store: DocStore, input: HostInput<'space.exportMarkdown'>): Promise<HostResult<'space.exportMarkdown'>> {
   const scope: ExportScope =
@@ -76,7 +77,7 @@ export async function importMarkdownIntoStore(
     try {
       files = unzipForImport(input.zip);
     } catch (error) {
-      throw new HostError('invalid-input', `space.importMarkdown: ${error instanceof Error ? error.message : String(error)}`);
+      throw new HostError('invalid-input', `space.importMarkdown: ${errorMessage(error)}`);
     }
   } else files = input.files ?? [];
   const space = await store.space(input.spaceId);

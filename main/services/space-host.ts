@@ -9,6 +9,7 @@ import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import { ManifestIndex } from '../../shared/note-sync/manifest';
 import type { SpaceStore } from './doc-store';
 import { SpaceSearch } from './space-search';
+import { errorMessage } from '../../shared/errors';
 
 /** The origin of catalog edits the host makes itself (bringing a deleted note back to the trash). */
 export const HOST_ORIGIN = Symbol('host');
@@ -125,7 +126,7 @@ export class SpaceHost {
         await this.store.append(CATALOG_DOC_ID, update, HOST_ORIGIN);
         this.onCatalogEdit(update);
       }
-    }).catch((error: unknown) => this.warn(`checking deleted note ${noteId}: ${error instanceof Error ? error.message : String(error)}`));
+    }).catch((error: unknown) => this.warn(`checking deleted note ${noteId}: ${errorMessage(error)}`));
   }
 
   /** Resolves once every pending deletion check is done. */

@@ -15,6 +15,7 @@ import { CATALOG_DOC_ID, noteBodyOf } from '../../shared/note-doc';
 import { NoteSearchIndex, type SavedSearchIndex, type SearchHit } from '../../shared/search-index';
 import type { SpaceStore } from './doc-store';
 import { writeFileAtomic } from './private-files';
+import { errorMessage } from '../../shared/errors';
 
 const FILE = 'search.json';
 const SAVED_VERSION = 1;
@@ -75,7 +76,7 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
       }
     };
     catalogNotes(space.catalog).observeDeep(this.observer);
-    this.ready = this.build().catch((error: unknown) => this.warn(`search index of space ${space.spaceId}: ${error instanceof Error ? error.message : String(error)}`));
+    this.ready = this.build().catch((error: unknown) => this.warn(`search index of space ${space.spaceId}: ${errorMessage(error)}`));
   }
 
   private get file() {
@@ -140,7 +141,7 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
       links = bodyLinks(body);
       doc.destroy();
     } catch (error) {
-      this.warn(`note ${id} could not be read for search: ${error instanceof Error ? error.message : String(error)}`);
+      this.warn(`note ${id} could not be read for search: ${errorMessage(error)}`);
     }
     this.index.set({ id, title: summary.title, body: text, tags: summary.tags });
     this.links.set(id, links);
@@ -200,7 +201,7 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
       await writeFileAtomic(this.file, JSON.stringify(saved));
     } catch (error) {
       this.unsaved = true;
-      this.warn(`the search index of space ${this.space.spaceId} could not be saved: ${error instanceof Error ? error.message : String(error)}`);
+      this.warn(`the search index of space ${this.space.spaceId} could not be saved: ${errorMessage(error)}`);
     }
   }
 

@@ -11,6 +11,7 @@ import { HostService } from '../services/host-service';
 import { DEFAULT_SIGNALING_PORT, startLanSync, type LanSync } from '../services/lan-sync';
 import { logger } from '../services/logger';
 import { isValidToken, startWebHost } from './web-host';
+import { errorMessage } from '../../shared/errors';
 
 /** The documented default port; when it is taken, a free one is used. */
 export const DEFAULT_PORT = 4317;
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
       strict: true,
     }));
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error));
+    fail(errorMessage(error));
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     lock.release();
-    process.stderr.write(`Commonplace: the signalling server could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`Commonplace: the signalling server could not start: ${errorMessage(error)}\n`);
     process.exit(1);
   }
   const service = new HostService({ dataDir, host: 'web', version, sync });
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     lock.release();
-    process.stderr.write(`Commonplace: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`Commonplace: ${errorMessage(error)}\n`);
     process.exit(1);
   }
   // The lock is readable by this user only: the command line finds the address and its token there.

@@ -14,7 +14,7 @@ import type { Provider } from '@lexical/yjs';
 import { useEffect } from 'react';
 import type * as Y from 'yjs';
 import { EDITOR_NODES } from '../../shared/editor-nodes';
-import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-transformers';
+import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-shortcuts';
 import { NoteCollaborationPlugin } from './NoteCollaborationPlugin';
 import { NoteLinkPlugin } from './NoteLinkPlugin';
 import { normalizeLinkUrl, ToolbarPlugin } from './ToolbarPlugin';

@@ -6,6 +6,7 @@
 import * as Y from 'yjs';
 import { HostError, type HostApi } from '../../shared/host-api';
 import { tryApplyUpdate } from '../../shared/safe-update';
+import { errorMessage } from '../../shared/errors';
 
 /** How one document reaches the host: the catalog through space.*, a note through note.*. */
 export interface PersistenceChannel {
@@ -179,7 +180,7 @@ export class DocPersistence {
 
   /** Shows the failure and, when it may pass, tries again later, waiting longer each time. */
   private fail(error: unknown, retry: () => void): void {
-    this.lastError = error instanceof Error ? error.message : String(error);
+    this.lastError = errorMessage(error);
     const code = error instanceof HostError ? error.code : 'internal';
     if (code === 'unavailable' && !this.connected) {
       this.setState('unsaved'); // the reconnect reconciles

@@ -2,6 +2,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { SearchHit } from '../../shared/search-index';
 import type { SearchClient } from './search-client';
+import { errorMessage } from '../../shared/errors';
 
 function useIndexVersion(client: SearchClient | null): number {
   return useSyncExternalStore(client?.subscribe ?? (() => () => {}), client?.getVersion ?? (() => 0));
@@ -17,7 +18,7 @@ export function useSearch(client: SearchClient | null, query: string, limit = 30
     let current = true;
     client.search(trimmed, limit).then(
       (found) => current && setHits({ query: trimmed, hits: found }),
-      (error: unknown) => current && console.warn('search failed:', error instanceof Error ? error.message : String(error)),
+      (error: unknown) => current && console.warn('search failed:', errorMessage(error)),
     );
     return () => {
       current = false;

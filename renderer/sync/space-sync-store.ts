@@ -9,6 +9,7 @@ import { MAX_DOCS_PER_CALL, MAX_PUSH_BYTES, type HostApi } from '../../shared/ho
 import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import type { DocUpdate, NoteSyncStore } from '../../shared/note-sync/engine';
 import { tryApplyUpdate } from '../../shared/safe-update';
+import { errorMessage } from '../../shared/errors';
 
 /** The origin of updates that came from peers (so they are not sent back out as local edits). */
 export const PEER_ORIGIN = Symbol('peer');
@@ -95,7 +96,7 @@ export class SpaceSyncStore implements NoteSyncStore {
       try {
         await this.host.call('notes.push', { spaceId: this.spaceId, updates: sending });
       } catch (error) {
-        this.warn(`the host refused documents from a peer: ${error instanceof Error ? error.message : String(error)}`);
+        this.warn(`the host refused documents from a peer: ${errorMessage(error)}`);
       }
     };
     for (const entry of stored) {

@@ -18,6 +18,7 @@ import { QuickSwitcher } from './QuickSwitcher';
 import { navigate, parseRoute, type Route } from './route';
 import { SpacesNav } from './SpacesNav';
 import { SyncPanel } from './sync/SyncPanel';
+import { errorMessage } from '../../shared/errors';
 
 /** Export and import (and the zip library they use) load after the window has shown. */
 const MarkdownMenu = lazy(() => import('./MarkdownMenu').then((m) => ({ default: m.MarkdownMenu })));
@@ -137,7 +138,7 @@ export function App({ host }: { host: HostApi }) {
   useEffect(() => {
     if (!profile || spaces !== null) return;
     return host.onConnection((connected) => {
-      if (connected) refreshSpaces().catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+      if (connected) refreshSpaces().catch((e: unknown) => setError(errorMessage(e)));
     });
   }, [host, profile, spaces, refreshSpaces]);
 
@@ -230,7 +231,7 @@ export function App({ host }: { host: HostApi }) {
   }
   if (!profile || !session || !catalog || !catalogView || !spaceId || !spaces) return <div className="app-message">Opening your notebook…</div>;
 
-  const act = (work: Promise<unknown>, what: string) => void work.catch((e: unknown) => setNotice(`Could not ${what}: ${e instanceof Error ? e.message : String(e)}`));
+  const act = (work: Promise<unknown>, what: string) => void work.catch((e: unknown) => setNotice(`Could not ${what}: ${errorMessage(e)}`));
 
   const newNote = () => {
     const id = createNote(session, profile, { tags: tagFilter ? [tagFilter] : [] });
@@ -256,7 +257,7 @@ export function App({ host }: { host: HostApi }) {
     try {
       await host.call('spaces.remove', { spaceId: removed });
     } catch (e) {
-      setNotice(`Could not remove the space: ${e instanceof Error ? e.message : String(e)}`);
+      setNotice(`Could not remove the space: ${errorMessage(e)}`);
       return;
     }
     setReadySpaceId(null);

@@ -14,6 +14,7 @@ import { MAX_IMPORT_CALL_BYTES, MAX_IMPORT_CALL_FILES, MAX_MARKDOWN_FILE_BYTES, 
 import { FolderNames } from '../../shared/markdown/file-names';
 import type { AuthorRef } from '../../shared/catalog';
 import { loadProfile } from './profile';
+import { errorMessage } from '../../shared/errors';
 
 type ExportScope = 'note' | 'space' | 'all';
 type FileReport = HostResults['space.importMarkdown']['reports'][number];
@@ -46,7 +47,7 @@ function download(bytes: Uint8Array, fileName: string): void {
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 function ProgressBar({ progress }: { progress: Progress | null }) {

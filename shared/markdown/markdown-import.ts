@@ -11,9 +11,10 @@ import { safeRelativePath } from './file-names';
 import { frontMatterAliases, frontMatterString, frontMatterTags, frontMatterTime, splitFrontMatter } from './front-matter';
 import { MAX_FILE_BYTES, MAX_IMPORT_FILES } from './limits';
 import { verbatimBlock } from './markdown-preprocess';
-import type { ImportLinkResolver, NoteLinkTarget } from './markdown-transformers';
+import type { ImportLinkResolver, NoteLinkTarget } from './file-transformers';
 import { markdownToNoteBody } from './note-markdown';
 import { INDEX_MARKER } from './space-export';
+import { errorMessage } from '../errors';
 
 export interface ImportFile {
   path: string;
@@ -234,7 +235,7 @@ export async function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], optio
       // The note was made by this import and never shared: take it out again.
       catalogNotes(doc).delete(plan.id);
       plan.report.status = 'failed';
-      plan.report.messages.push(`could not be converted: ${error instanceof Error ? error.message : String(error)}`);
+      plan.report.messages.push(`could not be converted: ${errorMessage(error)}`);
     } finally {
       body.destroy();
     }

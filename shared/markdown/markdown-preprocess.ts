@@ -3,7 +3,7 @@
  * become verbatim code blocks (kept, never dropped), and nesting deeper than the editor can hold is
  * flattened so hostile input cannot exhaust the stack.
  */
-import { VERBATIM_LANGUAGE } from './markdown-transformers';
+import { VERBATIM_LANGUAGE } from './file-transformers';
 
 /** Lists and quotes nest at most this deep; deeper lines are kept at this depth. */
 export const MAX_NESTING = 16;

@@ -11,7 +11,7 @@ import type * as Y from 'yjs';
 import { $createNoteLinkNode } from '../note-link-node';
 import { bindNoteBody, createNoteEditor, readNoteBodyWith } from '../note-body';
 import { CODE_BACKSLASH, preprocessMarkdown } from './markdown-preprocess';
-import { exportTransformers, importTransformers, type ExportLinkResolver, type ImportLinkResolver } from './markdown-transformers';
+import { exportTransformers, importTransformers, type ExportLinkResolver, type ImportLinkResolver } from './file-transformers';
 
 export interface ReadOptions {
   links?: ExportLinkResolver | null;

@@ -8,7 +8,7 @@ import { createNoteEditor } from '../note-body';
 import { FolderNames } from './file-names';
 import { formatFrontMatter } from './front-matter';
 import { encodeLinkPath, escapeLinkText } from './markdown-escape';
-import type { ExportLinkResolver } from './markdown-transformers';
+import type { ExportLinkResolver } from './file-transformers';
 import { noteBodyToMarkdown } from './note-markdown';
 
 export interface ExportedFile {

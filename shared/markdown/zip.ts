@@ -6,6 +6,7 @@ import { Unzip, UnzipInflate, strToU8, zipSync, type Zippable } from 'fflate';
 import { safeRelativePath } from './file-names';
 import { MAX_FILE_BYTES, MAX_IMPORT_FILES, MAX_IMPORT_TOTAL_BYTES } from './limits';
 import type { ImportFile } from './markdown-import';
+import { errorMessage } from '../errors';
 
 /** Packs text files into a zip. */
 export function zipTextFiles(files: Array<{ path: string; text: string }>): Uint8Array {
@@ -96,7 +97,7 @@ export function unzipForImport(zip: Uint8Array, limits: UnzipLimits = DEFAULT_UN
     try {
       entry.start();
     } catch (e) {
-      file.refused = `unsupported compression: ${e instanceof Error ? e.message : String(e)}`;
+      file.refused = `unsupported compression: ${errorMessage(e)}`;
     }
   });
   unzip.register(UnzipInflate);
@@ -105,7 +106,7 @@ export function unzipForImport(zip: Uint8Array, limits: UnzipLimits = DEFAULT_UN
       unzip.push(zip.subarray(offset, Math.min(zip.length, offset + STEP)), offset + STEP >= zip.length);
     }
   } catch (e) {
-    error = e instanceof Error ? e.message : String(e);
+    error = errorMessage(e);
   }
   if (error !== null && files.length === 0) throw new Error(`not a readable zip: ${error}`);
   for (const file of files) if (!file.bytes && !file.refused) file.refused = error ? `cut short: ${error}` : 'empty or unreadable entry';

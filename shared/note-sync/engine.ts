@@ -17,6 +17,7 @@ import { ObservableV2 } from 'lib0/observable';
 import { DIGEST_BYTES, sameBytes } from '../doc-digest';
 import { CATALOG_DOC_ID } from '../note-doc';
 import { BUCKETS, bucketOf, decodeNoteSyncMessage, encodeNoteSyncMessage, MANIFEST_BYTES, MAX_DOCS_PER_MESSAGE, MAX_LISTED_DOCS, type NoteSyncMessage } from './protocol';
+import { errorMessage } from '../errors';
 
 export interface DocUpdate {
   docId: string;
@@ -195,7 +196,7 @@ export class NoteSyncEngine extends ObservableV2<NoteSyncEvents> {
       return;
     }
     state.work = state.work.then(() => (state.closed ? undefined : this.handle(link, state, decoded.message))).catch((error: unknown) => {
-      this.warn(`document sync with a peer failed on a ${decoded.message.kind} message: ${error instanceof Error ? error.message : String(error)}`);
+      this.warn(`document sync with a peer failed on a ${decoded.message.kind} message: ${errorMessage(error)}`);
     });
   }
 
@@ -374,7 +375,7 @@ export class NoteSyncEngine extends ObservableV2<NoteSyncEvents> {
       this.send(link, encodeNoteSyncMessage({ kind: 'manifest', buckets: manifest }));
     } catch (error) {
       state.roundPending = false;
-      this.warn(`could not compare documents with a peer: ${error instanceof Error ? error.message : String(error)}`);
+      this.warn(`could not compare documents with a peer: ${errorMessage(error)}`);
       this.refresh();
     }
   }
@@ -418,7 +419,7 @@ export class NoteSyncEngine extends ObservableV2<NoteSyncEvents> {
           state.batches.delete(batch);
           // Not given up: the documents go back in the queue and are asked for again a moment later.
           for (const id of ids) state.queue.add(id);
-          this.warn(`could not ask a peer for documents, trying again: ${error instanceof Error ? error.message : String(error)}`);
+          this.warn(`could not ask a peer for documents, trying again: ${errorMessage(error)}`);
           setTimeout(() => !state.closed && this.pump(link), RETRY_PULL_MS);
           this.refresh();
         },
@@ -431,7 +432,7 @@ export class NoteSyncEngine extends ObservableV2<NoteSyncEvents> {
     try {
       link.send(message);
     } catch (error) {
-      this.warn(`could not send to a peer: ${error instanceof Error ? error.message : String(error)}`);
+      this.warn(`could not send to a peer: ${errorMessage(error)}`);
     }
   }
 

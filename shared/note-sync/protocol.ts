@@ -16,6 +16,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { DIGEST_BYTES } from '../doc-digest';
 import { CATALOG_DOC_ID, isNoteId } from '../note-doc';
+import { errorMessage } from '../errors';
 
 /** First varint of every message of this protocol (y-webrtc uses 0 to 4). */
 export const NOTE_SYNC_MESSAGE = 100;
@@ -162,6 +163,6 @@ export function decodeNoteSyncMessage(bytes: Uint8Array): DecodeResult {
     if (decoding.hasContent(decoder)) return { ok: false, reason: `${bytes.byteLength - decoder.pos} bytes after the end of a ${message.kind} message` };
     return { ok: true, message };
   } catch (error) {
-    return { ok: false, reason: error instanceof Refused ? error.message : `malformed: ${error instanceof Error ? error.message : String(error)}` };
+    return { ok: false, reason: error instanceof Refused ? error.message : `malformed: ${errorMessage(error)}` };
   }
 }

@@ -47,7 +47,7 @@ import {
   trashEntry,
   type AuthorRef,
 } from '../../shared/catalog';
-import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-transformers';
+import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-shortcuts';
 import { bindNoteBody, initNoteBody, readNoteMarkdown, type NoteBodyBinding } from '../../shared/note-body';
 import { CATALOG_DOC_ID, newNoteDoc } from '../../shared/note-doc';
 import { NoteSyncEngine, type DocUpdate, type NoteSyncLink, type NoteSyncStore } from '../../shared/note-sync/engine';

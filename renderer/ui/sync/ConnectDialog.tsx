@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { isHostPort } from '../../../shared/net-address';
 import type { PeerSync } from '../../sync/peer-sync';
 import { Dialog } from './Dialog';
+import { errorMessage } from '../../../shared/errors';
 
 export function ConnectDialog({ sync, onClose }: { sync: PeerSync; onClose: () => void }) {
   const [address, setAddress] = useState('');
@@ -18,7 +19,7 @@ export function ConnectDialog({ sync, onClose }: { sync: PeerSync; onClose: () =
       await sync.connectTo(typed);
       setMessage(`Connecting through ${typed}; it is remembered for this space.`);
     } catch (e) {
-      setMessage(`Could not save the address: ${e instanceof Error ? e.message : String(e)}`);
+      setMessage(`Could not save the address: ${errorMessage(e)}`);
     }
   };
 

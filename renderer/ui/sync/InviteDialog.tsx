@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { inviteLink } from '../../../shared/invite';
 import type { PeerSync } from '../../sync/peer-sync';
 import { Dialog } from './Dialog';
+import { errorMessage } from '../../../shared/errors';
 
 export function InviteDialog({ sync, spaceName, onClose }: { sync: PeerSync; spaceName: string; onClose: () => void }) {
   const [code, setCode] = useState<string | null>(null);
@@ -20,7 +21,7 @@ export function InviteDialog({ sync, spaceName, onClose }: { sync: PeerSync; spa
         const url = await QRCode.toDataURL(inviteLink(text), { errorCorrectionLevel: 'M', margin: 1, width: 240 });
         if (!cancelled) setQr(url);
       },
-      (e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => !cancelled && setError(errorMessage(e)),
     );
     return () => {
       cancelled = true;

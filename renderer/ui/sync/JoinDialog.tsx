@@ -4,6 +4,7 @@ import type { HostApi } from '../../../shared/host-api';
 import { HostError } from '../../../shared/host-api';
 import { decodeInvite, InviteError } from '../../../shared/invite';
 import { Dialog } from './Dialog';
+import { errorMessage } from '../../../shared/errors';
 
 export function JoinDialog({ host, initialCode = '', onJoined, onClose }: { host: HostApi; initialCode?: string; onJoined: (spaceId: string) => void; onClose: () => void }) {
   const [text, setText] = useState(initialCode);
@@ -27,7 +28,7 @@ export function JoinDialog({ host, initialCode = '', onJoined, onClose }: { host
       setError(
         e instanceof HostError && e.code === 'forbidden'
           ? 'This device already has this space with a different key; the invite was not used.'
-          : `Could not join: ${e instanceof Error ? e.message : String(e)}`,
+          : `Could not join: ${errorMessage(e)}`,
       );
     } finally {
       setBusy(false);

@@ -6,7 +6,7 @@ import { $isCodeNode, CodeNode } from '@lexical/code';
 import type { ElementTransformer, MultilineElementTransformer, TextMatchTransformer, Transformer } from '@lexical/markdown';
 import { $createTextNode, $isLineBreakNode, $isParagraphNode, $isTextNode, LineBreakNode, ParagraphNode, TextNode } from 'lexical';
 import { $isQuoteNode } from '@lexical/rich-text';
-import { COMMONPLACE_TRANSFORMERS } from '../markdown-transformers';
+import { COMMONPLACE_TRANSFORMERS } from '../markdown-shortcuts';
 import { $createNoteLinkNode, $isNoteLinkNode, NoteLinkNode } from '../note-link-node';
 import { escapeBlockStart, protectUnescapedCharacters, restoreKept } from './markdown-escape';
 
