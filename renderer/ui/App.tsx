@@ -285,6 +285,7 @@ export function App({ host }: { host: HostApi }) {
     >
       <div className="app">
         <aside className="sidebar">
+          <div className="sidebar-top">
           <SpacesNav
             spaces={spaces}
             currentId={spaceId}
@@ -306,6 +307,7 @@ export function App({ host }: { host: HostApi }) {
           <button type="button" className="primary" onClick={newNote}>
             New note
           </button>
+          </div>
           <NotesNav
             spaceId={spaceId}
             notes={notes}
@@ -321,6 +323,8 @@ export function App({ host }: { host: HostApi }) {
             onMode={setMode}
             onEmptyTrash={() => setPending({ kind: 'empty-trash' })}
           />
+          <TagsNav tags={view.tags} active={tagFilter} onSelect={(tag) => (setTagFilter(tag), setMode('notes'), setQuery(''))} />
+          <div className="sidebar-bottom">
           <Suspense
             fallback={
               <div className="markdown-menu">
@@ -332,7 +336,6 @@ export function App({ host }: { host: HostApi }) {
           >
             <MarkdownMenu host={host} spaceId={spaceId} noteId={noteId} author={profile} />
           </Suspense>
-          <TagsNav tags={view.tags} active={tagFilter} onSelect={(tag) => (setTagFilter(tag), setMode('notes'), setQuery(''))} />
           <div className="sidebar-footer">
             <button type="button" className="profile-button" onClick={() => setPending({ kind: 'profile' })} aria-label={`Profile: ${profile.name}`}>
               <span className="avatar" style={{ background: profile.color }} aria-hidden="true" />
@@ -341,6 +344,7 @@ export function App({ host }: { host: HostApi }) {
             <SaveStatus session={session} />
           </div>
           <SyncPanel session={session} profile={profile} onJoined={(id) => void refreshSpaces().then(() => navigate({ spaceId: id, noteId: null }))} />
+          </div>
         </aside>
         <main className="note-pane">
           {notice && (

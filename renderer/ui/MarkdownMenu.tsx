@@ -13,6 +13,7 @@ import { useRef, useState, type ChangeEvent } from 'react';
 import { MAX_IMPORT_CALL_BYTES, MAX_IMPORT_CALL_FILES, MAX_MARKDOWN_FILE_BYTES, type HostApi, type HostResults } from '../../shared/host-api';
 import { FolderNames } from '../../shared/markdown/file-names';
 import type { AuthorRef } from '../../shared/catalog';
+import { Dialog } from './Dialog';
 import { loadProfile } from './profile';
 import { errorMessage } from '../../shared/errors';
 
@@ -173,31 +174,35 @@ export function MarkdownMenu({ host, spaceId, noteId = null, author }: MarkdownM
 
   return (
     <div className="markdown-menu">
-      <button type="button" aria-expanded={open} aria-haspopup="true" onClick={() => setOpen(!open)} disabled={busy && !open}>
+      <button type="button" aria-haspopup="dialog" onClick={() => setOpen(true)}>
         Markdown
       </button>
-      {open && (
+      <Dialog label="Markdown" open={open} onClose={() => setOpen(false)}>
         <div className="markdown-menu-panel" role="group" aria-label="Markdown export and import">
+          <h2>Markdown</h2>
           <fieldset disabled={busy}>
-            <legend>Export</legend>
-            <label>
-              <input type="radio" name="markdown-scope" checked={effectiveScope === 'note'} disabled={!noteId} onChange={() => setScope('note')} /> This note
-            </label>
-            <label>
-              <input type="radio" name="markdown-scope" checked={effectiveScope === 'space'} onChange={() => setScope('space')} /> This space
-            </label>
-            <label>
-              <input type="radio" name="markdown-scope" checked={effectiveScope === 'all'} onChange={() => setScope('all')} /> Every space
-            </label>
-            <label>
+            <legend>Export as Markdown files</legend>
+            <div className="markdown-choices" role="radiogroup" aria-label="What to export">
+              <label>
+                <input type="radio" name="markdown-scope" checked={effectiveScope === 'note'} disabled={!noteId} onChange={() => setScope('note')} /> This note
+              </label>
+              <label>
+                <input type="radio" name="markdown-scope" checked={effectiveScope === 'space'} onChange={() => setScope('space')} /> This space
+              </label>
+              <label>
+                <input type="radio" name="markdown-scope" checked={effectiveScope === 'all'} onChange={() => setScope('all')} /> Every space
+              </label>
+            </div>
+            <label className="markdown-option">
               <input type="checkbox" checked={wikilinks} onChange={(e) => setWikilinks(e.target.checked)} /> Links as [[wiki-links]] (Obsidian) instead of relative links
             </label>
-            <button type="button" onClick={() => void runExport()}>
+            <button type="button" className="primary" onClick={() => void runExport()}>
               Export .zip
             </button>
           </fieldset>
           <fieldset disabled={busy}>
             <legend>Import Markdown</legend>
+            <p className="muted">A folder of Markdown files (an Obsidian vault too) or a .zip, into this space.</p>
             <button type="button" onClick={() => folderInput.current?.click()}>
               Import a folder…
             </button>
@@ -223,8 +228,13 @@ export function MarkdownMenu({ host, spaceId, noteId = null, author }: MarkdownM
               </ul>
             </details>
           )}
+          <div className="dialog-actions">
+            <button type="button" onClick={() => setOpen(false)}>
+              Close
+            </button>
+          </div>
         </div>
-      )}
+      </Dialog>
     </div>
   );
 }

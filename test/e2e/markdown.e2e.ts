@@ -57,7 +57,7 @@ describe('Markdown in the app', () => {
     expect(text).toContain('**alcohol rub**');
     // A link between notes becomes a relative Markdown link to the other file.
     expect(text).toMatch(/\[Welcome to Commonplace\]\(<?Welcome(%20| )to(%20| )Commonplace\.md>?\)/);
-    await page.getByRole('button', { name: 'Markdown' }).click();
+    await page.getByRole('dialog', { name: 'Markdown' }).getByRole('button', { name: 'Close' }).click();
   });
 
   it('imports an Obsidian-style vault folder with its links and tags', async () => {
@@ -73,7 +73,7 @@ describe('Markdown in the app', () => {
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Import a folder…' }).click()]);
     await chooser.setFiles(vault);
     await expect.poll(() => page.getByRole('group', { name: 'Markdown export and import' }).getByRole('status').textContent(), { timeout: 20_000 }).toMatch(/Imported 2\b/);
-    await page.getByRole('button', { name: 'Markdown' }).click();
+    await page.getByRole('dialog', { name: 'Markdown' }).getByRole('button', { name: 'Close' }).click();
 
     const notes = page.getByRole('navigation', { name: 'Notes' });
     await notes.getByRole('link', { name: 'Blood cultures' }).click();
