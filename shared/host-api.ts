@@ -5,6 +5,7 @@
  */
 import type { hostInputSchemas, HostInput as SchemaInput } from './host-schemas';
 import type { SearchHit } from './search-index';
+import type { NoteNews, ShownVersion, VersionInfo } from './history/history-types';
 
 /** Largest Yjs update one call may carry; a whole catalog or note travels in one sync reply. */
 export const MAX_UPDATE_BYTES = 64 * 1024 * 1024;
@@ -76,6 +77,18 @@ export interface HostResults {
    * encoded, and thousands of rows cross the wire without being walked value by value).
    */
   'space.summaries': { rows: string };
+  /** A note's versions, newest first (open changes become one first). */
+  'note.history': { versions: VersionInfo[] };
+  /** One version with what changed since another (by default the one before); null when it cannot be rebuilt. */
+  'note.version': { shown: ShownVersion | null };
+  /** Brings a version back as a new edit, recorded and sent on by the host; the caller applies `update` itself (so it can undo it). */
+  'note.restore': { update: Uint8Array | null };
+  /** Records that the member has seen these notes as they are now (unless `flush: false`, open changes become a version first). */
+  'note.seen': { seen: true };
+  /** What others changed since the member last saw each note (with `flush`, what peers sent becomes a version first). */
+  'space.news': { notes: NoteNews[] };
+  /** The notes (and whether the catalog) a member changed since a time; with `apply`, those changes are taken back as new edits. */
+  'space.revertMember': { notes: Array<{ noteId: string; title: string }>; catalog: boolean; applied: boolean };
   'shell.openExternal': { opened: boolean };
   /** Where the renderer finds peers: its own host's signalling server and every one discovered on the LAN. */
   'sync.info': SyncInfo;
@@ -121,6 +134,8 @@ export interface HostEvents {
   'space.changed': { spaceId: string; noteIds: string[] };
   /** The space's search index and links caught up with changes: search results and backlinks may differ. */
   'space.indexed': { spaceId: string };
+  /** New versions were recorded for these documents (History, What's new and the list's marks may differ). */
+  'space.history': { spaceId: string; docIds: string[]; byOthers: boolean };
   /** The set of reachable signalling servers changed (a peer appeared on or left the LAN). */
   'sync.changed': SyncInfo;
   /** The desktop app was opened with a commonplace://join/… link: offer to join with this code. */

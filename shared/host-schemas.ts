@@ -30,6 +30,12 @@ export const noteIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a not
 /** A document of a space in peer sync: a note, or the catalog itself. */
 export const docIdSchema = z.union([z.literal('catalog'), noteIdSchema]);
 
+/** Who an update comes from, as a window tells its host: its member's own edits, or what its peers sent. */
+const changeSourceSchema = z.enum(['local', 'peers']);
+const versionNumber = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Member ids as profiles make them (and '' for someone unknown, which history may name). */
+const memberIdSchema = z.string().max(64);
+
 /** A space secret as text: 32 random bytes in base64url without padding. */
 export const secretSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a space secret');
 
@@ -40,11 +46,11 @@ export const hostInputSchemas = {
   'profile.set': z.object({ profile: profileSchema }).strict(),
   'spaces.remove': z.object({ spaceId: spaceIdSchema }).strict(),
   'space.sync': z.object({ spaceId: spaceIdSchema, stateVector: bytes(MAX_STATE_VECTOR_BYTES) }).strict(),
-  'space.append': z.object({ spaceId: spaceIdSchema, update: bytes(MAX_UPDATE_BYTES) }).strict(),
+  'space.append': z.object({ spaceId: spaceIdSchema, update: bytes(MAX_UPDATE_BYTES), source: changeSourceSchema.optional() }).strict(),
   'space.subscribe': z.object({ spaceId: spaceIdSchema }).strict(),
   'space.unsubscribe': z.object({ spaceId: spaceIdSchema }).strict(),
   'note.sync': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema, stateVector: bytes(MAX_STATE_VECTOR_BYTES) }).strict(),
-  'note.append': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema, update: bytes(MAX_UPDATE_BYTES) }).strict(),
+  'note.append': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema, update: bytes(MAX_UPDATE_BYTES), source: changeSourceSchema.optional() }).strict(),
   'note.release': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema }).strict(),
   'note.backlinks': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema }).strict(),
   'notes.manifest': z.object({ spaceId: spaceIdSchema }).strict(),
@@ -58,6 +64,12 @@ export const hostInputSchemas = {
     .strict()
     .refine((i) => i.updates.reduce((sum, u) => sum + u.update.byteLength, 0) <= MAX_PUSH_BYTES, { message: `larger than ${MAX_PUSH_BYTES} bytes in one call` }),
   'space.summaries': z.object({ spaceId: spaceIdSchema }).strict(),
+  'note.history': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema }).strict(),
+  'note.version': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema, n: versionNumber, against: z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).optional() }).strict(),
+  'note.restore': z.object({ spaceId: spaceIdSchema, noteId: noteIdSchema, n: versionNumber }).strict(),
+  'note.seen': z.object({ spaceId: spaceIdSchema, noteIds: z.array(noteIdSchema).max(MAX_DOCS_PER_CALL), flush: z.boolean().optional() }).strict(),
+  'space.news': z.object({ spaceId: spaceIdSchema, flush: z.boolean().optional() }).strict(),
+  'space.revertMember': z.object({ spaceId: spaceIdSchema, memberId: memberIdSchema, since: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), apply: z.boolean() }).strict(),
   'space.search': z
     .object({ spaceId: spaceIdSchema, query: z.string().max(MAX_QUERY_CHARS), limit: z.number().int().min(1).max(200).optional(), titlesOnly: z.boolean().optional() })
     .strict(),

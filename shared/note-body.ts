@@ -12,6 +12,7 @@ import { EDITOR_NODES, EXCLUDED_PROPERTIES } from './editor-nodes';
 import { COMMONPLACE_TRANSFORMERS } from './markdown-shortcuts';
 import { createEntry } from './catalog';
 import { noteBodyOf } from './note-doc';
+import { transactAs } from './doc-clients';
 
 /** A provider with no awareness: headless edits carry no cursor. */
 export const HEADLESS_PROVIDER: Provider = {
@@ -149,6 +150,8 @@ export function bindNoteBody(
     provider?: Provider;
     /** Called when a remote change left the editor showing something other than the body: rebind it. */
     onDesync?: () => void;
+    /** The member whose edits these are: recorded in the document, so history can name them. */
+    author?: string;
   } = {},
 ): NoteBodyBinding {
   const editor = options.editor ?? createNoteEditor();
@@ -188,7 +191,10 @@ export function bindNoteBody(
   const removeListener = editor.registerUpdateListener(
     ({ prevEditorState, editorState, dirtyElements, dirtyLeaves, normalizedNodes, tags }) => {
       if (tags.has('skip-collab')) return;
-      syncLexicalUpdateToYjs(binding, provider, prevEditorState, editorState, dirtyElements, dirtyLeaves, normalizedNodes, tags);
+      // The binding's own transaction joins this one, so the update it makes names its author.
+      transactAs(doc, options.author, binding, () =>
+        syncLexicalUpdateToYjs(binding, provider, prevEditorState, editorState, dirtyElements, dirtyLeaves, normalizedNodes, tags),
+      );
       // Only remote changes can desync the editor; big notes are checked at most once a second.
       if (options.onDesync && (tags.has('collaboration') || tags.has('historic')) && pendingCheck === null) {
         if (lastCheckMs <= DESYNC_CHECK_BUDGET_MS) checkSync();
@@ -211,8 +217,8 @@ export function bindNoteBody(
 }
 
 /** Writes Markdown into a note's body (replacing what is there) through the same binding typing uses. */
-export function writeNoteMarkdown(doc: Y.Doc, noteId: string, markdown: string): void {
-  const { editor, dispose } = bindNoteBody(doc, noteId);
+export function writeNoteMarkdown(doc: Y.Doc, noteId: string, markdown: string, author?: string): void {
+  const { editor, dispose } = bindNoteBody(doc, noteId, { author });
   try {
     editor.update(() => $convertFromMarkdownString(markdown, COMMONPLACE_TRANSFORMERS), { discrete: true });
   } finally {
@@ -241,9 +247,9 @@ export function readNoteState(doc: Y.Doc, noteId: string): EditorState {
 }
 
 /** Copies a body into another note's (empty) document, through editors like any edit. */
-export function copyNoteBody(source: Y.Doc, sourceId: string, target: Y.Doc, targetId: string): void {
+export function copyNoteBody(source: Y.Doc, sourceId: string, target: Y.Doc, targetId: string, author?: string): void {
   const children = readNoteState(source, sourceId).toJSON().root.children;
-  const { editor, dispose } = bindNoteBody(target, targetId);
+  const { editor, dispose } = bindNoteBody(target, targetId, { author });
   try {
     editor.update(() => $getRoot().append(...children.map((child) => $parseSerializedNode(child))), { discrete: true });
   } finally {
@@ -255,8 +261,8 @@ export function copyNoteBody(source: Y.Doc, sourceId: string, target: Y.Doc, tar
  * Writes a new note's first content (at least one empty paragraph). Written once, by the creating
  * device: if every device that opened an empty note added a paragraph, they would all be kept.
  */
-export function initNoteBody(doc: Y.Doc, noteId: string, markdown = ''): void {
-  const { editor, dispose } = bindNoteBody(doc, noteId);
+export function initNoteBody(doc: Y.Doc, noteId: string, markdown = '', author?: string): void {
+  const { editor, dispose } = bindNoteBody(doc, noteId, { author });
   try {
     editor.update(
       () => {
@@ -273,7 +279,7 @@ export function initNoteBody(doc: Y.Doc, noteId: string, markdown = ''): void {
 /** Adds a note to the catalog with its body written into `body` (the note's document); returns its id. */
 export function createNoteWithBody(catalog: Y.Doc, body: Y.Doc, options: Omit<Parameters<typeof createEntry>[1], 'id'>, markdown = ''): string {
   const id = createEntry(catalog, { ...options, id: body.guid });
-  initNoteBody(body, id, markdown);
+  initNoteBody(body, id, markdown, options.author.id);
   return id;
 }
 

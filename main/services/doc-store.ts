@@ -237,6 +237,12 @@ interface DocRecord {
   version: number;
 }
 
+/** A document's state fixed at one moment (see SpaceStore.captureState). */
+export interface StateCapture {
+  read(): Promise<Uint8Array>;
+  release(): void;
+}
+
 interface PendingAppend {
   record: Buffer;
   resolve: () => void;
@@ -249,6 +255,18 @@ class PackFile {
   private retired = false;
 
   constructor(readonly handle: FileHandle) {}
+
+  /** Keeps the file open until `release` (a read that starts later must still find it). */
+  pin(): () => void {
+    this.reads++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.reads--;
+      if (this.retired && this.reads === 0) void this.handle.close().catch(() => {});
+    };
+  }
 
   async read(entry: PackEntry, what: string): Promise<Uint8Array> {
     this.reads++;
@@ -430,6 +448,31 @@ export class SpaceStore {
     const parts = [...record.logged];
     if (record.packed && this.pack) parts.unshift(await this.pack.read(record.packed, docId === CATALOG_DOC_ID ? 'the catalog' : `note ${docId}`));
     return parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
+  }
+
+  /**
+   * A document's stored state as it is now, without its last `skipLast` updates, to read later: what it
+   * holds is fixed now, whatever is appended or compacted meanwhile. Read it or release it.
+   */
+  captureState(docId: string, skipLast = 0): StateCapture {
+    const record = this.docs.get(docId);
+    const logged = record ? record.logged.slice(0, Math.max(0, record.logged.length - skipLast)) : [];
+    const packed = record?.packed ?? null;
+    const pack = packed ? this.pack : null;
+    const release = pack?.pin() ?? (() => {});
+    return {
+      release,
+      read: async () => {
+        try {
+          const parts = [...logged];
+          if (packed && pack) parts.unshift(await pack.read(packed, docId === CATALOG_DOC_ID ? 'the catalog' : `note ${docId}`));
+          if (parts.length === 0) return Y.encodeStateAsUpdate(new Y.Doc());
+          return parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
+        } finally {
+          release();
+        }
+      },
+    };
   }
 
   private encodeCatalog(): Uint8Array {

@@ -14,6 +14,7 @@ import { readProfile, writeProfile } from './profile-store';
 import { SecretConflictError, SpaceSecrets } from './space-secrets';
 import { exportMarkdownZip, importMarkdownIntoStore } from './markdown-host';
 import { SpaceHost } from './space-host';
+import type { ChangeOrigin, HistoryTiming } from './space-history';
 import { errorMessage } from '../../shared/errors';
 
 /** One connected renderer: a window in Electron, a WebSocket on the web host. */
@@ -30,6 +31,8 @@ export interface HostServiceOptions {
   store?: StoreOptions;
   /** The host's signalling server and LAN discovery; absent, sync.info reports no servers. */
   sync?: LanSync;
+  /** When history cuts versions (tests shorten the waits). */
+  historyTiming?: HistoryTiming;
 }
 
 type Handlers = { [M in HostMethod]: (client: HostClient, input: HostInput<M>) => Promise<HostResult<M>> };
@@ -55,6 +58,9 @@ export class HostService {
   private readonly handlers: Handlers;
   private readonly secrets: SpaceSecrets;
   private readonly offSync: () => void;
+  /** This device's member id (from its profile), which names the member's own edits in history. */
+  private memberId = '';
+  private readonly profileRead: Promise<void>;
 
   constructor(private readonly options: HostServiceOptions) {
     this.store = new DocStore(options.dataDir, {
@@ -66,6 +72,10 @@ export class HostService {
       },
     });
     this.secrets = new SpaceSecrets(options.dataDir);
+    this.profileRead = readProfile(options.dataDir).then(
+      (profile) => void (this.memberId = profile?.id ?? ''),
+      () => {},
+    );
     this.offSync =
       options.sync?.onChange((info) => {
         for (const client of this.clients) client.send('sync.changed', info);
@@ -76,6 +86,7 @@ export class HostService {
       'profile.get': async () => ({ profile: await readProfile(options.dataDir) }),
       'profile.set': async (_client, { profile }) => {
         await writeProfile(options.dataDir, profile);
+        this.memberId = profile.id;
         return { saved: true };
       },
       'spaces.remove': async (_client, { spaceId }) => {
@@ -93,9 +104,9 @@ export class HostService {
         const { store } = await this.space(spaceId);
         return { update: await this.diff(store.diff.bind(store), CATALOG_DOC_ID, stateVector, 'space.sync'), stateVector: Y.encodeStateVector(store.catalog) };
       },
-      'space.append': async (client, { spaceId, update }) => {
+      'space.append': async (client, { spaceId, update, source }) => {
         const { store } = await this.space(spaceId);
-        await store.append(CATALOG_DOC_ID, update, client).catch((error: unknown) => storeFailure('space.append', error));
+        await store.append(CATALOG_DOC_ID, update, this.origin(client, source)).catch((error: unknown) => storeFailure('space.append', error));
         this.broadcastCatalog(spaceId, update, client);
         return { saved: true };
       },
@@ -118,9 +129,9 @@ export class HostService {
         const update = await this.diff(store.diff.bind(store), noteId, stateVector, 'note.sync');
         return { update, stateVector: await this.diff(store.stateVector.bind(store), noteId, stateVector, 'note.sync') };
       },
-      'note.append': async (client, { spaceId, noteId, update }) => {
+      'note.append': async (client, { spaceId, noteId, update, source }) => {
         const { store } = await this.space(spaceId);
-        await store.append(noteId, update, client).catch((error: unknown) => storeFailure('note.append', error));
+        await store.append(noteId, update, this.origin(client, source)).catch((error: unknown) => storeFailure('note.append', error));
         this.broadcastNotes(spaceId, [{ docId: noteId, update }], client);
         return { saved: true };
       },
@@ -151,7 +162,7 @@ export class HostService {
       },
       'notes.push': async (client, { spaceId, updates }) => {
         const { store } = await this.space(spaceId);
-        await store.appendMany(updates, client).catch((error: unknown) => storeFailure('notes.push', error));
+        await store.appendMany(updates, { source: 'peers', client } satisfies ChangeOrigin).catch((error: unknown) => storeFailure('notes.push', error));
         const catalog = updates.filter((u) => u.docId === CATALOG_DOC_ID);
         if (catalog.length > 0) this.broadcastCatalog(spaceId, Y.mergeUpdates(catalog.map((u) => u.update)), client);
         this.broadcastNotes(spaceId, updates.filter((u) => u.docId !== CATALOG_DOC_ID), client);
@@ -160,6 +171,59 @@ export class HostService {
       'space.summaries': async (_client, { spaceId }) => {
         if (!(await this.store.hasSpace(spaceId))) return { rows: '[]' };
         return { rows: (await this.space(spaceId)).summaries() };
+      },
+      'note.history': async (_client, { spaceId, noteId }) => {
+        if (!(await this.store.hasSpace(spaceId))) return { versions: [] };
+        return { versions: await (await this.space(spaceId)).history.versionsOf(noteId) };
+      },
+      'note.version': async (_client, { spaceId, noteId, n, against }) => {
+        if (!(await this.store.hasSpace(spaceId))) return { shown: null };
+        return { shown: await (await this.space(spaceId)).history.view(noteId, n, against) };
+      },
+      'note.restore': async (client, { spaceId, noteId, n }) => {
+        const host = await this.space(spaceId);
+        const restored = await host.history.restoreUpdate(noteId, n, this.memberId);
+        if (!restored) return { update: null };
+        const { update, redone } = restored;
+        const origin: ChangeOrigin = { source: 'restore', member: this.memberId, label: String(n), client, redone };
+        await host.store.append(noteId, update, origin).catch((error: unknown) => storeFailure('note.restore', error));
+        // The caller applies it itself (its own undo then covers it); everyone else gets it now.
+        this.broadcastNotes(spaceId, [{ docId: noteId, update }], client);
+        return { update };
+      },
+      'note.seen': async (_client, { spaceId, noteIds, flush }) => {
+        if (await this.store.hasSpace(spaceId)) await (await this.space(spaceId)).history.markSeen(noteIds, flush ?? true);
+        return { seen: true };
+      },
+      'space.news': async (_client, { spaceId, flush }) => {
+        if (!(await this.store.hasSpace(spaceId))) return { notes: [] };
+        const host = await this.space(spaceId);
+        // What peers sent becomes a version now (the member's own typing is not cut for it).
+        if (flush) await host.history.flushWindows(undefined, true);
+        return { notes: await host.history.news() };
+      },
+      'space.revertMember': async (client, { spaceId, memberId, since, apply }) => {
+        const host = await this.space(spaceId);
+        const reverts = await host.history.revertMember(memberId, since, this.memberId, apply);
+        const changed: Array<{ docId: string; update: Uint8Array }> = [];
+        for (const { docId, reverted } of reverts) {
+          if (!reverted) continue;
+          const origin: ChangeOrigin = { source: 'revert', member: this.memberId, label: `${memberId} ${since}`, client, redone: reverted.redone };
+          await host.store.append(docId, reverted.update, origin).catch((error: unknown) => storeFailure('space.revertMember', error));
+          changed.push({ docId, update: reverted.update });
+        }
+        const catalogUpdate = changed.find((c) => c.docId === CATALOG_DOC_ID);
+        // Every window applies these, the caller's too: they are nobody's local edit.
+        if (catalogUpdate) {
+          this.broadcastCatalog(spaceId, catalogUpdate.update);
+          this.broadcastChanged(spaceId, [CATALOG_DOC_ID]);
+        }
+        this.broadcastNotes(spaceId, changed.filter((c) => c.docId !== CATALOG_DOC_ID));
+        return {
+          notes: reverts.filter((r) => r.docId !== CATALOG_DOC_ID).map((r) => ({ noteId: r.docId, title: host.history.titleOf(r.docId) })),
+          catalog: reverts.some((r) => r.docId === CATALOG_DOC_ID),
+          applied: apply,
+        };
       },
       'space.search': async (_client, { spaceId, query, limit, titlesOnly }) => ({ hits: await (await this.space(spaceId)).search.search(query, limit, titlesOnly) }),
       'shell.openExternal': async (_client, { url }) => {
@@ -190,7 +254,12 @@ export class HostService {
     };
   }
 
-  /** A space's host side (store, search, digests), opened on first use. */
+  /** How an append is named in history: the member's own edits carry the member's id. */
+  private origin(client: HostClient, source: 'local' | 'peers' | undefined): ChangeOrigin {
+    return source === 'local' ? { source, member: this.memberId, client } : { source: source ?? 'local', client };
+  }
+
+  /** A space's host side (store, search, digests, history), opened on first use. */
   async space(spaceId: string): Promise<SpaceHost> {
     let host = this.spaceHosts.get(spaceId);
     const current = host ? await host.catch(() => null) : null;
@@ -206,10 +275,16 @@ export class HostService {
           store,
           (update) => this.broadcastCatalog(spaceId, update),
           (message) => logger.warn(message),
+          () => this.memberId,
+          this.options.historyTiming,
         ),
     );
     host.then(
-      (h) => h.search.on('indexed', () => this.emitSpace(spaceId, 'space.indexed', { spaceId })),
+      (h) => {
+        h.search.on('indexed', () => this.emitSpace(spaceId, 'space.indexed', { spaceId }));
+        h.history.on('recorded', (docIds, authors) => this.emitSpace(spaceId, 'space.history', { spaceId, docIds, byOthers: authors.some((a) => a !== this.memberId) }));
+        h.history.on('pending', (docId) => this.emitSpace(spaceId, 'space.history', { spaceId, docIds: [docId], byOthers: true }));
+      },
       () => this.spaceHosts.delete(spaceId),
     );
     this.spaceHosts.set(spaceId, host);
@@ -238,6 +313,7 @@ export class HostService {
   /** Validates a call from an untrusted client and runs it; failures are HostErrors. */
   async handle(client: HostClient, method: unknown, input: unknown): Promise<unknown> {
     const call = parseHostCall(method, input);
+    await this.profileRead;
     this.clients.add(client);
     const handler = this.handlers[call.method] as (client: HostClient, input: unknown) => Promise<unknown>;
     try {
@@ -256,7 +332,7 @@ export class HostService {
     this.clients.delete(client);
   }
 
-  private emitSpace<E extends 'space.indexed' | 'space.changed'>(spaceId: string, event: E, payload: HostEvents[E], except?: HostClient): void {
+  private emitSpace<E extends 'space.indexed' | 'space.changed' | 'space.history'>(spaceId: string, event: E, payload: HostEvents[E], except?: HostClient): void {
     for (const client of this.subscribers.get(spaceId) ?? []) if (client !== except) client.send(event, payload);
   }
 

@@ -8,6 +8,7 @@ import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import { InvalidUpdateError, StoreError, type DocStore, type SpaceStore } from './doc-store';
 import { exportMarkdownFiles, MarkdownExportError, storeSource, type ExportScope } from './markdown-service';
 import { errorMessage } from '../../shared/errors';
+import type { ChangeOrigin } from './space-history';
 
 export async function exportMarkdownZip(store: DocStore, input: HostInput<'space.exportMarkdown'>): Promise<HostResult<'space.exportMarkdown'>> {
   const scope: ExportScope =
@@ -56,11 +57,12 @@ export async function importIntoStore(
   files: ImportFile[],
   options: { author: { id: string; name: string }; folderTags?: boolean; newSpaceName?: string },
 ): Promise<{ catalogUpdate: Uint8Array | null; noteIds: string[]; summary: Awaited<ReturnType<typeof importIntoCatalog>>['summary'] }> {
-  const bodies = new BodyBatcher((updates) => space.appendMany(updates));
+  const origin: ChangeOrigin = { source: 'import', member: options.author.id };
+  const bodies = new BodyBatcher((updates) => space.appendMany(updates, origin));
   try {
     const { catalogUpdate, summary } = await importIntoCatalog(space.catalog, files, { ...options, onBody: bodies.add });
     await bodies.flush();
-    if (catalogUpdate) await space.append(CATALOG_DOC_ID, catalogUpdate);
+    if (catalogUpdate) await space.append(CATALOG_DOC_ID, catalogUpdate, origin);
     return { catalogUpdate, noteIds: bodies.noteIds, summary };
   } catch (error) {
     if (error instanceof InvalidUpdateError || error instanceof StoreError) throw new HostError('unavailable', `space.importMarkdown: ${error.message}`);

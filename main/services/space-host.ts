@@ -9,13 +9,15 @@ import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import { ManifestIndex } from '../../shared/note-sync/manifest';
 import type { SpaceStore } from './doc-store';
 import { SpaceSearch } from './space-search';
+import { SpaceHistory, type ChangeOrigin, type HistoryTiming } from './space-history';
 import { errorMessage } from '../../shared/errors';
 
 /** The origin of catalog edits the host makes itself (bringing a deleted note back to the trash). */
-export const HOST_ORIGIN = Symbol('host');
+export const HOST_ORIGIN: ChangeOrigin = Object.freeze({ source: 'host' });
 
 export class SpaceHost {
   readonly search: SpaceSearch;
+  readonly history: SpaceHistory;
   private manifestIndex: ManifestIndex | null = null;
   private readonly offUpdate: () => void;
   private readonly observer: (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => void;
@@ -30,8 +32,11 @@ export class SpaceHost {
     readonly store: SpaceStore,
     private readonly onCatalogEdit: (update: Uint8Array) => void,
     private readonly warn: (message: string) => void,
+    localMember: () => string = () => '',
+    historyTiming?: HistoryTiming,
   ) {
     this.search = new SpaceSearch(store, warn);
+    this.history = new SpaceHistory(store, localMember, warn, historyTiming);
     this.offUpdate = store.onUpdate((docId) => {
       this.manifestIndex?.touch(docId);
       if (docId === CATALOG_DOC_ID) {
@@ -142,6 +147,7 @@ export class SpaceHost {
     this.offUpdate();
     catalogNotes(this.store.catalog).unobserveDeep(this.observer);
     await this.checking;
+    await this.history.close();
     await this.search.close();
   }
 }

@@ -18,15 +18,17 @@ import {
 } from 'lexical';
 import type { LexicalEditor } from 'lexical';
 import { useEffect, useRef, useState } from 'react';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { bindNoteBody } from '../../shared/note-body';
 import { noteBodyOf } from '../../shared/note-doc';
+import { onTrackedEdits } from './tracked-edits';
 
 export function NoteCollaborationPlugin({
   doc,
   noteId,
   provider,
   member,
+  authorId,
   onLocalEdit,
 }: {
   doc: Y.Doc;
@@ -35,6 +37,8 @@ export function NoteCollaborationPlugin({
   provider?: Provider;
   /** How this member's cursor looks to others. */
   member?: () => { name: string; color: string };
+  /** The member editing (recorded in the note, so history names them). */
+  authorId?: string;
   /** Called after each local change reaches the doc (to record who edited and when). */
   onLocalEdit?: () => void;
 }): null {
@@ -57,12 +61,21 @@ export function NoteCollaborationPlugin({
     const { binding, dispose } = bindNoteBody(doc, noteId, {
       editor,
       provider,
+      author: authorId,
       onDesync: () => {
         console.warn('editor out of step with the note after a remote change: reloading it from the document');
         setTimeout(() => setGeneration((g) => g + 1), 0);
       },
     });
     const undoManager = createUndoManager(binding, binding.root.getSharedType());
+    // Edits made for the member outside the editor (restoring a version) are undone like typing.
+    const trackedOrigin = { kind: 'tracked-edit' };
+    undoManager.addTrackedOrigin(trackedOrigin);
+    const offTracked = onTrackedEdits(doc, (update) => {
+      undoManager.stopCapturing();
+      Y.applyUpdate(doc, update, trackedOrigin);
+      undoManager.stopCapturing();
+    });
     const reportStacks = () => {
       editor.dispatchCommand(CAN_UNDO_COMMAND, undoManager.undoStack.length > 0);
       editor.dispatchCommand(CAN_REDO_COMMAND, undoManager.redoStack.length > 0);
@@ -80,6 +93,7 @@ export function NoteCollaborationPlugin({
     );
     const stopCursors = provider ? showRemoteCursors(editor, binding, provider, noteId, member ?? (() => ({ name: '', color: '#888' }))) : () => {};
     return () => {
+      offTracked();
       doc.off('update', onMoved);
       stopCursors();
       unregister();
@@ -87,7 +101,7 @@ export function NoteCollaborationPlugin({
       undoManager.destroy();
       dispose();
     };
-  }, [doc, noteId, editor, provider, member, generation]);
+  }, [doc, noteId, editor, provider, member, authorId, generation]);
 
   return null;
 }

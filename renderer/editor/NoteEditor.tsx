@@ -36,6 +36,7 @@ export function NoteEditor({
   onLocalEdit,
   provider,
   member,
+  authorId,
 }: {
   /** The note's own document. */
   doc: Y.Doc;
@@ -45,6 +46,8 @@ export function NoteEditor({
   /** Presence of the peers on this note (their cursors); absent, none are drawn. */
   provider?: Provider;
   member?: () => { name: string; color: string };
+  /** The member editing (history names them). */
+  authorId?: string;
 }) {
   return (
     <LexicalComposer
@@ -67,7 +70,7 @@ export function NoteEditor({
         />
       </div>
       <EditablePlugin editable={editable} />
-      <NoteCollaborationPlugin doc={doc} noteId={noteId} provider={provider} member={member} onLocalEdit={onLocalEdit} />
+      <NoteCollaborationPlugin doc={doc} noteId={noteId} provider={provider} member={member} authorId={authorId} onLocalEdit={onLocalEdit} />
       <ListPlugin />
       <CheckListPlugin />
       <LinkPlugin validateUrl={isValidLink} />

@@ -14,7 +14,8 @@ export interface PersistenceChannel {
   readonly label: string;
   /** Starts getting the host's updates of the document, and exchanges state vectors with it. */
   sync(stateVector: Uint8Array): Promise<{ update: Uint8Array; stateVector: Uint8Array }>;
-  append(update: Uint8Array): Promise<void>;
+  /** `source`: the member's own edits, what peers sent, or (undefined) both mixed. */
+  append(update: Uint8Array, source?: ChangeSource): Promise<void>;
   /** Updates other clients of the host made. */
   onUpdate(listener: (update: Uint8Array) => void): () => void;
   release(): void;
@@ -27,7 +28,7 @@ export function catalogChannel(host: HostApi, spaceId: string): PersistenceChann
       await host.call('space.subscribe', { spaceId });
       return host.call('space.sync', { spaceId, stateVector });
     },
-    append: async (update) => void (await host.call('space.append', { spaceId, update })),
+    append: async (update, source) => void (await host.call('space.append', { spaceId, update, ...(source ? { source } : {}) })),
     onUpdate: (listener) => host.on('space.update', (event) => event.spaceId === spaceId && listener(event.update)),
     release: () => void host.call('space.unsubscribe', { spaceId }).catch(() => {}),
   };
@@ -37,10 +38,18 @@ export function noteChannel(host: HostApi, spaceId: string, noteId: string): Per
   return {
     label: `note ${noteId}`,
     sync: (stateVector) => host.call('note.sync', { spaceId, noteId, stateVector }),
-    append: async (update) => void (await host.call('note.append', { spaceId, noteId, update })),
+    append: async (update, source) => void (await host.call('note.append', { spaceId, noteId, update, ...(source ? { source } : {}) })),
     onUpdate: (listener) => host.on('note.update', (event) => event.spaceId === spaceId && event.noteId === noteId && listener(event.update)),
     release: () => void host.call('note.release', { spaceId, noteId }).catch(() => {}),
   };
+}
+
+/** Where an update a window sends came from (history names the member's own edits). */
+export type ChangeSource = 'local' | 'peers';
+
+interface Pending {
+  update: Uint8Array;
+  source: ChangeSource | undefined;
 }
 
 const RETRY_FIRST_MS = 1000;
@@ -52,7 +61,7 @@ const RETRIABLE: ReadonlySet<string> = new Set(['unavailable', 'internal']);
 export type SaveState = 'connecting' | 'saving' | 'saved' | 'unsaved' | 'error';
 
 export class DocPersistence {
-  private pending: Uint8Array[] = [];
+  private pending: Pending[] = [];
   private inFlight = false;
   private connected = false;
   private synced = false;
@@ -72,11 +81,13 @@ export class DocPersistence {
     host: Pick<HostApi, 'onConnection'>,
     /** The local cache's load: the first exchange waits for it, or the host would resend the whole document. */
     private readonly localLoaded: Promise<void> = Promise.resolve(),
+    /** Where an update with this origin came from: peers, the member, or (the browser's cache) not known. */
+    private readonly sourceOf: (origin: unknown) => ChangeSource | undefined = () => 'local',
   ) {
     this.firstSync = new Promise((resolve) => (this.resolveFirstSync = resolve));
     const onUpdate = (update: Uint8Array, origin: unknown) => {
       if (origin === this) return;
-      this.pending.push(update);
+      this.pending.push({ update, source: this.sourceOf(origin) });
       // An error stays on screen until a save gets through.
       if (this.state !== 'error') this.setState(this.connected ? 'saving' : 'unsaved');
       queueMicrotask(() => void this.flush());
@@ -140,7 +151,7 @@ export class DocPersistence {
         throw new HostError('corrupt-update', `the host sent a corrupt copy of ${this.channel.label}: ${refused}`);
       }
       // Everything local the host lacks, including what was queued while away.
-      this.pending = [Y.encodeStateAsUpdate(this.doc, reply.stateVector)];
+      this.pending = [{ update: Y.encodeStateAsUpdate(this.doc, reply.stateVector), source: undefined }];
       this.synced = true;
       this.retryDelay = RETRY_FIRST_MS;
       this.resolveFirstSync();
@@ -153,21 +164,25 @@ export class DocPersistence {
 
   private async flush(): Promise<void> {
     if (this.inFlight || !this.connected || !this.synced || this.destroyed) return;
-    const batch = this.pending.filter((u) => u.byteLength > 2); // an empty update encodes as two zero bytes
-    this.pending = [];
-    if (batch.length === 0) {
+    this.pending = this.pending.filter((p) => p.update.byteLength > 2); // an empty update encodes as two zero bytes
+    if (this.pending.length === 0) {
       this.setState('saved');
       return;
     }
+    // One source per call: the member's own edits and what peers sent stay apart in history.
+    const source = this.pending[0]!.source;
+    let count = 1;
+    while (count < this.pending.length && this.pending[count]!.source === source) count++;
+    const batch = this.pending.splice(0, count).map((p) => p.update);
     this.inFlight = true;
     this.setState('saving');
     const update = batch.length === 1 ? batch[0]! : Y.mergeUpdates(batch);
     try {
-      await this.channel.append(update);
+      await this.channel.append(update, source);
       this.lastError = null;
       this.retryDelay = RETRY_FIRST_MS;
     } catch (error) {
-      this.pending.unshift(update);
+      this.pending.unshift({ update, source });
       this.inFlight = false;
       // No immediate retry: a failing host would be hammered. A timer (or the next edit) tries again.
       this.fail(error, () => void this.flush());

@@ -11,7 +11,7 @@ export function createNote(session: SpaceSession, author: AuthorRef, options: { 
   const id = options.id ?? newId();
   const note = session.notes.open(id, true);
   try {
-    initNoteBody(note.doc, id, options.markdown ?? '');
+    initNoteBody(note.doc, id, options.markdown ?? '', author.id);
     createEntry(session.catalog, { id, title: options.title, tags: options.tags, author });
   } finally {
     session.notes.release(id);
@@ -30,7 +30,7 @@ export async function duplicateNote(session: SpaceSession, noteId: string, autho
     const id = newId();
     const copy = session.notes.open(id, true);
     try {
-      copyNoteBody(source.doc, noteId, copy.doc, id);
+      copyNoteBody(source.doc, noteId, copy.doc, id, author.id);
       createEntry(session.catalog, { id, title: entryTitle(entry) + titleSuffix, tags: entryTags(entry), author });
     } finally {
       session.notes.release(id);

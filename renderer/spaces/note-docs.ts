@@ -10,6 +10,7 @@ import type { HostApi } from '../../shared/host-api';
 import { hasBody, newNoteDoc } from '../../shared/note-doc';
 import { DocPersistence, noteChannel, type SaveState } from '../persistence/doc-persistence';
 import { NoteCache } from '../persistence/note-cache';
+import { PEER_ORIGIN } from '../sync/space-sync-store';
 
 /** Notes kept open after the member moved on (back and forward stay instant). */
 const KEEP_OPEN = 6;
@@ -44,7 +45,9 @@ export class OpenNote extends ObservableV2<OpenNoteEvents> {
     this.doc = newNoteDoc(noteId);
     this.local = cache ? cache.attach(noteId, this.doc, openIds) : null;
     // A note's body is small: the first exchange with the host need not wait for the browser cache.
-    this.persistence = new DocPersistence(this.doc, noteChannel(host, spaceId, noteId), host);
+    this.persistence = new DocPersistence(this.doc, noteChannel(host, spaceId, noteId), host, undefined, (origin) =>
+      origin === PEER_ORIGIN ? 'peers' : origin === this.local ? undefined : 'local',
+    );
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin !== this.persistence && origin !== this.local) onLocalUpdate(noteId, update, origin);
       this.refresh();

@@ -15,6 +15,11 @@ import { PeerSync } from '../sync/peer-sync';
 import { PEER_ORIGIN, SpaceSyncStore } from '../sync/space-sync-store';
 import { CatalogView } from './catalog-view';
 import { NoteDocs } from './note-docs';
+import { SpaceNews } from './space-news';
+import { clientMembers, markDeletion, nameClient } from '../../shared/doc-clients';
+
+/** The origin of the edits that name this window's client in the catalog. */
+const NAMING = Symbol('naming');
 
 /** The host's rows, or none when they do not parse as rows (the catalog then fills the list). */
 function parseRows(text: string): SummaryRow[] {
@@ -49,6 +54,8 @@ export class SpaceSession {
   /** Sync with other members' devices (WebRTC), and the space's presence. */
   readonly peers: PeerSync;
   readonly search: SearchClient;
+  /** What others changed since this member last looked (the list's marks, What's new). */
+  readonly news: SpaceNews;
   /** Resolves when the local cache has loaded (or failed to). */
   readonly localLoaded: Promise<void>;
   private catalogView: CatalogView | null = null;
@@ -92,12 +99,15 @@ export class SpaceSession {
         new Promise<void>((resolve) => setTimeout(resolve, 3000)),
       ]);
     });
-    this.durable = new DocPersistence(this.catalog, catalogChannel(host, spaceId), host, this.localLoaded);
+    this.durable = new DocPersistence(this.catalog, catalogChannel(host, spaceId), host, this.localLoaded, (origin) =>
+      origin === PEER_ORIGIN ? 'peers' : origin === this.localCache ? undefined : 'local',
+    );
     this.notes = new NoteDocs(spaceId, host, (noteId, update, origin) => {
       if (origin !== PEER_ORIGIN) this.peers.engine.broadcast(noteId, update);
     });
     this.peers = new PeerSync(spaceId, host, new SpaceSyncStore(host, spaceId, this.catalog, (noteId) => this.notes.get(noteId)));
     this.search = new SearchClient(host, spaceId);
+    this.news = new SpaceNews(host, spaceId);
     // Once the catalog came from the host, rows the host listed but the catalog lacks are gone.
     void this.durable.whenSynced().then(() => this.catalogView?.dropMissing());
     const onCatalogUpdate = (update: Uint8Array, origin: unknown) => {
@@ -106,6 +116,18 @@ export class SpaceSession {
     };
     this.catalog.on('update', onCatalogUpdate);
     this.cleanups.push(() => this.catalog.off('update', onCatalogUpdate));
+    // The member's own catalog edits name their author (history says who trashed or renamed a note).
+    const onCatalogTransaction = (transaction: Y.Transaction) => {
+      const origin = transaction.origin;
+      if (!this.memberId || !transaction.local || origin === this.durable || origin === this.localCache || origin === PEER_ORIGIN || origin === NAMING) return;
+      const client = this.catalog.clientID;
+      const wrote = (transaction.afterState.get(client) ?? 0) > (transaction.beforeState.get(client) ?? 0);
+      const memberId = this.memberId;
+      if (wrote && clientMembers(this.catalog).get(client) !== memberId) this.catalog.transact(() => nameClient(this.catalog, memberId), NAMING);
+      else if (!wrote && transaction.deleteSet.clients.size > 0) this.catalog.transact(() => markDeletion(this.catalog, memberId), NAMING);
+    };
+    this.catalog.on('afterTransaction', onCatalogTransaction);
+    this.cleanups.push(() => this.catalog.off('afterTransaction', onCatalogTransaction));
     let resync: ReturnType<typeof setTimeout> | null = null;
     this.cleanups.push(
       host.on('space.changed', ({ spaceId: changed }) => {
@@ -119,6 +141,13 @@ export class SpaceSession {
       }),
       () => resync !== null && clearTimeout(resync),
     );
+  }
+
+  private memberId = '';
+
+  /** The member this window edits as (their catalog edits name them). */
+  setMember(memberId: string): void {
+    this.memberId = memberId;
   }
 
   /** Resolves when the notebook is ready to show: the host's list rows, the local cache, or the host's catalog. */
@@ -193,6 +222,7 @@ export class SpaceSession {
     for (const cleanup of this.cleanups) cleanup();
     this.catalogView?.destroy();
     this.search.destroy();
+    this.news.destroy();
     this.peers.destroy();
     this.notes.destroy();
     this.durable.destroy();

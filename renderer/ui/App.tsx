@@ -1,6 +1,6 @@
 /** The notebook window: spaces, search, notes and tags on the left; the open note on the right. */
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { catalogMeta, getEntry, initSpace, recordMember, renameSpace, restoreEntry, sortNotes, spaceName, touchEntry, trashEntry, type NoteSort } from '../../shared/catalog';
+import { catalogMeta, catalogNotes, entryState, entryTitle, getEntry, initSpace, recordMember, renameSpace, restoreEntry, sortNotes, spaceName, touchEntry, trashEntry, type NoteSort } from '../../shared/catalog';
 import type { HostApi, SpaceSummary } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
 import { NoteLinkProvider } from '../editor/NoteLinkPlugin';
@@ -10,7 +10,9 @@ import { createNote, deleteNotesForever, duplicateNote } from '../spaces/note-ac
 import { closeSpace, openSpace, type SpaceSession } from '../spaces/space-session';
 import { ConfirmDialog, PromptDialog } from './Dialog';
 import { ensureSpaces } from './first-run';
-import { NotesNav, TagsNav, type ListMode } from './NotesNav';
+import { NotesNav, TagsNav, type DeletedNote, type ListMode } from './NotesNav';
+import { WhatsNewDialog } from './history/WhatsNew';
+import * as Y from 'yjs';
 import { NoteView } from './NoteView';
 import { ProfileDialog } from './ProfileDialog';
 import { loadProfile, saveProfile, type Profile } from './profile';
@@ -126,6 +128,7 @@ export function App({ host }: { host: HostApi }) {
   const [tagFilter, setTagFilter] = useState<string | null>(null);
   const [sort, setSort] = useState<NoteSort>('updated');
   const [mode, setMode] = useState<ListMode>('notes');
+  const [whatsNewOpen, setWhatsNewOpen] = useState(false);
   const [switcherOpen, setSwitcherOpen] = useState(false);
   const lastTouch = useRef(new Map<string, number>());
 
@@ -164,12 +167,14 @@ export function App({ host }: { host: HostApi }) {
   const catalog = ready ? session.catalog : null;
   const catalogView = ready ? session.view : null;
   const view = useSyncExternalStore(catalogView?.subscribe ?? noSubscription, catalogView?.getView ?? emptyView);
+  const news = useSyncExternalStore(session?.news.subscribe ?? noSubscription, session?.news.getView ?? emptyNews);
   const currentName = useSpaceName(session, ready);
 
   // Members appear by name in the spaces they write in.
   useEffect(() => {
+    if (profile) session?.setMember(profile.id);
     if (catalog && profile?.name) recordMember(catalog, profile);
-  }, [catalog, profile]);
+  }, [session, catalog, profile]);
 
   const notes = useMemo(() => {
     const filtered = tagFilter ? view.active.filter((n) => n.tags.includes(tagFilter)) : view.active;
@@ -307,6 +312,9 @@ export function App({ host }: { host: HostApi }) {
           <button type="button" className="primary" onClick={newNote}>
             New note
           </button>
+          <button type="button" className="whats-new-button" onClick={() => setWhatsNewOpen(true)} aria-label={news.unseen.size > 0 ? `What's new: ${notesCount(news.unseen.size)} changed by others` : "What's new"}>
+            What's new{news.unseen.size > 0 && <span className="badge">{news.unseen.size}</span>}
+          </button>
           </div>
           <NotesNav
             spaceId={spaceId}
@@ -322,6 +330,13 @@ export function App({ host }: { host: HostApi }) {
             mode={mode}
             onMode={setMode}
             onEmptyTrash={() => setPending({ kind: 'empty-trash' })}
+            unseen={news.unseen}
+            recentlyDeleted={mode === 'trash' ? recentlyDeleted(catalog) : NO_DELETED}
+            onRecover={(id) => {
+              const deleted = getEntry(catalog, id);
+              if (deleted) restoreEntry(deleted);
+              openNote(id);
+            }}
           />
           <TagsNav tags={view.tags} active={tagFilter} onSelect={(tag) => (setTagFilter(tag), setMode('notes'), setQuery(''))} />
           <div className="sidebar-bottom">
@@ -370,6 +385,7 @@ export function App({ host }: { host: HostApi }) {
               onTrash={() => entry && trashEntry(entry)}
               onRestore={() => entry && restoreEntry(entry)}
               onDeleteForever={() => setPending({ kind: 'delete-note', noteId })}
+              onNotice={setNotice}
             />
           ) : waitingForNote ? (
             <div className="empty-note">
@@ -427,7 +443,12 @@ export function App({ host }: { host: HostApi }) {
       <ConfirmDialog
         open={pending?.kind === 'empty-trash'}
         title="Empty the trash?"
-        message={<p>{view.trashed.length === 1 ? 'The note' : `The ${notesCount(view.trashed.length)}`} in the trash will be deleted forever. This cannot be undone.</p>}
+        message={
+          <p>
+            {view.trashed.length === 1 ? 'The note' : `The ${notesCount(view.trashed.length)}`} in the trash will be deleted forever, on every member's device. For 30 days
+            they can still be recovered on this device from “Recently deleted”.
+          </p>
+        }
         confirmLabel="Empty trash"
         onConfirm={() => {
           setPending(null);
@@ -444,7 +465,7 @@ export function App({ host }: { host: HostApi }) {
       <ConfirmDialog
         open={pending?.kind === 'delete-note'}
         title="Delete this note forever?"
-        message={<p>It will be gone from the trash. This cannot be undone.</p>}
+        message={<p>It will be gone from the trash, on every member's device. For 30 days it can still be recovered on this device from “Recently deleted”, under the trash.</p>}
         confirmLabel="Delete forever"
         onConfirm={() => {
           const target = pending?.kind === 'delete-note' ? pending.noteId : null;
@@ -453,6 +474,7 @@ export function App({ host }: { host: HostApi }) {
         }}
         onCancel={() => setPending(null)}
       />
+      {whatsNewOpen && <WhatsNewDialog session={session} selfId={profile.id} onOpenNote={(id) => (setMode('notes'), setQuery(''), openNote(id))} onClose={() => setWhatsNewOpen(false)} />}
       {pending?.kind === 'profile' && (
         <ProfileDialog open profile={profile} firstRun={false} onSave={(p) => (setPending(null), saveProfileEverywhere(p))} onCancel={() => setPending(null)} />
       )}
@@ -461,6 +483,23 @@ export function App({ host }: { host: HostApi }) {
 }
 
 const notesCount = (n: number) => `${n} ${n === 1 ? 'note' : 'notes'}`;
+const NO_DELETED: DeletedNote[] = [];
+/** How long "Recently deleted" lists a note deleted forever. */
+const RECOVERABLE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Notes deleted forever in the last 30 days, newest first (their bodies are still on this device). */
+function recentlyDeleted(catalog: Y.Doc): DeletedNote[] {
+  const since = Date.now() - RECOVERABLE_MS;
+  const out: DeletedNote[] = [];
+  catalogNotes(catalog).forEach((entry, id) => {
+    if (!(entry instanceof Y.Map) || entryState(entry) !== 'deleted') return;
+    const deletedAt = entry.get('deletedAt');
+    if (typeof deletedAt === 'number' && deletedAt >= since) out.push({ id, title: entryTitle(entry), deletedAt });
+  });
+  return out.sort((a, b) => b.deletedAt - a.deletedAt);
+}
 const noSubscription = () => () => {};
 const EMPTY_VIEW = { active: [], trashed: [], tags: [] };
 const emptyView = () => EMPTY_VIEW;
+const EMPTY_NEWS = { notes: [], unseen: new Set<string>() };
+const emptyNews = () => EMPTY_NEWS;

@@ -7,6 +7,28 @@ import { useBacklinks } from '../search/use-search';
 import type { NoteLoadState, OpenNote } from '../spaces/note-docs';
 import type { SpaceSession } from '../spaces/space-session';
 import { TagEditor } from './TagEditor';
+import type { NoteNews, ShownVersion } from '../../shared/history/history-types';
+import { errorMessage } from '../../shared/errors';
+import { applyMemberEdit } from '../editor/tracked-edits';
+import { HistoryPanel } from './history/HistoryPanel';
+import { UndoMemberDialog } from './history/UndoMemberDialog';
+import { VersionPane } from './history/VersionPane';
+import { SinceLastSeen } from './history/WhatsNew';
+import { memberLabel, timeFormat } from './member-names';
+
+/** What others changed in the note since the member last looked (read when it opens; then it counts as seen). */
+function useSinceLastSeen(session: SpaceSession, noteId: string): [NoteNews | null, () => void] {
+  const [news, setNews] = useState<{ noteId: string; news: NoteNews | null }>({ noteId, news: null });
+  useEffect(() => {
+    let cancelled = false;
+    void session.news.open(noteId).then((found) => !cancelled && setNews({ noteId, news: found ?? null }));
+    return () => {
+      cancelled = true;
+      session.news.close(noteId);
+    };
+  }, [session, noteId]);
+  return [news.noteId === noteId ? news.news : null, () => setNews({ noteId, news: null })];
+}
 
 /**
  * The entry's state and times, re-read when the entry changes (it holds no body: typing never reaches
@@ -99,6 +121,7 @@ export function NoteView({
   onTrash,
   onRestore,
   onDeleteForever,
+  onNotice,
 }: {
   session: SpaceSession;
   noteId: string;
@@ -114,6 +137,8 @@ export function NoteView({
   onTrash: () => void;
   onRestore: () => void;
   onDeleteForever: () => void;
+  /** Shows a message to the member (a restore done, an undo of a member's changes). */
+  onNotice: (message: string) => void;
 }) {
   const { state, createdAt, createdBy, updatedAt, updatedBy } = useEntry(entry, summary, listedState);
   const note = useOpenNote(session, noteId);
@@ -121,9 +146,27 @@ export function NoteView({
   const [provider] = useState(() => session.peers.noteProvider(noteId));
   const member = useCallback(() => session.peers.member, [session]);
   const active = state === 'active';
+  const [historyOpen, setHistoryOpen] = useState(false);
+  const [version, setVersion] = useState<number | null>(null);
+  const [undoMember, setUndoMember] = useState<{ memberId: string; since: number } | null>(null);
+  const [sinceSeen, dismissSinceSeen] = useSinceLastSeen(session, noteId);
+  const restore = async (shown: ShownVersion) => {
+    try {
+      const { update } = await session.host.call('note.restore', { spaceId: session.spaceId, noteId, n: shown.version.n });
+      if (!update) {
+        onNotice('This version cannot be restored: its history is damaged.');
+        return;
+      }
+      applyMemberEdit(note.doc, update);
+      setVersion(null);
+      onNotice(`Restored the version of ${timeFormat.format(shown.version.at)}. Undo (Ctrl+Z) takes it back; history keeps both.`);
+    } catch (error) {
+      onNotice(`Could not restore the version: ${errorMessage(error)}`);
+    }
+  };
   const focusBody = () => document.querySelector<HTMLElement>('[aria-label="Note body"]')?.focus();
   return (
-    <article className="note">
+    <article className={historyOpen ? 'note with-history' : 'note'}>
       {!active && (
         <div className="trash-banner" role="note">
           This note is in the trash: restore it to edit it.
@@ -153,6 +196,17 @@ export function NoteView({
           </div>
         )}
         <div className="note-actions">
+          <button
+            type="button"
+            className="link-button"
+            aria-pressed={historyOpen}
+            onClick={() => {
+              setHistoryOpen((open) => !open);
+              setVersion(null);
+            }}
+          >
+            History
+          </button>
           <button type="button" className="link-button" onClick={onDuplicate} disabled={load !== 'ready'}>
             Duplicate
           </button>
@@ -167,8 +221,20 @@ export function NoteView({
         Created {createdAt ? dateFormat.format(createdAt) : '—'} by {memberName(session, createdBy, author)} · updated{' '}
         {updatedAt ? dateFormat.format(updatedAt) : '—'} by {memberName(session, updatedBy, author)}
       </p>
-      {load === 'ready' ? (
-        <NoteEditor doc={note.doc} noteId={noteId} editable={active} onLocalEdit={onLocalEdit} provider={provider} member={member} />
+      {sinceSeen && version === null && <SinceLastSeen session={session} news={sinceSeen} selfId={author.id} onDismiss={dismissSinceSeen} />}
+      {version !== null ? (
+        <VersionPane
+          session={session}
+          noteId={noteId}
+          n={version}
+          selfId={author.id}
+          canRestore={active && load === 'ready'}
+          onRestore={restore}
+          onUndoMember={(memberId, since) => setUndoMember({ memberId, since })}
+          onBack={() => setVersion(null)}
+        />
+      ) : load === 'ready' ? (
+        <NoteEditor doc={note.doc} noteId={noteId} editable={active} onLocalEdit={onLocalEdit} provider={provider} member={member} authorId={author.id} />
       ) : load === 'error' ? (
         <p className="note-problem" role="alert">
           This note could not be opened: {note.error ?? 'its stored copy is unreadable'}. The rest of the space is unaffected.
@@ -179,6 +245,19 @@ export function NoteView({
         </p>
       )}
       <Backlinks session={session} spaceId={session.spaceId} noteId={noteId} />
+      {historyOpen && (
+        <HistoryPanel session={session} noteId={noteId} selfId={author.id} selected={version} onSelect={setVersion} onClose={() => (setHistoryOpen(false), setVersion(null))} />
+      )}
+      {undoMember && (
+        <UndoMemberDialog
+          session={session}
+          memberId={undoMember.memberId}
+          memberName={memberLabel(session.catalog, undoMember.memberId, author.id)}
+          since={undoMember.since}
+          onClose={() => setUndoMember(null)}
+          onDone={onNotice}
+        />
+      )}
     </article>
   );
 }

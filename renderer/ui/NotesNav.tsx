@@ -13,17 +13,34 @@ const ROW_PX = 30;
 export type ListMode = 'notes' | 'trash';
 
 /** One row; memoised so opening another note re-renders two rows, not thousands. */
-const NoteLink = memo(function NoteLink({ note, spaceId, current }: { note: { id: string; title: string }; spaceId: string; current: boolean }) {
+const NoteLink = memo(function NoteLink({ note, spaceId, current, changed = false }: { note: { id: string; title: string }; spaceId: string; current: boolean; changed?: boolean }) {
   const title = note.title || 'Untitled note';
+  const className = [note.title ? '' : 'untitled', changed ? 'changed' : ''].join(' ').trim() || undefined;
   return (
-    <a href={`#/space/${spaceId}/note/${note.id}`} aria-current={current ? 'page' : undefined} className={note.title ? undefined : 'untitled'} title={title}>
+    <a
+      href={`#/space/${spaceId}/note/${note.id}`}
+      aria-current={current ? 'page' : undefined}
+      aria-label={changed ? `${title} (changed by others since you last looked)` : undefined}
+      className={className}
+      title={changed ? `${title}: changed by others since you last looked` : title}
+    >
+      {changed && <span className="changed-dot" aria-hidden="true" />}
       {title}
     </a>
   );
 });
 
+/** A note deleted forever that this device can still bring back. */
+export interface DeletedNote {
+  id: string;
+  title: string;
+  deletedAt: number;
+}
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
 /** A list of notes that renders the rows in view (and a few around them) inside its own scroll area. */
-function NoteRows({ notes, spaceId, currentNoteId }: { notes: NoteSummary[]; spaceId: string; currentNoteId: string | null }) {
+function NoteRows({ notes, spaceId, currentNoteId, unseen }: { notes: NoteSummary[]; spaceId: string; currentNoteId: string | null; unseen: ReadonlySet<string> }) {
   const scroller = useRef<HTMLDivElement>(null);
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer's functions change identity by design
   const rows = useVirtualizer({ count: notes.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: 12, initialRect: { width: 240, height: 600 } });
@@ -34,7 +51,7 @@ function NoteRows({ notes, spaceId, currentNoteId }: { notes: NoteSummary[]; spa
           const note = notes[row.index]!;
           return (
             <li key={note.id} className="note-row" style={{ transform: `translateY(${row.start}px)` }}>
-              <NoteLink note={note} spaceId={spaceId} current={note.id === currentNoteId} />
+              <NoteLink note={note} spaceId={spaceId} current={note.id === currentNoteId} changed={unseen.has(note.id)} />
             </li>
           );
         })}
@@ -57,6 +74,9 @@ export function NotesNav({
   mode,
   onMode,
   onEmptyTrash,
+  unseen,
+  recentlyDeleted,
+  onRecover,
 }: {
   spaceId: string;
   notes: NoteSummary[];
@@ -71,6 +91,11 @@ export function NotesNav({
   mode: ListMode;
   onMode: (mode: ListMode) => void;
   onEmptyTrash: () => void;
+  /** Notes others changed since the member last looked (marked in the list). */
+  unseen: ReadonlySet<string>;
+  /** Notes deleted forever in the last 30 days (shown under the trash). */
+  recentlyDeleted: DeletedNote[];
+  onRecover: (noteId: string) => void;
 }) {
   return (
     <nav aria-label="Notes" className="note-list">
@@ -82,7 +107,7 @@ export function NotesNav({
           <ul>
             {hits.map((hit) => (
               <li key={hit.id} className="search-hit">
-                <NoteLink note={hit} spaceId={spaceId} current={hit.id === currentNoteId} />
+                <NoteLink note={hit} spaceId={spaceId} current={hit.id === currentNoteId} changed={unseen.has(hit.id)} />
                 <p className="snippet">
                   {hit.snippet.map((part, i) => (part.match ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>))}
                 </p>
@@ -102,7 +127,24 @@ export function NotesNav({
             </button>
           </div>
           {trashed.length === 0 && <p className="muted">The trash is empty.</p>}
-          <NoteRows notes={trashed} spaceId={spaceId} currentNoteId={currentNoteId} />
+          <NoteRows notes={trashed} spaceId={spaceId} currentNoteId={currentNoteId} unseen={unseen} />
+          {recentlyDeleted.length > 0 && (
+            <section aria-label="Recently deleted" className="recently-deleted">
+              <div className="list-heading">Recently deleted</div>
+              <p className="muted">Deleted forever, and still on this device for 30 days.</p>
+              <ul>
+                {recentlyDeleted.map((note) => (
+                  <li key={note.id} className="deleted-row">
+                    <span title={note.title || 'Untitled note'}>{note.title || 'Untitled note'}</span>
+                    <span className="muted">{dayFormat.format(note.deletedAt)}</span>
+                    <button type="button" className="link-button" aria-label={`Recover ${note.title || 'Untitled note'}`} onClick={() => onRecover(note.id)}>
+                      Recover
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
         </>
       ) : (
         <>
@@ -120,7 +162,7 @@ export function NotesNav({
               </button>
             )}
           </div>
-          <NoteRows notes={notes} spaceId={spaceId} currentNoteId={currentNoteId} />
+          <NoteRows notes={notes} spaceId={spaceId} currentNoteId={currentNoteId} unseen={unseen} />
           <button type="button" className="link-button trash-toggle" onClick={() => onMode('trash')}>
             Trash ({trashed.length})
           </button>

@@ -6,65 +6,26 @@
  * this machine's real network).
  */
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeInvite, encodeInvite, toBase64Url } from '../../shared/invite';
-import { body, openBrowser, passFirstRun, removeDir, startHost, pasteText, tempDir, title, until, type Browser, type RunningHost } from './harness';
+import { body, pasteText, removeDir, tempDir, title } from './harness';
 import { skipUnlessAvailable } from '../support/required';
-import { chromiumInNamespace, netnsUnavailable, soloNamespace } from './netns';
+import { netnsUnavailable, soloNamespace } from './netns';
+import { joinWith, poll, shareCode, startMember, syncState, syncStatus, typeAtEnd, type Member } from './peers';
 
 const skip = skipUnlessAvailable(netnsUnavailable(), 'p2p.e2e (needs root and `ip netns`)');
 
-const WEBRTC_ARGS = ['--disable-features=WebRtcHideLocalIpsWithMdns'];
 const cleanups: Array<() => unknown> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
 });
 
-const syncStatus = (page: Page) => page.getByRole('status', { name: 'Sync status' });
-const syncState = (page: Page) => syncStatus(page).getAttribute('data-state');
-const poll = { timeout: 30_000, interval: 200 };
-
-async function member(ns: string, name: string, scratch: string): Promise<{ host: RunningHost; browser: Browser }> {
-  const dataDir = await tempDir(`p2p-${name}`);
-  cleanups.push(() => removeDir(dataDir));
-  const host = await startHost(dataDir, 0, { netns: ns, args: ['--signaling-port', '0'] });
-  cleanups.push(() => host.stop('SIGKILL'));
-  const browser = await openBrowser(host.url, undefined, { executablePath: chromiumInNamespace(scratch, ns), args: WEBRTC_ARGS });
-  cleanups.push(() => browser.close());
-  if (process.env.P2P_DEBUG) browser.page.on('console', (m) => console.log(name, m.type(), m.text().slice(0, 300)));
-  cleanups.push(() => removeDir(browser.profileDir));
-  await passFirstRun(browser.page, name);
-  await until(() => title(browser.page).inputValue(), (t) => t === 'Welcome to Commonplace', `${name}'s welcome note`);
-  return { host, browser };
-}
-
-async function shareCode(page: Page): Promise<string> {
-  await page.getByRole('button', { name: 'Share space' }).click();
-  const field = page.getByRole('textbox', { name: 'Invite code' });
-  await expect.poll(() => field.inputValue(), poll).toMatch(/^cp1\./);
-  expect(await field.getAttribute('readonly')).not.toBeNull();
-  const code = await field.inputValue();
-  await page.getByRole('button', { name: 'Close' }).click();
-  return code;
-}
-
-async function join(page: Page, code: string): Promise<void> {
-  await page.getByRole('button', { name: 'Join space' }).click();
-  await page.getByRole('textbox', { name: 'Invite code' }).fill(code);
-  await page.getByRole('button', { name: 'Join', exact: true }).click();
-      await page.getByRole('textbox', { name: 'Invite code' }).waitFor({ state: 'detached' });
-}
-
-async function typeAtEnd(page: Page, text: string): Promise<void> {
-  await body(page).click();
-  await page.keyboard.press('Control+End');
-  await page.keyboard.type(text);
-}
+const member = (ns: string, name: string, scratch: string) => startMember(ns, name, scratch, cleanups);
+const join = joinWith;
 
 describe.skipIf(skip)('two members sync peer to peer', () => {
-  let ana: { host: RunningHost; browser: Browser };
-  let ben: { host: RunningHost; browser: Browser };
+  let ana: Member;
+  let ben: Member;
   let code: string;
   let ns: string;
   let scratch: string;
