@@ -5,6 +5,13 @@
  * channel's bufferedAmount, so a 5 MB sync step never overflows Chromium's send queue. Incoming
  * messages pass an optional check first; what fails it is dropped with a warning, never thrown into
  * the page.
+ *
+ * Glare: when two peers offer to each other at once, y-webrtc lets the later offer win, and the side
+ * whose offer lost answers the winner with the simple-peer it set up as an initiator. That simple-peer
+ * created a channel of its own and listens for no channel from the peer, so each side would talk on a
+ * channel the other never reads ("connected", and nothing arrives). The peer connection here notices
+ * (it created a channel, so it was to offer, and it is given an offer), drops its own unopened channel,
+ * and hands simple-peer the winner's channel in its place when it arrives, so both sides use that one.
  */
 import { DEFAULT_MAX_MESSAGE_BYTES, encodeFrames, FrameAssembler } from './chunk-frames';
 
@@ -49,51 +56,94 @@ export class ChunkedDataChannel {
   private readonly queue: Uint8Array[] = [];
   private queuedBytes = 0;
   private nextMessageId = 1;
-  private readonly assembler: FrameAssembler;
+  private assembler: FrameAssembler;
   private readonly warn: (message: string) => void;
+  private real: RTCDataChannel;
+  /** Between dropping its own channel and getting the peer's (glare): reads as connecting. */
+  private waiting = false;
 
   constructor(
-    readonly channel: RTCDataChannel,
+    channel: RTCDataChannel,
     private readonly options: ChunkingOptions = {},
   ) {
     this.assembler = new FrameAssembler(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     this.warn = options.warn ?? ((message) => console.warn(message));
+    this.real = channel;
+    this.bind(channel);
+  }
+
+  /** The real channel underneath. */
+  get channel(): RTCDataChannel {
+    return this.real;
+  }
+
+  private bind(channel: RTCDataChannel): void {
+    const options = this.options;
     channel.binaryType = 'arraybuffer';
     channel.bufferedAmountLowThreshold = LOW_WATER_BYTES;
-    channel.onopen = (event) => {
+    let opened = false;
+    const open = (event: Event) => {
+      if (opened || this.real !== channel) return;
+      opened = true;
       this.pump();
       this.onopen?.(event);
       options.onOpen?.(this);
     };
+    channel.onopen = open;
     channel.onclose = (event) => {
       this.queue.length = 0;
       this.queuedBytes = 0;
       options.onClose?.(this);
       this.onclose?.(event);
     };
-    // A channel the remote side opened may be open already when it is announced.
-    if (channel.readyState === 'open') queueMicrotask(() => options.onOpen?.(this));
+    // A channel the remote side opened is open already when it is announced (its open event follows).
+    if (channel.readyState === 'open') queueMicrotask(() => open(new Event('open')));
     channel.onerror = (event) => this.onerror?.(event);
     channel.onbufferedamountlow = () => this.pump();
     channel.onmessage = (event: MessageEvent) => this.receive(event.data);
   }
 
+  /**
+   * Glare (see the file's comment): lets go of this channel's own real channel, which has not opened
+   * and never will be read, without a close event for simple-peer; `adopt` gives it the peer's.
+   */
+  release(): void {
+    if (this.waiting) return;
+    const own = this.real;
+    own.onopen = own.onclose = own.onerror = own.onbufferedamountlow = own.onmessage = null;
+    this.waiting = true;
+    own.close();
+  }
+
+  /** Whether this channel let go of its own and waits for the peer's. */
+  get released(): boolean {
+    return this.waiting;
+  }
+
+  /** Carries on over the peer's channel, as if it were the one created here (after `release`). */
+  adopt(channel: RTCDataChannel): void {
+    this.real = channel;
+    this.waiting = false;
+    this.assembler = new FrameAssembler(this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    this.bind(channel);
+  }
+
   get label(): string {
-    return this.channel.label;
+    return this.real.label;
   }
   get id(): number | null {
-    return this.channel.id;
+    return this.real.id;
   }
   get readyState(): RTCDataChannelState {
-    return this.channel.readyState;
+    return this.waiting ? 'connecting' : this.real.readyState;
   }
   /** What the real channel holds plus the frames still waiting here. */
   get bufferedAmount(): number {
-    return this.channel.bufferedAmount + this.queuedBytes;
+    return this.real.bufferedAmount + this.queuedBytes;
   }
 
   send(data: unknown): void {
-    if (this.channel.readyState !== 'open') throw new Error('the data channel is not open');
+    if (this.real.readyState !== 'open') throw new Error('the data channel is not open');
     for (const frame of encodeFrames(toBytes(data), this.nextMessageId)) {
       this.queue.push(frame);
       this.queuedBytes += frame.length;
@@ -105,16 +155,16 @@ export class ChunkedDataChannel {
   close(): void {
     this.queue.length = 0;
     this.queuedBytes = 0;
-    this.channel.close();
+    this.real.close();
   }
 
   private pump(): void {
     const before = this.bufferedAmount;
-    while (this.queue.length > 0 && this.channel.readyState === 'open' && this.channel.bufferedAmount < HIGH_WATER_BYTES) {
+    while (this.queue.length > 0 && this.real.readyState === 'open' && this.real.bufferedAmount < HIGH_WATER_BYTES) {
       const frame = this.queue.shift()!;
       this.queuedBytes -= frame.length;
       try {
-        this.channel.send(frame as Uint8Array<ArrayBuffer>);
+        this.real.send(frame as Uint8Array<ArrayBuffer>);
       } catch (error) {
         this.warn(`data channel send failed; closing it: ${error instanceof Error ? error.message : String(error)}`);
         this.close();
@@ -167,19 +217,34 @@ export function chunkedWrtc(options: ChunkingOptions = {}): WrtcImplementation {
   function ChunkedPeerConnection(config?: RTCConfiguration): RTCPeerConnection {
     const pc = new Native(config);
     const create = pc.createDataChannel.bind(pc);
-    pc.createDataChannel = ((label: string, init?: RTCDataChannelInit) =>
-      new ChunkedDataChannel(create(label, init), options)) as unknown as RTCPeerConnection['createDataChannel'];
+    /** Channels created here (simple-peer's own, when it is the initiator). */
+    const created: ChunkedDataChannel[] = [];
+    pc.createDataChannel = ((label: string, init?: RTCDataChannelInit) => {
+      const channel = new ChunkedDataChannel(create(label, init), options);
+      created.push(channel);
+      return channel;
+    }) as unknown as RTCPeerConnection['createDataChannel'];
+    // Glare: an initiator (it created a channel) that is given an offer answers the peer's offer, which
+    // won (y-webrtc accepts the later of two). The peer's channel is then the one both sides read.
+    const setRemoteDescription = pc.setRemoteDescription.bind(pc);
+    pc.setRemoteDescription = ((description: RTCSessionDescriptionInit) =>
+      setRemoteDescription(description).then(() => {
+        if (description?.type !== 'offer') return;
+        for (const channel of created) if (channel.readyState === 'connecting') channel.release();
+      })) as RTCPeerConnection['setRemoteDescription'];
     let handler: ((event: RTCDataChannelEvent) => void) | null = null;
     Object.defineProperty(pc, 'ondatachannel', {
       configurable: true,
       get: () => handler,
       set: (value: ((event: RTCDataChannelEvent) => void) | null) => {
         handler = value;
-        const wrapped = value
-          ? (event: RTCDataChannelEvent) => value({ channel: new ChunkedDataChannel(event.channel, options) } as unknown as RTCDataChannelEvent)
-          : null;
-        nativeOnDataChannel?.set?.call(pc, wrapped);
       },
+    });
+    nativeOnDataChannel?.set?.call(pc, (event: RTCDataChannelEvent) => {
+      const waiting = created.find((channel) => channel.released);
+      if (waiting) waiting.adopt(event.channel);
+      else if (handler) handler({ channel: new ChunkedDataChannel(event.channel, options) } as unknown as RTCDataChannelEvent);
+      // Otherwise no one here reads it (an initiator's peer opened a channel of its own): as before.
     });
     return pc;
   }

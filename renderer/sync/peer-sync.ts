@@ -6,6 +6,12 @@
  * (iceServers: []), and data channels chunked so messages of any size arrive. y-webrtc's own document
  * carries presence only; the space's documents (the catalog and every note) travel on the same data
  * channels through document sync (shared/note-sync), so reconnecting costs what changed.
+ *
+ * Two guards around y-webrtc's connection setup: a server reached through several of our signalling
+ * connections relays each message to each of them, and y-webrtc must see it once (isRelayedCopy);
+ * and a WebRTC connection that has not opened within CONNECT_TIMEOUT_MS is given up, because
+ * y-webrtc would otherwise keep it, and ignore the peer's announcements, for good. (Two peers offering
+ * at once, glare, is dealt with where the channels are: chunked-webrtc.ts.)
  */
 import type { Provider, UserState } from '@lexical/yjs';
 import type { WebrtcProvider } from 'y-webrtc';
@@ -45,6 +51,19 @@ export interface Member {
 }
 
 const STATUS_POLL_MS = 300;
+/**
+ * A WebRTC connection that has not opened its data channel this long after it was set up is given up
+ * (both sides then announce themselves again and start over). Opening takes well under a second on a
+ * LAN; without this, a connection whose other end is gone (closed before it sent a single ICE
+ * candidate) waits for ever, and y-webrtc ignores the peer's announcements while it exists.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** How long a signalling message is remembered to recognise its copies (they arrive within milliseconds). */
+export const RELAYED_COPY_WINDOW_MS = 30_000;
+/** Most signalling messages remembered at once (joining a peer takes a few dozen). */
+export const RELAYED_COPY_MAX = 2048;
+/** Characters of a message's payload that identify it: its random IV and the first bytes it encrypts. */
+const RELAYED_COPY_KEY_CHARS = 64;
 const wsUrl = (address: string) => `ws://${address}`;
 const MAX_NAME_CHARS = 80;
 const FALLBACK_COLOR = '#888888';
@@ -60,6 +79,56 @@ export function safePresence(state: Record<string, unknown>): { name: string; co
   const name = typeof state.name === 'string' ? [...state.name].filter((c) => c >= ' ' && c !== '\u007f').join('').slice(0, MAX_NAME_CHARS) : '';
   const color = typeof state.color === 'string' && /^#[0-9a-fA-F]{6}$/.test(state.color) ? state.color : FALLBACK_COLOR;
   return { name, color };
+}
+
+/**
+ * Signalling messages seen lately, by topic, payload length and the start of the payload. y-webrtc
+ * encrypts every publish with a fresh random 96-bit IV (written first), so two messages alike there
+ * are one publish that reached us twice: a server reached through two of our connections (by
+ * 127.0.0.1 and by the machine's LAN address, by an invite's address and by mDNS, ...) relays it to each.
+ */
+const recentSignals = new Map<string, number>();
+
+/**
+ * Whether a message from a signalling server is a copy of a publish already received through another
+ * connection. y-webrtc must see each publish once: a second copy of an offer reaches the answering
+ * connection before it has answered, so it is applied twice, its second answer fails, and the
+ * connection is closed on one side while the other waits on it for good (see CONNECT_TIMEOUT_MS).
+ */
+export function isRelayedCopy(message: unknown, now = Date.now()): boolean {
+  if (typeof message !== 'object' || message === null) return false;
+  const { type, topic, data } = message as { type?: unknown; topic?: unknown; data?: unknown };
+  if (type !== 'publish' || typeof topic !== 'string' || typeof data !== 'string') return false;
+  // Oldest first (insertion order): forget what is past the window, and the oldest past the cap.
+  for (const [key, seen] of recentSignals) {
+    if (now - seen <= RELAYED_COPY_WINDOW_MS && recentSignals.size < RELAYED_COPY_MAX) break;
+    recentSignals.delete(key);
+  }
+  const key = `${topic}\n${data.length}\n${data.slice(0, RELAYED_COPY_KEY_CHARS)}`;
+  if (recentSignals.has(key)) return true;
+  recentSignals.set(key, now);
+  return false;
+}
+
+/** A y-webrtc signalling connection (lib0's WebsocketClient), as far as PeerSync touches it. */
+export interface SignalingConnection {
+  emit(name: string, args: unknown[]): void;
+}
+
+const filteredConnections = new WeakSet<SignalingConnection>();
+
+/**
+ * Drops the copies of relayed messages on a y-webrtc signalling connection before y-webrtc reads
+ * them. Connections are shared by every provider of the page (one per URL), and so is what they saw.
+ */
+export function dropRelayedCopies(connection: SignalingConnection): void {
+  if (filteredConnections.has(connection)) return;
+  filteredConnections.add(connection);
+  const emit = connection.emit.bind(connection);
+  connection.emit = (name, args) => {
+    if (name === 'message' && isRelayedCopy(args[0])) return;
+    emit(name, args);
+  };
 }
 
 export class PeerSync {
@@ -82,6 +151,8 @@ export class PeerSync {
   private readonly statusListeners = new Set<(status: SyncStatus) => void>();
   private readonly cleanups: Array<() => void> = [];
   private readonly ready: Promise<void>;
+  /** When each y-webrtc connection that has not opened yet was first seen. */
+  private readonly opening = new WeakMap<object, number>();
 
   constructor(
     readonly spaceId: string,
@@ -163,6 +234,7 @@ export class PeerSync {
         peerOpts: { config: { iceServers: [] }, wrtc },
       });
       this.provider = provider;
+      this.filterSignaling();
       if (!this.online) provider.disconnect();
       provider.on('peers', () => this.refreshStatus());
       this.refreshStatus();
@@ -181,6 +253,30 @@ export class PeerSync {
       // connect() opens a SignalingConn per URL (reusing open ones) and re-announces the room.
       provider.signalingConns = [];
       provider.connect();
+      this.filterSignaling();
+    }
+  }
+
+  /** Every signalling connection the provider uses sees each relayed message once (isRelayedCopy). */
+  private filterSignaling(): void {
+    for (const connection of (this.provider?.signalingConns ?? []) as SignalingConnection[]) dropRelayedCopies(connection);
+  }
+
+  /** Gives up WebRTC connections that have not opened within CONNECT_TIMEOUT_MS, so y-webrtc starts over. */
+  private dropStalledConnections(): void {
+    const conns = this.provider?.room?.webrtcConns;
+    if (!conns || !this.online) return;
+    const now = Date.now();
+    for (const conn of conns.values()) {
+      if (conn.connected || conn.closed) continue;
+      const since = this.opening.get(conn);
+      if (since === undefined) this.opening.set(conn, now);
+      else if (now - since > CONNECT_TIMEOUT_MS) {
+        console.warn(`peer sync for space ${this.spaceId}: a connection to a peer did not open in ${CONNECT_TIMEOUT_MS / 1000} s; starting over`);
+        // y-webrtc forgets it on 'close' and announces this member again on every signalling server.
+        this.opening.set(conn, Infinity);
+        conn.destroy();
+      }
     }
   }
 
@@ -219,6 +315,7 @@ export class PeerSync {
       if (online) {
         this.provider.signalingConns = [];
         this.provider.connect();
+        this.filterSignaling();
       } else {
         this.provider.disconnect();
       }
@@ -246,6 +343,7 @@ export class PeerSync {
   }
 
   private refreshStatus(): void {
+    this.dropStalledConnections();
     // Closing a peer connection closes its channels without a close event: let go of those links here.
     for (const [channel, link] of this.links) {
       if (channel.readyState !== 'closed' && channel.readyState !== 'closing') continue;
