@@ -13,6 +13,7 @@ import Bonjour from 'bonjour-service';
 import { WebSocket } from 'ws';
 import { isPrivateOrLinkLocal } from '../../shared/net-address';
 import { logger } from './logger';
+import { errorMessage } from '../../shared/errors';
 
 /** DNS-SD service type: _commonplace._tcp. */
 export const SERVICE_TYPE = 'commonplace';
@@ -210,7 +211,7 @@ export class LanServiceTracker {
 /** Advertises `port` and reports confirmed signalling servers through `onChange`. */
 export function startLanDiscovery(port: number, onChange: (peers: string[]) => void): LanDiscovery {
   const instance = `commonplace-${randomBytes(6).toString('hex')}`;
-  const bonjour = new Bonjour({}, (error: unknown) => logger.warn(`mDNS: ${error instanceof Error ? error.message : String(error)}`));
+  const bonjour = new Bonjour({}, (error: unknown) => logger.warn(`mDNS: ${errorMessage(error)}`));
   // The browser announces a service only once; after we drop one, a fresh browser finds it when it is back.
   let forgotSome = false;
   const tracker = new LanServiceTracker({
@@ -246,7 +247,7 @@ export function startLanDiscovery(port: number, onChange: (peers: string[]) => v
         browser?.update();
       }
     } catch (error) {
-      logger.warn(`mDNS query failed: ${error instanceof Error ? error.message : String(error)}`);
+      logger.warn(`mDNS query failed: ${errorMessage(error)}`);
     }
   }, REQUERY_MS);
   requery.unref();

@@ -6,6 +6,7 @@ import type { SyncInfo } from '../../shared/host-api';
 import { startLanDiscovery, type LanDiscovery } from './lan-discovery';
 import { logger } from './logger';
 import { startSignalingServer, type SignalingServer } from './signaling-server';
+import { errorMessage } from '../../shared/errors';
 
 /** The documented default signalling port; a free one is used when it is taken. */
 export const DEFAULT_SIGNALING_PORT = 4318;
@@ -51,7 +52,7 @@ export async function startLanSync(options: LanSyncOptions): Promise<LanSync> {
         for (const listener of listeners) listener(info());
       });
     } catch (error) {
-      logger.warn(`mDNS discovery is unavailable: ${error instanceof Error ? error.message : String(error)}`);
+      logger.warn(`mDNS discovery is unavailable: ${errorMessage(error)}`);
     }
   }
   logger.info(`signalling on ${options.lan ? 'the LAN' : 'this machine only'}, port ${server.port}`);

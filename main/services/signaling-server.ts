@@ -12,6 +12,7 @@ import { isLoopbackHost } from '../../shared/net-address';
 import { listen } from './listen';
 import { logger } from './logger';
 import { APP_ORIGIN } from './renderer-policy';
+import { errorMessage } from '../../shared/errors';
 
 /**
  * Limits that keep one device or one connection from taking what others need. Going over a topic
@@ -247,7 +248,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
       try {
         onMessage(client, data, isBinary);
       } catch (error) {
-        logger.warn(`signalling: dropped a message: ${error instanceof Error ? error.message : String(error)}`);
+        logger.warn(`signalling: dropped a message: ${errorMessage(error)}`);
       }
     });
     socket.on('close', () => {

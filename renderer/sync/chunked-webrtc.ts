@@ -14,6 +14,7 @@
  * and hands simple-peer the winner's channel in its place when it arrives, so both sides use that one.
  */
 import { DEFAULT_MAX_MESSAGE_BYTES, encodeFrames, FrameAssembler } from './chunk-frames';
+import { errorMessage } from '../../shared/errors';
 
 /** Frames are handed to the real channel while its queue is below this. */
 const HIGH_WATER_BYTES = 1024 * 1024;
@@ -166,7 +167,7 @@ export class ChunkedDataChannel {
       try {
         this.real.send(frame as Uint8Array<ArrayBuffer>);
       } catch (error) {
-        this.warn(`data channel send failed; closing it: ${error instanceof Error ? error.message : String(error)}`);
+        this.warn(`data channel send failed; closing it: ${errorMessage(error)}`);
         this.close();
         return;
       }
@@ -187,7 +188,7 @@ export class ChunkedDataChannel {
     try {
       if (this.options.intercept?.(result.message, this)) return;
     } catch (error) {
-      this.warn(`a message from a peer could not be handled: ${error instanceof Error ? error.message : String(error)}`);
+      this.warn(`a message from a peer could not be handled: ${errorMessage(error)}`);
       return;
     }
     const problem = this.options.check?.(result.message) ?? null;
@@ -199,7 +200,7 @@ export class ChunkedDataChannel {
       this.onmessage?.(new MessageEvent('message', { data: result.message.buffer }));
     } catch (error) {
       // y-webrtc applies messages synchronously in this call; whatever it throws stops here.
-      this.warn(`a message from a peer could not be applied: ${error instanceof Error ? error.message : String(error)}`);
+      this.warn(`a message from a peer could not be applied: ${errorMessage(error)}`);
     }
   }
 }

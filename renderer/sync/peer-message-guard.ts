@@ -5,6 +5,7 @@
  */
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
+import { errorMessage } from '../../shared/errors';
 
 const MESSAGE_SYNC = 0;
 const MESSAGE_AWARENESS = 1;
@@ -48,6 +49,6 @@ export function peerMessageProblem(message: Uint8Array): string | null {
         return `unknown message type ${type}`;
     }
   } catch (error) {
-    return `undecodable: ${error instanceof Error ? error.message : String(error)}`;
+    return `undecodable: ${errorMessage(error)}`;
   }
 }

@@ -25,6 +25,7 @@ import { isNoteSyncMessage } from '../../shared/note-sync/protocol';
 import { chunkedWrtc, type ChunkedDataChannel } from './chunked-webrtc';
 import { peerMessageProblem } from './peer-message-guard';
 import { roomNameForSecret } from './space-room';
+import { errorMessage } from '../../shared/errors';
 
 export type SyncState = 'offline' | 'syncing' | 'up-to-date';
 
@@ -183,7 +184,7 @@ export class PeerSync {
         return;
       } catch (error) {
         // Not connected yet is expected; anything else is worth a line in the console.
-        if (!(error instanceof HostError && error.code === 'unavailable')) console.warn(`peer sync for space ${this.spaceId} waits: ${error instanceof Error ? error.message : String(error)}`);
+        if (!(error instanceof HostError && error.code === 'unavailable')) console.warn(`peer sync for space ${this.spaceId} waits: ${errorMessage(error)}`);
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
