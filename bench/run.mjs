@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: measures Commonplace, writes bench/results.json (the previous one becomes
 // bench/results.previous.json) and prints a Markdown table with the change against the previous run.
-// Options: --only traces|browser|import|extra (comma-separated), --quick (fewer repetitions).
+// Options: --only traces|browser|import|history|extra (comma-separated), --quick (fewer repetitions).
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -345,6 +345,103 @@ async function benchBrowser(node) {
   }
 }
 
+/**
+ * History: its storage on the editing traces (through the host's store and recorder), and in the browser,
+ * opening History on a note with 1,000 versions and showing a version of a 10,000-word note.
+ */
+async function benchHistory() {
+  const history = await importTs(join(root, 'bench', 'history-bench.ts'));
+  for (const [name, sessions, how] of [
+    ['automerge-paper', { patchesPerSession: 300 }, 'one-minute sessions of 300 edits'],
+    ['seph-blog1', 'by-time', 'versions cut by the recorder\'s rules on the trace\'s own times'],
+  ]) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'commonplace-bench-history-'));
+    try {
+      const r = await history.historyStorage(join(corpus, 'traces', `${name}.json.gz`), dataDir, sessions);
+      if (!r.textMatches) throw new Error(`BENCH FAILED: the ${name} replay does not give endContent`);
+      record(`history storage / final document, ${name} (${how}, ${r.versions} versions)`, 'x', [r.historyBytes / r.stateBytes], { goal: 3, historyBytes: r.historyBytes, stateBytes: r.stateBytes });
+      record(`history recording time, ${name} (${r.versions} versions, store writes included)`, 'ms', [r.ms]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+
+  const { chromium } = await import('playwright-core');
+  const dataDir = mkdtempSync(join(tmpdir(), 'commonplace-bench-history-'));
+  const profile = mkdtempSync(join(tmpdir(), 'commonplace-bench-profile-'));
+  const started = performance.now();
+  const space = await history.generateHistorySpace(dataDir, history.corpusWords(join(corpus, 'til'), 20_000), 1000);
+  console.error(`  generated notes with ${space.many.versions} and ${space.long.versions} versions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const host = await startHost(dataDir);
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 850 },
+  });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.addInitScript(() => window.addEventListener('click', () => (window.__clickedAt = performance.now()), { capture: true }));
+    const open = async (note) => {
+      await page.goto(`${host.url}#/space/${space.spaceId}/note/${note.id}`);
+      await page.waitForFunction((title) => document.querySelector('input[aria-label="Note title"]')?.value === title, note.title, { timeout: 60_000 });
+    };
+    /** From the click to the frame where `ready` holds, measured in the page. */
+    const timed = async (click, ready, arg) => {
+      await click();
+      return page.evaluate(
+        ({ ready, arg }) =>
+          new Promise((resolve, reject) => {
+            const check = new Function('arg', `return (${ready})(arg)`);
+            const until = performance.now() + 60_000;
+            const poll = () => {
+              if (check(arg)) resolve(performance.now() - window.__clickedAt);
+              else if (performance.now() > until) reject(new Error('timed out'));
+              else requestAnimationFrame(poll);
+            };
+            poll();
+          }),
+        { ready: ready.toString(), arg },
+      );
+    };
+    await open(space.many);
+    const listed = [];
+    for (let r = 0; r < RUNS + 1; r++) {
+      const ms = await timed(() => page.getByRole('button', { name: 'History', exact: true }).click(), (count) => document.querySelectorAll('[aria-label="Versions"] button').length >= count, space.many.versions);
+      listed.push(ms);
+      await page.getByRole('region', { name: 'History' }).getByRole('button', { name: 'Close' }).click();
+      await page.waitForFunction(() => !document.querySelector('[aria-label="History"]'));
+    }
+    record(`open History of a note with ${space.many.versions} versions (click to every version listed)`, 'ms', listed, { goal: 200 });
+
+    await open(space.long);
+    await page.getByRole('button', { name: 'History', exact: true }).click();
+    await page.waitForFunction((count) => document.querySelectorAll('[aria-label="Versions"] button').length >= count, space.long.versions, { timeout: 60_000 });
+    const shown = [];
+    for (let r = 0; r < RUNS + 1; r++) {
+      const index = 1 + (r % (space.long.versions - 2));
+      const ms = await timed(
+        () => page.getByRole('list', { name: 'Versions' }).getByRole('button').nth(index).click(),
+        (words) => {
+          const content = document.querySelector('[role="document"][aria-label^="Version"]');
+          return !!content && (content.textContent ?? '').split(/\s+/).length >= words && !!content.querySelector('ins');
+        },
+        9_000,
+      );
+      shown.push(ms);
+      await page.getByRole('button', { name: 'Back to the current note' }).click();
+    }
+    // The first showing replays the note's history on the host; the next ones read the replay it keeps.
+    record('show a version of a 10,000-word note with its changes highlighted, first (history replayed)', 'ms', shown.slice(0, 1), { goal: 100 });
+    record('show a version of a 10,000-word note with its changes highlighted, next ones', 'ms', shown.slice(1), { goal: 100 });
+  } finally {
+    await context.close();
+    await host.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 /** Imports 10,000 Markdown notes through the CLI, timing it and reading its peak resident memory. */
 async function benchCliImport() {
   const folder = mkdtempSync(join(tmpdir(), 'commonplace-bench-md-'));
@@ -442,7 +539,7 @@ function table(previous) {
 }
 
 const started = Date.now();
-if (wants('browser')) {
+if (wants('browser') || wants('history')) {
   const { buildAll, isBuildCurrent } = await import(pathToFileURL(join(root, 'scripts', 'build.mjs')).href);
   if (!isBuildCurrent()) await buildAll({ quiet: true });
 }
@@ -459,10 +556,18 @@ if (wants('import')) {
   console.error('CLI import…');
   await benchCliImport();
 }
+if (wants('history')) {
+  console.error('history…');
+  await benchHistory();
+}
 if (wants('extra')) await benchExtra();
 
 const previous = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : existsSync(previousPath) ? JSON.parse(readFileSync(previousPath, 'utf8')) : null;
 if (existsSync(resultsPath)) copyFileSync(resultsPath, previousPath);
+// A partial run (--only) keeps the figures of the parts it did not measure.
+const measured = new Set(results.map((r) => r.name));
+const kept = only.length > 0 && previous ? previous.results.filter((r) => !measured.has(r.name)).map(({ name, unit, samples, ...extra }) => ({ name, unit, samples, ...extra })) : [];
+results.unshift(...kept);
 const output = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },

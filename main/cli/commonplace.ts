@@ -1,5 +1,5 @@
 /**
- * `npm run commonplace -- <command>`: export and import Markdown, and list spaces, from the command
+ * `npm run commonplace -- <command>`: export and import Markdown, list spaces and a note's history, from the command
  * line with no UI running. Exports read the data directory without writing to it. Imports go through
  * a running host when there is one (so the app sees them at once), and otherwise take the data
  * directory's lock while they write. Exit codes: 0 done, 1 failed, 2 wrong arguments.
@@ -7,7 +7,7 @@
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as Y from 'yjs';
-import { listNotes, spaceName } from '../../shared/catalog';
+import { catalogMembers, listNotes, spaceName } from '../../shared/catalog';
 import { MAX_UPDATE_BYTES } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
 import { importIntoCatalog, type ImportSummary } from '../../shared/markdown/markdown-import';
@@ -15,7 +15,8 @@ import { acquireDataDir, DataDirBusyError, defaultDataDir, readLock } from '../s
 import { DocStore } from '../services/doc-store';
 import { readImportSource, writeExport } from '../services/markdown-files';
 import { BodyBatcher, importIntoStore } from '../services/markdown-host';
-import { exportMarkdownFiles, findSpace, MarkdownExportError, readOnlySource, storeSource, type ExportScope } from '../services/markdown-service';
+import { exportMarkdownFiles, findSpace, MarkdownExportError, readOnlySource, storeSource, type ExportScope, type SpaceSource } from '../services/markdown-service';
+import { chainStart, HISTORY_FILE, readHistoryFile, stateAtVersion } from '../services/history-log';
 import { connectToHost } from './host-connection';
 import { errorMessage } from '../../shared/errors';
 
@@ -24,10 +25,15 @@ const USAGE = `usage: npm run commonplace -- <command> [options]
   spaces  --data-dir DIR
       List the spaces with their ids and note counts.
 
-  export  --data-dir DIR (--space NAME_OR_ID [--note ID] | --all) --out PATH [--zip] [--wikilinks]
+  export  --data-dir DIR (--space NAME_OR_ID [--note ID [--version N]] | --all) --out PATH [--zip] [--wikilinks]
       Write Markdown files with YAML front matter (a folder, or a .zip with --zip).
-      --all puts every space in its own subfolder; --note exports one note.
-      Links between notes are relative links, or [[wiki-links]] with --wikilinks.
+      --all puts every space in its own subfolder; --note exports one note, and
+      --version one of its versions (see history). Links between notes are relative
+      links, or [[wiki-links]] with --wikilinks.
+
+  history --data-dir DIR --space NAME_OR_ID --note ID
+      List the versions this device kept of a note, newest first: number, time,
+      who, words added and removed.
 
   import  --data-dir DIR --space NAME_OR_ID --from PATH [--folder-tags] [--author NAME]
       Import a folder of Markdown files, an Obsidian vault, a .zip or one .md file.
@@ -56,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
         'data-dir': { type: 'string' },
         space: { type: 'string' },
         note: { type: 'string' },
+        version: { type: 'string' },
         all: { type: 'boolean', default: false },
         out: { type: 'string' },
         from: { type: 'string' },
@@ -78,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       return runExport(dataDir, values);
     case 'import':
       return runImport(dataDir, values);
+    case 'history':
+      return listHistory(dataDir, values);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
@@ -110,12 +119,80 @@ async function runExport(dataDir: string, values: Record<string, string | boolea
     }
     scope = typeof values.note === 'string' ? { kind: 'note', spaceId: space.id, noteId: values.note } : { kind: 'space', spaceId: space.id };
   }
+  let reading: SpaceSource = source;
+  if (values.version !== undefined) {
+    if (scope.kind !== 'note') throw new UsageError('--version goes with --space and --note');
+    const n = versionNumber(values.version);
+    const { versions, read } = await readHistoryFile(join(dataDir, 'spaces', scope.spaceId, HISTORY_FILE), historyWarning);
+    const state = await stateAtVersion(versions.get(scope.noteId) ?? [], n, read);
+    if (!state) {
+      process.stderr.write(`Commonplace: note ${scope.noteId} has no version ${n} that can be rebuilt on this device. Run \`npm run commonplace -- history\` to list its versions.\n`);
+      await source.close();
+      return 1;
+    }
+    reading = withBody(source, scope.noteId, state);
+  }
   const started = performance.now();
-  const { files, noteCount } = await exportMarkdownFiles(source, scope, { wikilinks: Boolean(values.wikilinks) });
+  const { files, noteCount } = await exportMarkdownFiles(reading, scope, { wikilinks: Boolean(values.wikilinks) });
   await source.close();
   await writeExport(files, outPath, Boolean(values.zip));
   out(`exported ${noteCount} notes (${files.length} files) to ${outPath} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return 0;
+}
+
+function versionNumber(value: unknown): number {
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError('--version needs a version number (see history)');
+  return n;
+}
+
+const historyWarning = (offset: number, detail: string) => process.stderr.write(`warning: a damaged history record at byte ${offset} was skipped (${detail})\n`);
+
+/** The same spaces, with one note's body replaced by a given state (a version of it). */
+function withBody(source: SpaceSource, noteId: string, state: Uint8Array): SpaceSource {
+  return {
+    ...source,
+    open: async (id) => {
+      const space = await source.open(id);
+      return {
+        catalog: space.catalog,
+        body: async (wanted) => {
+          if (wanted !== noteId) return space.body(wanted);
+          const doc = new Y.Doc({ guid: noteId });
+          Y.applyUpdate(doc, state);
+          return doc;
+        },
+      };
+    },
+  };
+}
+
+async function listHistory(dataDir: string, values: Record<string, string | boolean | undefined>): Promise<number> {
+  if (typeof values.space !== 'string' || typeof values.note !== 'string') throw new UsageError('history needs --space NAME_OR_ID and --note ID');
+  const source = readOnlySource(dataDir, (problem) => process.stderr.write(`warning: ${problem}\n`));
+  try {
+    const space = await findSpace(source, values.space);
+    if (!space) {
+      process.stderr.write(`Commonplace: no space is named or has the id ${JSON.stringify(values.space)} in ${dataDir}.\n`);
+      return 1;
+    }
+    const { catalog } = await source.open(space.id);
+    const { versions } = await readHistoryFile(join(dataDir, 'spaces', space.id, HISTORY_FILE), historyWarning);
+    const list = versions.get(values.note) ?? [];
+    if (list.length === 0) {
+      out(`no versions of note ${values.note} on this device`);
+      return 0;
+    }
+    const name = (id: string) => (id ? catalogMembers(catalog).get(id)?.name || id : 'someone');
+    for (let i = list.length - 1; i >= 0; i--) {
+      const meta = list[i]!;
+      const rebuildable = chainStart(list, i) >= 0 ? '' : '\t(damaged: cannot be rebuilt)';
+      out(`${meta.n}\t${new Date(meta.at).toISOString()}\t${meta.kind}\t${meta.authors.map(name).join(', ')}\t+${meta.wordsAdded} -${meta.wordsRemoved} words${rebuildable}`);
+    }
+    return 0;
+  } finally {
+    await source.close();
+  }
 }
 
 /** A host's address for messages: its token stays out of terminals and pasted logs. */

@@ -43,6 +43,8 @@ export const LEGACY_BACKUP_DIR = 'schema1-backup';
 /** Compact once the log holds this many bytes, so reading a note stays fast. */
 const COMPACT_AFTER_BYTES = 8 * 1024 * 1024;
 const COMPACT_AFTER_RECORDS = 5000;
+/** Up to this many updates are merged as updates; more are applied to a document (see mergeParts). */
+const MERGE_DIRECTLY = 16;
 /** Note documents kept decoded in memory (the ones being read or synced now). */
 const LOADED_NOTES = 64;
 /** Compaction yields to other work after this long, so a host stays responsive while it packs. */
@@ -221,6 +223,20 @@ async function syncFile(path: string): Promise<void> {
 }
 
 /** Loads a document's state into a fresh Y.Doc. */
+/** Updates merged into one: Y.mergeUpdates is quadratic in their number, applying them one by one is not. */
+function mergeParts(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 0) return Y.encodeStateAsUpdate(new Y.Doc());
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length <= MERGE_DIRECTLY) return Y.mergeUpdates(parts);
+  const doc = new Y.Doc({ gc: false });
+  try {
+    for (const part of parts) Y.applyUpdate(doc, part);
+    return Y.encodeStateAsUpdate(doc);
+  } finally {
+    doc.destroy();
+  }
+}
+
 function docFrom(docId: string, state: Uint8Array | null): Y.Doc {
   const doc = new Y.Doc({ guid: docId });
   if (state) Y.applyUpdate(doc, state);
@@ -447,7 +463,7 @@ export class SpaceStore {
     if (!record) return Y.encodeStateAsUpdate(new Y.Doc());
     const parts = [...record.logged];
     if (record.packed && this.pack) parts.unshift(await this.pack.read(record.packed, docId === CATALOG_DOC_ID ? 'the catalog' : `note ${docId}`));
-    return parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
+    return mergeParts(parts);
   }
 
   /**
@@ -455,6 +471,12 @@ export class SpaceStore {
    * holds is fixed now, whatever is appended or compacted meanwhile. Read it or release it.
    */
   captureState(docId: string, skipLast = 0): StateCapture {
+    // A decoded document is encoded now (cheap); else its stored parts are pinned and read later.
+    const live = docId === CATALOG_DOC_ID ? this.catalog : this.loaded.get(docId);
+    if (live && skipLast === 0) {
+      const state = docId === CATALOG_DOC_ID ? this.encodeCatalog() : Y.encodeStateAsUpdate(live);
+      return { read: async () => state, release: () => {} };
+    }
     const record = this.docs.get(docId);
     const logged = record ? record.logged.slice(0, Math.max(0, record.logged.length - skipLast)) : [];
     const packed = record?.packed ?? null;
@@ -466,8 +488,7 @@ export class SpaceStore {
         try {
           const parts = [...logged];
           if (packed && pack) parts.unshift(await pack.read(packed, docId === CATALOG_DOC_ID ? 'the catalog' : `note ${docId}`));
-          if (parts.length === 0) return Y.encodeStateAsUpdate(new Y.Doc());
-          return parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
+          return mergeParts(parts);
         } finally {
           release();
         }

@@ -6,7 +6,7 @@
  * say so, and the next version of the note starts a new chain from a full state. Notes themselves
  * never depend on this file.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
@@ -14,6 +14,7 @@ import { decodeRanges, encodeRanges, type DeleteRanges } from '../../shared/hist
 import type { EntryChange, VersionKind } from '../../shared/history/history-types';
 import { encodeRecord, readLogRecords, RECORD_HEADER_BYTES } from './log-records';
 import { PRIVATE_FILE_MODE } from './private-files';
+import { errorMessage } from '../../shared/errors';
 
 export type { EntryChange, VersionKind } from '../../shared/history/history-types';
 
@@ -122,6 +123,9 @@ function decodeVersion(payload: Uint8Array, recordOffset: number): VersionMeta {
   return meta;
 }
 
+/** The file of a space's history, in the space's folder. */
+export const HISTORY_FILE = 'history.log';
+
 export type HistoryProblem = (offset: number, detail: string) => void;
 
 export class HistoryLog {
@@ -145,7 +149,7 @@ export class HistoryLog {
         try {
           versions.push(decodeVersion(payload, offset));
         } catch (error) {
-          report(offset, error instanceof Error ? error.message : String(error));
+          report(offset, errorMessage(error));
         }
       }
       // A torn tail is cut off, so new records follow intact ones.
@@ -206,7 +210,58 @@ export class HistoryLog {
   }
 }
 
-/** Where a record's update starts, given where the record starts (for metas built while appending). */
-export function updateOffset(recordStart: number, record: Buffer, updateLength: number): number {
-  return recordStart + record.length - updateLength;
+/** Versions grouped by document, each list in order. */
+export function versionsByDoc(versions: VersionMeta[]): Map<string, VersionMeta[]> {
+  const byDoc = new Map<string, VersionMeta[]>();
+  for (const meta of versions) {
+    let list = byDoc.get(meta.doc);
+    if (!list) byDoc.set(meta.doc, (list = []));
+    list.push(meta);
+  }
+  for (const list of byDoc.values()) list.sort((a, b) => a.n - b.n);
+  return byDoc;
+}
+
+/** Index of the full state that starts the unbroken chain holding version `upTo` (an index), or -1. */
+export function chainStart(list: VersionMeta[], upTo = list.length - 1): number {
+  for (let i = upTo; i >= 0; i--) {
+    if (list[i]!.base) return i;
+    if (i === 0 || list[i - 1]!.n !== list[i]!.n - 1) return -1;
+  }
+  return -1;
+}
+
+/** A document's state at version `n`, replayed from its chain's start; null when it cannot be rebuilt. */
+export async function stateAtVersion(list: VersionMeta[], n: number, read: (meta: VersionMeta) => Promise<Uint8Array>): Promise<Uint8Array | null> {
+  const index = list.findIndex((meta) => meta.n === n);
+  const from = index < 0 ? -1 : chainStart(list, index);
+  if (from < 0) return null;
+  const doc = new Y.Doc({ guid: list[index]!.doc });
+  try {
+    for (let i = from; i <= index; i++) Y.applyUpdate(doc, await read(list[i]!));
+    return Y.encodeStateAsUpdate(doc);
+  } finally {
+    doc.destroy();
+  }
+}
+
+/** A space's history read without writing to it (the command line, while a host may run). */
+export async function readHistoryFile(path: string, report: HistoryProblem): Promise<{ versions: Map<string, VersionMeta[]>; read: (meta: VersionMeta) => Promise<Uint8Array> }> {
+  let buffer: Buffer;
+  try {
+    buffer = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { versions: new Map(), read: async () => new Uint8Array() };
+    throw error;
+  }
+  const versions: VersionMeta[] = [];
+  const { records } = readLogRecords(buffer, (offset, _kind, detail) => report(offset, detail));
+  for (const { offset, payload } of records) {
+    try {
+      versions.push(decodeVersion(payload, offset));
+    } catch (error) {
+      report(offset, errorMessage(error));
+    }
+  }
+  return { versions: versionsByDoc(versions), read: async (meta) => new Uint8Array(buffer.subarray(meta.offset, meta.offset + meta.length)) };
 }

@@ -27,11 +27,10 @@ import { EMPTY_POINT, versionUpdate, type DocPoint } from '../../shared/history/
 import { CATALOG_DOC_ID, noteBodyOf } from '../../shared/note-doc';
 import { errorMessage } from '../../shared/errors';
 import type { SpaceStore, StateCapture } from './doc-store';
-import { encodeVersion, HistoryLog, type VersionMeta } from './history-log';
+import { chainStart, encodeVersion, HISTORY_FILE, HistoryLog, stateAtVersion, versionsByDoc, type VersionMeta } from './history-log';
 import type { EntryChange, NoteNews, ShownVersion, VersionInfo, VersionKind } from '../../shared/history/history-types';
 import { writeFileAtomic } from './private-files';
 
-export const HISTORY_FILE = 'history.log';
 const SEEN_FILE = 'seen.json';
 
 /** Where a change came from, as hosts tell the store when they append it. */
@@ -201,12 +200,7 @@ export class SpaceHistory extends ObservableV2<SpaceHistoryEvents> {
       return;
     }
     this.log = log;
-    for (const meta of versions) {
-      let list = this.versions.get(meta.doc);
-      if (!list) this.versions.set(meta.doc, (list = []));
-      list.push(meta);
-    }
-    for (const list of this.versions.values()) list.sort((a, b) => a.n - b.n);
+    for (const [docId, list] of versionsByDoc(versions)) this.versions.set(docId, list);
     try {
       const parsed = JSON.parse(await readFile(join(this.store.dir, SEEN_FILE), 'utf8')) as Partial<SeenFile>;
       if (typeof parsed.since === 'number' && typeof parsed.notes === 'object' && parsed.notes) this.seen = { since: parsed.since, notes: parsed.notes as SeenFile['notes'] };
@@ -294,15 +288,6 @@ export class SpaceHistory extends ObservableV2<SpaceHistoryEvents> {
     return list;
   }
 
-  /** Index of the first version of the last unbroken chain that starts with a full state, or -1. */
-  private chainStart(list: VersionMeta[], upTo = list.length - 1): number {
-    for (let i = upTo; i >= 0; i--) {
-      if (list[i]!.base) return i;
-      if (i === 0 || list[i - 1]!.n !== list[i]!.n - 1) return -1;
-    }
-    return -1;
-  }
-
   private async deletionsOfVersion(meta: VersionMeta): Promise<DeleteRanges> {
     return versionDeletions(meta, await this.log!.read(meta));
   }
@@ -312,7 +297,7 @@ export class SpaceHistory extends ObservableV2<SpaceHistoryEvents> {
     const list = this.list(docId);
     const cached = this.tips.get(docId);
     if (cached && cached.index === list.length - 1) return cached;
-    const start = this.chainStart(list);
+    const start = chainStart(list);
     if (start < 0) return null;
     const parts: DeleteRanges[] = [];
     for (let i = start; i < list.length; i++) parts.push(await this.deletionsOfVersion(list[i]!));
@@ -349,6 +334,8 @@ export class SpaceHistory extends ObservableV2<SpaceHistoryEvents> {
       tip ??= { index: -1, point: EMPTY_POINT };
     }
     const doc = docFrom(docId, await state.read());
+    // Kept decoded by the store from now on, so the next version is read from memory, not replayed from disk.
+    if (docId !== CATALOG_DOC_ID) await this.store.doc(docId).catch(() => {});
     try {
       const kind: VersionKind = window.source === 'restore' ? 'restore' : window.source === 'revert' ? 'revert' : window.source === 'import' ? 'import' : 'edit';
       const label = window.changes.find((c) => c.origin.label)?.origin.label;
@@ -462,7 +449,7 @@ export class SpaceHistory extends ObservableV2<SpaceHistoryEvents> {
   private async scratch(docId: string, index: number): Promise<Scratch | null> {
     const list = this.list(docId);
     if (index < 0 || index >= list.length) return null;
-    const from = this.chainStart(list, index);
+    const from = chainStart(list, index);
     if (from < 0) return null;
     let scratch = this.scratches.get(docId);
     if (!scratch || scratch.from !== from || scratch.upTo > list.length - 1) {
@@ -506,7 +493,7 @@ export class SpaceHistory extends ObservableV2<SpaceHistoryEvents> {
       authors: meta.authors,
       wordsAdded: meta.wordsAdded,
       wordsRemoved: meta.wordsRemoved,
-      available: this.chainStart(list, index) >= 0,
+      available: chainStart(list, index) >= 0,
     };
     if (meta.n === 0 && meta.kind === 'edit') info.first = true;
     if (meta.label) info.label = meta.label;
@@ -580,19 +567,7 @@ export class SpaceHistory extends ObservableV2<SpaceHistoryEvents> {
   /** A version's whole state (for exports), or null when it cannot be rebuilt. */
   async stateAt(docId: string, n: number): Promise<Uint8Array | null> {
     await this.ready;
-    return this.queued(async () => {
-      const list = this.list(docId);
-      const index = this.indexOf(list, n);
-      const from = index < 0 ? -1 : this.chainStart(list, index);
-      if (from < 0) return null;
-      const doc = new Y.Doc({ guid: docId });
-      try {
-        for (let i = from; i <= index; i++) Y.applyUpdate(doc, await this.log!.read(list[i]!));
-        return Y.encodeStateAsUpdate(doc);
-      } finally {
-        doc.destroy();
-      }
-    });
+    return this.queued(() => stateAtVersion(this.list(docId), n, (meta) => this.log!.read(meta)));
   }
 
   // ---------------------------------------------------------------- taking changes back

@@ -10,7 +10,7 @@ import { TagEditor } from './TagEditor';
 import type { NoteNews, ShownVersion } from '../../shared/history/history-types';
 import { errorMessage } from '../../shared/errors';
 import { applyMemberEdit } from '../editor/tracked-edits';
-import { HistoryPanel } from './history/HistoryPanel';
+import { HistoryPanel, useVersions } from './history/HistoryPanel';
 import { UndoMemberDialog } from './history/UndoMemberDialog';
 import { VersionPane } from './history/VersionPane';
 import { SinceLastSeen } from './history/WhatsNew';
@@ -150,6 +150,8 @@ export function NoteView({
   const [version, setVersion] = useState<number | null>(null);
   const [undoMember, setUndoMember] = useState<{ memberId: string; since: number } | null>(null);
   const [sinceSeen, dismissSinceSeen] = useSinceLastSeen(session, noteId);
+  const { versions, error: historyError } = useVersions(session, noteId, historyOpen);
+  const latest = versions?.[0]?.n ?? null;
   const restore = async (shown: ShownVersion) => {
     try {
       const { update } = await session.host.call('note.restore', { spaceId: session.spaceId, noteId, n: shown.version.n });
@@ -229,6 +231,7 @@ export function NoteView({
           n={version}
           selfId={author.id}
           canRestore={active && load === 'ready'}
+          isCurrent={version === latest}
           onRestore={restore}
           onUndoMember={(memberId, since) => setUndoMember({ memberId, since })}
           onBack={() => setVersion(null)}
@@ -246,7 +249,15 @@ export function NoteView({
       )}
       <Backlinks session={session} spaceId={session.spaceId} noteId={noteId} />
       {historyOpen && (
-        <HistoryPanel session={session} noteId={noteId} selfId={author.id} selected={version} onSelect={setVersion} onClose={() => (setHistoryOpen(false), setVersion(null))} />
+        <HistoryPanel
+          session={session}
+          versions={versions}
+          error={historyError}
+          selfId={author.id}
+          selected={version}
+          onSelect={setVersion}
+          onClose={() => (setHistoryOpen(false), setVersion(null))}
+        />
       )}
       {undoMember && (
         <UndoMemberDialog

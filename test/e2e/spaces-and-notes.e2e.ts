@@ -149,7 +149,7 @@ describe('spaces and notes', () => {
     await expect.poll(() => body(page).locator('a.note-link.broken').textContent()).toBe('Sleep hygiene');
   });
 
-  it('renames a space, empties the trash, and removes a space from this device after saying what is lost', async () => {
+  it('renames a space, empties the trash, recovers a note deleted forever, and removes a space from this device after saying what is lost', async () => {
     const { page } = browser;
     const spacesNav = page.getByRole('navigation', { name: 'Spaces' });
     const notesNav = page.getByRole('navigation', { name: 'Notes' });
@@ -159,14 +159,23 @@ describe('spaces and notes', () => {
     await page.getByRole('button', { name: 'Rename', exact: true }).click();
     await expect.poll(() => spacesNav.getByRole('button').allTextContents()).toContain('Teachers of the north district');
 
-    // Empty the trash: the confirmation says how many notes go.
+    // Empty the trash: the confirmation says how many notes go, and that they can still be recovered here.
+    const trashedTitle = await page.getByRole('textbox', { name: 'Note title' }).inputValue();
     await page.getByRole('button', { name: 'Move to trash' }).click();
     await notesNav.getByRole('button', { name: /Trash \(1\)/ }).click();
     await notesNav.getByRole('button', { name: 'Empty trash' }).click();
     await expect.poll(() => page.getByRole('dialog').textContent()).toContain('The note in the trash will be deleted forever');
+    expect(await page.getByRole('dialog').textContent()).toContain('Recently deleted');
     await page.getByRole('dialog').getByRole('button', { name: 'Empty trash' }).click();
     await expect.poll(() => notesNav.getByText('The trash is empty.').isVisible()).toBe(true);
+    // Deleted forever, and listed under "Recently deleted" on this device: recovering brings it back.
+    const recent = notesNav.getByRole('region', { name: 'Recently deleted' });
+    await expect.poll(() => recent.textContent()).toContain(trashedTitle || 'Untitled note');
+    await recent.getByRole('button', { name: `Recover ${trashedTitle || 'Untitled note'}` }).click();
+    await expect.poll(() => page.getByRole('textbox', { name: 'Note title' }).inputValue()).toBe(trashedTitle);
+    await expect.poll(() => page.getByRole('button', { name: 'Move to trash' }).isVisible()).toBe(true);
     await notesNav.getByRole('button', { name: '← Notes' }).click();
+    await expect.poll(() => notesNav.getByRole('link', { name: trashedTitle || 'Untitled note' }).count()).toBe(1);
 
     // Remove the space from this device.
     const spaceId = /#\/space\/([\w-]+)/.exec(page.url())![1]!;

@@ -14,8 +14,9 @@ import { HostService } from '../../main/services/host-service';
 import { acquireDataDir, lockPath } from '../../main/services/data-dir';
 import { startWebHost } from '../../main/web/web-host';
 import { readSpaceReadOnly } from '../../main/services/doc-store';
-import { listNotes } from '../../shared/catalog';
-import { readNoteMarkdown } from '../../shared/note-body';
+import { createEntry, initSpace, listNotes, recordMember } from '../../shared/catalog';
+import { nameClient } from '../../shared/doc-clients';
+import { initNoteBody, readNoteMarkdown, writeNoteMarkdown } from '../../shared/note-body';
 import { newNoteDoc } from '../../shared/note-doc';
 
 let work: string;
@@ -170,6 +171,50 @@ describe('commonplace CLI', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('Nothing was imported');
     expect(existsSync(join(dataDir, 'spaces'))).toBe(false);
+  });
+});
+
+describe('commonplace history', () => {
+  it("lists a note's versions and exports one of them as Markdown", async () => {
+    const dataDir = await mkdtemp(join(work, 'history-'));
+    await writeFile(join(dataDir, 'profile.json'), JSON.stringify({ id: 'member-cli-1', name: 'Cleo', color: '#336699' }));
+    const service = new HostService({ dataDir, host: 'web', version: 'test' });
+    const client: HostClient = { send: () => {} };
+    const spaceId = 'space-hist-cli';
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Clinic');
+    recordMember(catalog, { id: 'member-cli-1', name: 'Cleo' });
+    nameClient(catalog, 'member-cli-1');
+    const noteId = createEntry(catalog, { title: 'Dressings', author: { id: 'member-cli-1', name: 'Cleo' } });
+    await service.handle(client, 'space.append', { spaceId, update: Y.encodeStateAsUpdate(catalog), source: 'local' });
+    const body = newNoteDoc(noteId);
+    initNoteBody(body, noteId, 'Change dressings daily.', 'member-cli-1');
+    await service.handle(client, 'note.append', { spaceId, noteId, update: Y.encodeStateAsUpdate(body), source: 'local' });
+    await service.handle(client, 'note.seen', { spaceId, noteIds: [noteId] });
+    const before = Y.encodeStateVector(body);
+    writeNoteMarkdown(body, noteId, 'Change dressings every second day.', 'member-cli-1');
+    await service.handle(client, 'note.append', { spaceId, noteId, update: Y.encodeStateAsUpdate(body, before), source: 'local' });
+    await service.close();
+
+    const listed = await run('history', '--data-dir', dataDir, '--space', 'Clinic', '--note', noteId);
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^1\t\S+\tedit\tCleo\t\+\d+ -\d+ words$/);
+    expect(lines[1]).toMatch(/^0\t/);
+
+    const outDir = join(work, 'history-out');
+    const exported = await run('export', '--data-dir', dataDir, '--space', spaceId, '--note', noteId, '--version', '0', '--out', outDir);
+    expect(exported.stderr).toBe('');
+    expect(exported.code).toBe(0);
+    expect(await readFile(join(outDir, 'Dressings.md'), 'utf8')).toContain('Change dressings daily.');
+    const latest = await run('export', '--data-dir', dataDir, '--space', spaceId, '--note', noteId, '--version', '1', '--out', join(work, 'history-out-1'));
+    expect(latest.code).toBe(0);
+    expect(await readFile(join(work, 'history-out-1', 'Dressings.md'), 'utf8')).toContain('every second day');
+    const missing = await run('export', '--data-dir', dataDir, '--space', spaceId, '--note', noteId, '--version', '9', '--out', join(work, 'history-out-9'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('has no version 9');
+    expect((await run('export', '--data-dir', dataDir, '--space', spaceId, '--version', '1', '--out', outDir)).code).toBe(2);
   });
 });
 

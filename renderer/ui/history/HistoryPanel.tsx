@@ -30,13 +30,15 @@ export function wordsSummary(version: VersionInfo): string {
   const parts: string[] = [];
   if (version.wordsAdded) parts.push(`+${version.wordsAdded} word${version.wordsAdded === 1 ? '' : 's'}`);
   if (version.wordsRemoved) parts.push(`−${version.wordsRemoved} word${version.wordsRemoved === 1 ? '' : 's'}`);
-  return parts.length > 0 ? parts.join(', ') : 'formatting or layout';
+  if (parts.length > 0) return parts.join(', ');
+  return version.first ? 'a new, empty note' : 'formatting or layout';
 }
 
 /** The note's versions, asked for again whenever the host records one. */
-export function useVersions(session: SpaceSession, noteId: string): { versions: VersionInfo[] | null; error: string | null } {
+export function useVersions(session: SpaceSession, noteId: string, enabled: boolean): { versions: VersionInfo[] | null; error: string | null } {
   const [state, setState] = useState<{ noteId: string; versions: VersionInfo[] | null; error: string | null }>({ noteId, versions: null, error: null });
   useEffect(() => {
+    if (!enabled) return;
     let cancelled = false;
     const load = () =>
       session.host.call('note.history', { spaceId: session.spaceId, noteId }).then(
@@ -49,26 +51,27 @@ export function useVersions(session: SpaceSession, noteId: string): { versions: 
       cancelled = true;
       off();
     };
-  }, [session, noteId]);
-  return state.noteId === noteId ? state : { versions: null, error: null };
+  }, [session, noteId, enabled]);
+  return state.noteId === noteId && enabled ? state : { versions: null, error: null };
 }
 
 export function HistoryPanel({
   session,
-  noteId,
+  versions,
+  error,
   selfId,
   selected,
   onSelect,
   onClose,
 }: {
   session: SpaceSession;
-  noteId: string;
+  versions: VersionInfo[] | null;
+  error: string | null;
   selfId: string;
   selected: number | null;
   onSelect: (n: number | null) => void;
   onClose: () => void;
 }) {
-  const { versions, error } = useVersions(session, noteId);
   const name = (id: string) => memberLabel(session.catalog, id, selfId);
   return (
     <section className="history-panel" role="region" aria-label="History">

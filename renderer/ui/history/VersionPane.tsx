@@ -33,6 +33,7 @@ export function VersionPane({
   n,
   selfId,
   canRestore,
+  isCurrent,
   onRestore,
   onUndoMember,
   onBack,
@@ -42,6 +43,8 @@ export function VersionPane({
   n: number;
   selfId: string;
   canRestore: boolean;
+  /** The newest version: the note is already this. */
+  isCurrent: boolean;
   onRestore: (shown: ShownVersion) => Promise<void>;
   onUndoMember: (memberId: string, since: number) => void;
   onBack: () => void;
@@ -67,8 +70,8 @@ export function VersionPane({
           <button
             type="button"
             className="primary"
-            disabled={!shown || restoring || !canRestore}
-            title={canRestore ? undefined : 'Restore the note from the trash first'}
+            disabled={!shown || restoring || !canRestore || isCurrent}
+            title={isCurrent ? 'This is how the note is now' : canRestore ? undefined : 'Restore the note from the trash first'}
             onClick={() => {
               if (!shown) return;
               setRestoring(true);
