@@ -182,6 +182,12 @@ describe('history recorded by a host', () => {
     await service.handle(a, 'note.seen', { spaceId: SPACE, noteIds: [noteId] });
     const later = (await service.handle(a, 'space.news', { spaceId: SPACE })) as { notes: Array<{ noteId: string }> };
     expect(later.notes.map((n) => n.noteId)).not.toContain(noteId);
+
+    // A space removed from this device takes its history with it.
+    await service.handle(a, 'spaces.remove', { spaceId: SPACE });
+    expect(((await service.handle(a, 'note.history', { spaceId: SPACE, noteId })) as { versions: unknown[] }).versions).toEqual([]);
+    expect(((await service.handle(a, 'note.version', { spaceId: SPACE, noteId, n: 0 })) as { shown: unknown }).shown).toBeNull();
+    await expect(service.handle(a, 'note.version', { spaceId: SPACE, noteId, n: -1 })).rejects.toMatchObject({ code: 'invalid-input' });
   });
 
   it('keeps history across a restart, and skips a damaged record without touching the note', async () => {
