@@ -96,6 +96,10 @@ export interface HostResults {
   'space.sharing': { secret: string | null; addresses: string[] };
   /** Records a joined space's secret and addresses on this device and creates the space in the store. */
   'space.join': { joined: true };
+  /** The space's members as its signed records say (a space shared before membership existed becomes one now). */
+  'space.members': MembersView;
+  /** Makes a member an owner (owners only); the members after. */
+  'space.makeOwner': MembersView;
   /** Remembers a signalling address for a space ("Connect to address"). */
   'space.addAddress': { addresses: string[] };
   /** A zip of Markdown files with front matter (and index.md per space). */
@@ -108,6 +112,32 @@ export interface HostResults {
     failed: number;
     reports: Array<{ path: string; status: 'imported' | 'skipped' | 'failed'; noteId?: string; title?: string; messages: string[] }>;
   };
+}
+
+/** One member of a space, as the Members panel shows them. */
+export interface MemberView {
+  id: string;
+  name: string;
+  color: string | null;
+  owner: boolean;
+  removed: boolean;
+  removedBy?: string;
+  invitedBy: string | null;
+  joinedAt: number;
+  /** A short fingerprint of the member's device key. */
+  device: string;
+  you: boolean;
+  /** When this device last recorded an edit of theirs. */
+  lastSeen: number | null;
+}
+
+export interface MembersView {
+  members: MemberView[];
+  /** The space key's epoch: 1, then one more at each removal. */
+  epoch: number;
+  /** Whether this device is a member. */
+  registered: boolean;
+  owner: boolean;
 }
 
 /** One note in `space.summaries`, as an array to keep the message small. */

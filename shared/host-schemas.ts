@@ -84,6 +84,8 @@ export const hostInputSchemas = {
       addresses: z.array(signalingAddressSchema).max(MAX_SPACE_ADDRESSES),
     })
     .strict(),
+  'space.members': z.object({ spaceId: spaceIdSchema }).strict(),
+  'space.makeOwner': z.object({ spaceId: spaceIdSchema, memberId: memberIdSchema }).strict(),
   'space.addAddress': z.object({ spaceId: spaceIdSchema, address: signalingAddressSchema }).strict(),
   'space.exportMarkdown': z
     .object({

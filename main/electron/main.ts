@@ -11,6 +11,7 @@ import {
   ipcMain,
   Menu,
   protocol,
+  safeStorage,
   session,
   shell,
   type MenuItemConstructorOptions,
@@ -235,7 +236,11 @@ async function start(): Promise<void> {
   } catch (error) {
     logger.warn(`peer-to-peer sync is unavailable: ${errorMessage(error)}`);
   }
-  service = new HostService({ dataDir, host: 'electron', version: app.getVersion(), openExternal, sync: lanSync ?? undefined });
+  // The member's private keys are encrypted by the OS keychain where Electron can use one.
+  const keyProtection = safeStorage.isEncryptionAvailable()
+    ? { encrypt: (plain: string) => safeStorage.encryptString(plain), decrypt: (sealed: Buffer) => safeStorage.decryptString(sealed) }
+    : undefined;
+  service = new HostService({ dataDir, host: 'electron', version: app.getVersion(), openExternal, sync: lanSync ?? undefined, keyProtection });
   void service.warmUp();
   router = registerIpcRouter(ipcMain, service);
   secureSession(session.defaultSession);

@@ -15,6 +15,10 @@ import { SecretConflictError, SpaceSecrets } from './space-secrets';
 import { exportMarkdownZip, importMarkdownIntoStore } from './markdown-host';
 import { SpaceHost } from './space-host';
 import type { ChangeOrigin, HistoryTiming } from './space-history';
+import { readOrCreateIdentity, type KeyProtection } from './identity-store';
+import { fingerprint, type Identity } from './member-crypto';
+import { MembershipError } from './space-membership';
+import { catalogMembers } from '../../shared/catalog';
 import { errorMessage } from '../../shared/errors';
 
 /** One connected renderer: a window in Electron, a WebSocket on the web host. */
@@ -33,6 +37,8 @@ export interface HostServiceOptions {
   sync?: LanSync;
   /** When history cuts versions (tests shorten the waits). */
   historyTiming?: HistoryTiming;
+  /** Encrypts this device's private keys at rest (the desktop app's OS keychain). */
+  keyProtection?: KeyProtection;
 }
 
 type Handlers = { [M in HostMethod]: (client: HostClient, input: HostInput<M>) => Promise<HostResult<M>> };
@@ -60,6 +66,9 @@ export class HostService {
   private readonly offSync: () => void;
   /** This device's member id (from its profile), which names the member's own edits in history. */
   private memberId = '';
+  private memberName = '';
+  /** This device's key pairs, read (or made) on first use. */
+  private identityRead: Promise<Identity> | null = null;
   private readonly profileRead: Promise<void>;
 
   constructor(private readonly options: HostServiceOptions) {
@@ -73,7 +82,10 @@ export class HostService {
     });
     this.secrets = new SpaceSecrets(options.dataDir);
     this.profileRead = readProfile(options.dataDir).then(
-      (profile) => void (this.memberId = profile?.id ?? ''),
+      (profile) => {
+        this.memberId = profile?.id ?? '';
+        this.memberName = profile?.name ?? '';
+      },
       () => {},
     );
     this.offSync =
@@ -87,6 +99,7 @@ export class HostService {
       'profile.set': async (_client, { profile }) => {
         await writeProfile(options.dataDir, profile);
         this.memberId = profile.id;
+        this.memberName = profile.name;
         return { saved: true };
       },
       'spaces.remove': async (_client, { spaceId }) => {
@@ -231,7 +244,22 @@ export class HostService {
         return { opened: options.openExternal ? await options.openExternal(url) : false };
       },
       'sync.info': async () => options.sync?.info() ?? { lan: false, signalingUrls: [], addresses: [] },
-      'space.sharing': async (_client, { spaceId, create }) => this.secrets.sharing(spaceId, create),
+      'space.sharing': async (_client, { spaceId, create }) => {
+        const sharing = await this.secrets.sharing(spaceId, create);
+        // The first member to share a space is its creator and first owner.
+        if (create && sharing.secret && this.memberId) await (await this.space(spaceId)).membership.register(true).catch((error: unknown) => logger.warn(`membership of space ${spaceId}: ${errorMessage(error)}`));
+        return sharing;
+      },
+      'space.members': async (_client, { spaceId }) => this.members(spaceId),
+      'space.makeOwner': async (_client, { spaceId, memberId }) => {
+        try {
+          await (await this.space(spaceId)).membership.makeOwner(memberId);
+        } catch (error) {
+          if (error instanceof MembershipError) throw new HostError('forbidden', `space.makeOwner: ${error.message}`);
+          throw error;
+        }
+        return this.members(spaceId);
+      },
       'space.join': async (_client, { spaceId, secret, addresses }) => {
         try {
           await this.secrets.join(spaceId, secret, addresses, await this.store.hasSpace(spaceId));
@@ -251,6 +279,45 @@ export class HostService {
         if (noteIds.length > 0) this.broadcastChanged(spaceId, noteIds);
         return result;
       },
+    };
+  }
+
+  private identity(): Promise<Identity> {
+    this.identityRead ??= readOrCreateIdentity(this.options.dataDir, this.options.keyProtection).catch((error: unknown) => {
+      this.identityRead = null;
+      throw error;
+    });
+    return this.identityRead;
+  }
+
+  /** The space's members as its signed records say, for the Members panel. */
+  private async members(spaceId: string): Promise<HostResult<'space.members'>> {
+    if (!(await this.store.hasSpace(spaceId))) return { members: [], epoch: 1, registered: false, owner: false };
+    const host = await this.space(spaceId);
+    // A space shared before membership existed becomes one the first time a member looks.
+    const sharing = await this.secrets.read(spaceId);
+    if (sharing.secret && this.memberId && !host.membership.isMember()) await host.membership.register(true).catch((error: unknown) => logger.warn(`membership of space ${spaceId}: ${errorMessage(error)}`));
+    const membership = host.membership.current();
+    const profiles = catalogMembers(host.store.catalog);
+    const lastSeen = host.history.lastSeenByMember();
+    const me = membership.members.get(this.memberId);
+    return {
+      members: [...membership.members.values()].map((m) => ({
+        id: m.id,
+        name: profiles.get(m.id)?.name || m.name,
+        color: profiles.get(m.id)?.color ?? null,
+        owner: m.owner,
+        removed: m.removed,
+        ...(m.removedBy ? { removedBy: m.removedBy } : {}),
+        invitedBy: m.invitedBy,
+        joinedAt: m.joinedAt,
+        device: fingerprint(m.keys),
+        you: m.id === this.memberId,
+        lastSeen: lastSeen.get(m.id) ?? null,
+      })),
+      epoch: membership.epoch,
+      registered: !!me && !me.removed,
+      owner: !!me && !me.removed && me.owner,
     };
   }
 
@@ -277,6 +344,8 @@ export class HostService {
           (message) => logger.warn(message),
           () => this.memberId,
           this.options.historyTiming,
+          () => this.identity(),
+          () => this.memberName,
         ),
     );
     host.then(
@@ -284,6 +353,21 @@ export class HostService {
         h.search.on('indexed', () => this.emitSpace(spaceId, 'space.indexed', { spaceId }));
         h.history.on('recorded', (docIds, authors) => this.emitSpace(spaceId, 'space.history', { spaceId, docIds, byOthers: authors.some((a) => a !== this.memberId) }));
         h.history.on('pending', (docId) => this.emitSpace(spaceId, 'space.history', { spaceId, docIds: [docId], byOthers: true }));
+        // A device that holds the key of a space whose members it is not among registers itself (first key only).
+        let registering: ReturnType<typeof setTimeout> | null = null;
+        h.membership.onChange(() => {
+          if (registering !== null || h.membership.isMember()) return;
+          registering = setTimeout(() => {
+            registering = null;
+            void this.secrets
+              .read(spaceId)
+              .then(async (sharing) => {
+                if (sharing.secret && this.memberId && !h.membership.isMember()) await h.membership.register(false);
+              })
+              .catch((error: unknown) => logger.warn(`membership of space ${spaceId}: ${errorMessage(error)}`));
+          }, 300);
+          registering.unref?.();
+        });
       },
       () => this.spaceHosts.delete(spaceId),
     );

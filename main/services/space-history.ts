@@ -742,6 +742,15 @@ export class SpaceHistory extends ObservableV2<SpaceHistoryEvents> {
     return [...byNote.values()];
   }
 
+  /** When each member last made a version this device recorded (any note, or the catalog). */
+  lastSeenByMember(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const list of this.versions.values()) {
+      for (const meta of list) for (const author of meta.authors) if (author && meta.at > (out.get(author) ?? 0)) out.set(author, meta.at);
+    }
+    return out;
+  }
+
   /** Bytes of history stored for this space. */
   get bytes(): number {
     return this.log?.bytes ?? 0;

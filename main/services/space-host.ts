@@ -10,6 +10,8 @@ import { ManifestIndex } from '../../shared/note-sync/manifest';
 import type { SpaceStore } from './doc-store';
 import { SpaceSearch } from './space-search';
 import { SpaceHistory, type ChangeOrigin, type HistoryTiming } from './space-history';
+import { SpaceMembership } from './space-membership';
+import type { Identity } from './member-crypto';
 import { errorMessage } from '../../shared/errors';
 
 /** The origin of catalog edits the host makes itself (bringing a deleted note back to the trash). */
@@ -18,6 +20,7 @@ export const HOST_ORIGIN: ChangeOrigin = Object.freeze({ source: 'host' });
 export class SpaceHost {
   readonly search: SpaceSearch;
   readonly history: SpaceHistory;
+  readonly membership: SpaceMembership;
   private manifestIndex: ManifestIndex | null = null;
   private readonly offUpdate: () => void;
   private readonly observer: (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => void;
@@ -34,9 +37,12 @@ export class SpaceHost {
     private readonly warn: (message: string) => void,
     localMember: () => string = () => '',
     historyTiming?: HistoryTiming,
+    identity: () => Promise<Identity> = () => Promise.reject(new Error('this host has no identity')),
+    memberName: () => string = () => '',
   ) {
     this.search = new SpaceSearch(store, warn);
     this.history = new SpaceHistory(store, localMember, warn, historyTiming);
+    this.membership = new SpaceMembership(store, identity, () => ({ id: localMember(), name: memberName() }), onCatalogEdit);
     this.offUpdate = store.onUpdate((docId) => {
       this.manifestIndex?.touch(docId);
       if (docId === CATALOG_DOC_ID) {
@@ -147,6 +153,7 @@ export class SpaceHost {
     this.offUpdate();
     catalogNotes(this.store.catalog).unobserveDeep(this.observer);
     await this.checking;
+    this.membership.close();
     await this.history.close();
     await this.search.close();
   }

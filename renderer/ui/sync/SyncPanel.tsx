@@ -9,11 +9,12 @@ import type { SpaceSession } from '../../spaces/space-session';
 import type { Profile } from '../profile';
 import { ConnectDialog } from './ConnectDialog';
 import { JoinDialog } from './JoinDialog';
+import { MembersDialog } from './MembersDialog';
 import { SyncStatusLine } from './SyncStatus';
 import { usePresence, useSyncStatus } from './use-sync';
 import './sync.css';
 
-type Open = 'share' | 'join' | 'connect' | null;
+type Open = 'share' | 'join' | 'connect' | 'members' | null;
 
 /** The invite dialog (and its QR code library) loads when a member first shares. */
 const InviteDialog = lazy(() => import('./InviteDialog').then((m) => ({ default: m.InviteDialog })));
@@ -64,6 +65,9 @@ export function SyncPanel({ session, profile, onJoined }: { session: SpaceSessio
         <button type="button" onClick={() => setOpen('share')}>
           Share space
         </button>
+        <button type="button" onClick={() => setOpen('members')}>
+          Members
+        </button>
         <button type="button" onClick={() => setOpen('join')}>
           Join space
         </button>
@@ -81,6 +85,7 @@ export function SyncPanel({ session, profile, onJoined }: { session: SpaceSessio
       )}
       {open === 'join' && <JoinDialog host={getHost()} initialCode={linkedCode} onJoined={(spaceId) => (close(), onJoined(spaceId))} onClose={close} />}
       {open === 'connect' && <ConnectDialog sync={sync} onClose={close} />}
+      {open === 'members' && <MembersDialog session={session} onClose={close} />}
     </section>
   );
 }
