@@ -519,7 +519,8 @@ async function bigSpace(ns, scratch, wrapper, { generateSpace, tilDir }) {
     const byTitle = await firstWordsByTitle(a, space);
     await openNote(a.page, space.spaceId, target.id, target.title, target.firstWords);
     await a.page.getByRole('button', { name: 'Share space' }).click();
-    const code = await until(() => a.page.getByRole('textbox', { name: 'Invite code' }).inputValue(), (v) => v.startsWith('cp1.'), 'the invite');
+    await a.page.getByRole('button', { name: 'Create invite' }).click();
+    const code = await until(() => a.page.getByRole('textbox', { name: 'Invite code' }).inputValue(), (v) => v.startsWith('cp2.'), 'the invite');
     await a.page.getByRole('button', { name: 'Close' }).click();
 
     // 1 and 3: a new member joins; first note readable, whole space local, long tasks meanwhile.
@@ -662,7 +663,8 @@ export async function runP2pBench({ generateSpace, tilDir = joinPath(ROOT, '..',
     const b = await startMember(ns.name, scratch, wrapper, 'B');
     open.push(b);
     await a.page.getByRole('button', { name: 'Share space' }).click();
-    const code = await until(() => a.page.getByRole('textbox', { name: 'Invite code' }).inputValue(), (v) => v.startsWith('cp1.'), 'the invite');
+    await a.page.getByRole('button', { name: 'Create invite' }).click();
+    const code = await until(() => a.page.getByRole('textbox', { name: 'Invite code' }).inputValue(), (v) => v.startsWith('cp2.'), 'the invite');
     await a.page.getByRole('button', { name: 'Close' }).click();
     await joinWithCode(b.page, code);
     await until(() => syncState(b.page), (s) => s === 'up-to-date', 'B up to date');

@@ -100,6 +100,11 @@ export interface HostResults {
   'space.members': MembersView;
   /** Makes a member an owner (owners only); the members after. */
   'space.makeOwner': MembersView;
+  /** A new invite (owners only): a code with a one-time token, valid until `expires`. */
+  'space.createInvite': { code: string; invite: string; expires: number };
+  'space.revokeInvite': MembersView;
+  /** Joins with a current invite: a member online checks it and hands over the space key for this device. */
+  'space.redeemInvite': { joined: true };
   /** Remembers a signalling address for a space ("Connect to address"). */
   'space.addAddress': { addresses: string[] };
   /** A zip of Markdown files with front matter (and index.md per space). */
@@ -131,8 +136,21 @@ export interface MemberView {
   lastSeen: number | null;
 }
 
+/** An invite as owners see it. */
+export interface InviteView {
+  invite: string;
+  expires: number;
+  single: boolean;
+  used: boolean;
+  revoked: boolean;
+  by: string;
+  at: number;
+}
+
 export interface MembersView {
   members: MemberView[];
+  /** Invites (owners see them). */
+  invites: InviteView[];
   /** The space key's epoch: 1, then one more at each removal. */
   epoch: number;
   /** Whether this device is a member. */

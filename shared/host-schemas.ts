@@ -86,6 +86,18 @@ export const hostInputSchemas = {
     .strict(),
   'space.members': z.object({ spaceId: spaceIdSchema }).strict(),
   'space.makeOwner': z.object({ spaceId: spaceIdSchema, memberId: memberIdSchema }).strict(),
+  'space.createInvite': z
+    .object({ spaceId: spaceIdSchema, expiresInMs: z.number().int().min(60_000).max(365 * 24 * 3600 * 1000), singleUse: z.boolean() })
+    .strict(),
+  'space.revokeInvite': z.object({ spaceId: spaceIdSchema, invite: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) }).strict(),
+  'space.redeemInvite': z
+    .object({
+      spaceId: spaceIdSchema,
+      token: secretSchema,
+      expires: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      addresses: z.array(signalingAddressSchema).max(MAX_SPACE_ADDRESSES),
+    })
+    .strict(),
   'space.addAddress': z.object({ spaceId: spaceIdSchema, address: signalingAddressSchema }).strict(),
   'space.exportMarkdown': z
     .object({

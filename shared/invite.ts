@@ -1,7 +1,10 @@
 /**
- * Invite codes: everything a new member needs to join a space (its id, its name, the space secret
- * and where the inviter's signalling server listens), as compact text, a link and a QR code.
- * Layout: "cp1." + base64url(version byte, fields, CRC-32 of the fields).
+ * Invite codes, as compact text, a link and a QR code. A current invite ("cp2.") carries a one-time
+ * token, not the space key: the joiner proves the token to a member online, who hands over the key
+ * sealed for the joiner's own key pair (main/services/space-invites.ts); the invite expires, may be
+ * single-use, and can be revoked. An invite of the first version ("cp1.") carries the space key itself
+ * and still joins, until the space's first removal of a member changes the key.
+ * Layout: prefix + base64url(version byte, fields, CRC-32 of the fields).
  */
 import { fromBase64, toBase64 } from 'lib0/buffer';
 import * as decoding from 'lib0/decoding';
@@ -9,6 +12,10 @@ import * as encoding from 'lib0/encoding';
 import { isHostPort } from './net-address';
 
 export const INVITE_PREFIX = 'cp1.';
+export const TOKEN_INVITE_PREFIX = 'cp2.';
+const TOKEN_INVITE_VERSION = 2;
+/** Invite tokens are 256 bits. */
+export const TOKEN_BYTES = 32;
 export const INVITE_LINK_PREFIX = 'commonplace://join/';
 const INVITE_VERSION = 1;
 /** Space secrets are 256 bits. */
@@ -24,6 +31,19 @@ export interface Invite {
   /** host:port of the inviter's signalling servers. */
   addresses: string[];
 }
+
+/** A current invite: a token a member online exchanges for the space key. */
+export interface TokenInvite {
+  spaceId: string;
+  name: string;
+  /** 32 random bytes in base64url without padding. */
+  token: string;
+  addresses: string[];
+  /** When it stops working (ms since the epoch), as the inviter set it. */
+  expires: number;
+}
+
+export type AnyInvite = ({ kind: 'key' } & Invite) | ({ kind: 'token' } & TokenInvite);
 
 /** Why a text is not an invite, in words a member can act on. */
 export class InviteError extends Error {
@@ -83,11 +103,7 @@ export function encodeInvite(invite: Invite): string {
   encoding.writeUint8Array(encoder, fromBase64Url(checked.secret));
   encoding.writeVarUint(encoder, checked.addresses.length);
   for (const address of checked.addresses) encoding.writeVarString(encoder, address);
-  const body = encoding.toUint8Array(encoder);
-  const out = new Uint8Array(body.length + 4);
-  out.set(body);
-  new DataView(out.buffer).setUint32(body.length, crc32(body));
-  return INVITE_PREFIX + toBase64Url(out);
+  return INVITE_PREFIX + toBase64Url(withCrc(encoding.toUint8Array(encoder)));
 }
 
 /** The commonplace://join/... link for an invite code. */
@@ -95,21 +111,79 @@ export function inviteLink(code: string): string {
   return INVITE_LINK_PREFIX + code;
 }
 
-/** Decodes a pasted invite code or link; throws InviteError saying what is wrong. */
-export function decodeInvite(text: string): Invite {
+function withCrc(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.length + 4);
+  out.set(body);
+  new DataView(out.buffer).setUint32(body.length, crc32(body));
+  return out;
+}
+
+/** Encodes a current (token) invite as the text a member copies. */
+export function encodeTokenInvite(invite: TokenInvite): string {
+  const problem = inviteProblem({ spaceId: invite.spaceId, name: invite.name, secret: invite.token, addresses: invite.addresses });
+  if (problem) throw new InviteError(`not a valid invite (${problem.replace('secret:', 'token:')})`);
+  if (!Number.isSafeInteger(invite.expires) || invite.expires < 0) throw new InviteError('not a valid invite (expires: not a time)');
+  const encoder = encoding.createEncoder();
+  encoding.writeUint8(encoder, TOKEN_INVITE_VERSION);
+  encoding.writeVarString(encoder, invite.spaceId);
+  encoding.writeVarString(encoder, invite.name);
+  encoding.writeUint8Array(encoder, fromBase64Url(invite.token));
+  encoding.writeVarUint(encoder, invite.expires);
+  encoding.writeVarUint(encoder, invite.addresses.length);
+  for (const address of invite.addresses) encoding.writeVarString(encoder, address);
+  return TOKEN_INVITE_PREFIX + toBase64Url(withCrc(encoding.toUint8Array(encoder)));
+}
+
+/** The checked body of a code (its CRC removed), and which version it is. */
+function codeBody(text: string): { version: number; body: Uint8Array } {
   let code = text.trim();
   if (code.length === 0) throw new InviteError('Paste an invite code first.');
   if (code.length > 4096) throw new InviteError('That is far too long to be an invite code.');
   if (code.toLowerCase().startsWith(INVITE_LINK_PREFIX)) code = code.slice(INVITE_LINK_PREFIX.length);
-  if (!code.startsWith(INVITE_PREFIX)) {
-    throw new InviteError(/^cp\d+\./.test(code) ? 'This invite comes from a newer version of Commonplace.' : 'This is not a Commonplace invite code (it should start with “cp1.”).');
+  const prefix = code.startsWith(INVITE_PREFIX) ? INVITE_PREFIX : code.startsWith(TOKEN_INVITE_PREFIX) ? TOKEN_INVITE_PREFIX : null;
+  if (!prefix) {
+    throw new InviteError(/^cp\d+\./.test(code) ? 'This invite comes from a newer version of Commonplace.' : 'This is not a Commonplace invite code (it should start with “cp2.”).');
   }
-  const bytes = fromBase64Url(code.slice(INVITE_PREFIX.length));
+  const bytes = fromBase64Url(code.slice(prefix.length));
   if (bytes.length < 1 + 4) throw new InviteError('The invite code is incomplete: copy all of it.');
   const body = bytes.subarray(0, bytes.length - 4);
   const expected = new DataView(bytes.buffer, bytes.byteOffset + body.length, 4).getUint32(0);
   if (crc32(body) !== expected) throw new InviteError('The invite code is damaged or incomplete: copy all of it again.');
-  if (body[0] !== INVITE_VERSION) throw new InviteError('This invite comes from a newer version of Commonplace.');
+  const version = prefix === INVITE_PREFIX ? INVITE_VERSION : TOKEN_INVITE_VERSION;
+  if (body[0] !== version) throw new InviteError('This invite comes from a newer version of Commonplace.');
+  return { version, body };
+}
+
+/** Decodes a pasted invite code or link of either kind; throws InviteError saying what is wrong. */
+export function decodeAnyInvite(text: string): AnyInvite {
+  const { version, body } = codeBody(text);
+  if (version === INVITE_VERSION) return { kind: 'key', ...decodeInvite(text) };
+  let raw: TokenInvite;
+  try {
+    const decoder = decoding.createDecoder(body.subarray(1));
+    const spaceId = decoding.readVarString(decoder);
+    const name = decoding.readVarString(decoder);
+    const token = toBase64Url(decoding.readUint8Array(decoder, TOKEN_BYTES));
+    const expires = decoding.readVarUint(decoder);
+    const count = decoding.readVarUint(decoder);
+    if (count > MAX_INVITE_ADDRESSES) throw new InviteError('The invite code lists too many addresses.');
+    const addresses: string[] = [];
+    for (let i = 0; i < count; i++) addresses.push(decoding.readVarString(decoder));
+    if (decoding.hasContent(decoder)) throw new InviteError('The invite code has unexpected data at its end.');
+    raw = { spaceId, name, token, expires, addresses };
+  } catch (error) {
+    if (error instanceof InviteError) throw error;
+    throw new InviteError('The invite code is damaged or incomplete: copy all of it again.');
+  }
+  const problem = inviteProblem({ spaceId: raw.spaceId, name: raw.name, secret: raw.token, addresses: raw.addresses });
+  if (problem) throw new InviteError(`The invite code is not valid (${problem.replace('secret:', 'token:')}).`);
+  return { kind: 'token', ...raw };
+}
+
+/** Decodes a pasted first-version invite code or link; throws InviteError saying what is wrong. */
+export function decodeInvite(text: string): Invite {
+  const { version, body } = codeBody(text);
+  if (version !== INVITE_VERSION) throw new InviteError('This is a current invite: it joins through a member online.');
   let raw: Invite;
   try {
     const decoder = decoding.createDecoder(body.subarray(1));

@@ -18,6 +18,10 @@ import type { ChangeOrigin, HistoryTiming } from './space-history';
 import { readOrCreateIdentity, type KeyProtection } from './identity-store';
 import { fingerprint, type Identity } from './member-crypto';
 import { MembershipError } from './space-membership';
+import { InviteRefusedError, SpaceInvites, type AnsweringSpace } from './space-invites';
+import { randomToken } from './member-crypto';
+import { encodeTokenInvite } from '../../shared/invite';
+import { spaceName as catalogSpaceName } from '../../shared/catalog';
 import { catalogMembers } from '../../shared/catalog';
 import { errorMessage } from '../../shared/errors';
 
@@ -69,6 +73,9 @@ export class HostService {
   private memberName = '';
   /** This device's key pairs, read (or made) on first use. */
   private identityRead: Promise<Identity> | null = null;
+  /** Invites: answering them for the spaces here, redeeming them to join. */
+  private readonly invites: SpaceInvites;
+  private invitesTimer: ReturnType<typeof setInterval> | null = null;
   private readonly profileRead: Promise<void>;
 
   constructor(private readonly options: HostServiceOptions) {
@@ -88,10 +95,18 @@ export class HostService {
       },
       () => {},
     );
+    this.invites = new SpaceInvites(
+      () => this.identity(),
+      () => ({ id: this.memberId, name: this.memberName }),
+    );
     this.offSync =
       options.sync?.onChange((info) => {
         for (const client of this.clients) client.send('sync.changed', info);
+        void this.refreshInvites();
       }) ?? (() => {});
+    // Invites expire: what this host listens for is checked again now and then.
+    this.invitesTimer = setInterval(() => void this.refreshInvites(), 60_000);
+    this.invitesTimer.unref?.();
     this.handlers = {
       'app.info': async () => ({ version: options.version, host: options.host, platform: process.platform }),
       'spaces.list': async () => ({ spaces: await this.listSpaces() }),
@@ -251,6 +266,48 @@ export class HostService {
         return sharing;
       },
       'space.members': async (_client, { spaceId }) => this.members(spaceId),
+      'space.createInvite': async (_client, { spaceId, expiresInMs, singleUse }) => {
+        const sharing = await this.secrets.sharing(spaceId, true);
+        const host = await this.space(spaceId);
+        if (!host.membership.isMember()) await host.membership.register(true);
+        const token = randomToken();
+        const expires = Date.now() + expiresInMs;
+        let invite: string;
+        try {
+          invite = await host.membership.createInvite(token, expires, singleUse);
+        } catch (error) {
+          if (error instanceof MembershipError) throw new HostError('forbidden', `space.createInvite: ${error.message}`);
+          throw error;
+        }
+        await this.refreshInvites();
+        const addresses = [...(options.sync?.info().addresses ?? []), ...sharing.addresses].filter((a, i, all) => all.indexOf(a) === i).slice(0, 16);
+        return { code: encodeTokenInvite({ spaceId, name: catalogSpaceName(host.store.catalog), token, addresses, expires }), invite, expires };
+      },
+      'space.revokeInvite': async (_client, { spaceId, invite }) => {
+        try {
+          await (await this.space(spaceId)).membership.revokeInvite(invite);
+        } catch (error) {
+          if (error instanceof MembershipError) throw new HostError('forbidden', `space.revokeInvite: ${error.message}`);
+          throw error;
+        }
+        await this.refreshInvites();
+        return this.members(spaceId);
+      },
+      'space.redeemInvite': async (_client, { spaceId, token, expires, addresses }) => {
+        if ((await this.secrets.read(spaceId)).secret) throw new HostError('forbidden', 'space.redeemInvite: This device is already a member of that space.');
+        const servers = [...addresses.map((a) => `ws://${a}`), ...(options.sync?.info().signalingUrls ?? [])];
+        try {
+          const { key, epoch } = await this.invites.redeem({ spaceId, name: '', token, expires, addresses }, servers);
+          await this.secrets.join(spaceId, key.toString('base64url'), addresses, await this.store.hasSpace(spaceId), epoch);
+        } catch (error) {
+          if (error instanceof InviteRefusedError) throw new HostError(error.reason === 'timeout' ? 'unavailable' : 'forbidden', error.message);
+          if (error instanceof SecretConflictError) throw new HostError('forbidden', `space.redeemInvite: ${error.message}`);
+          throw error;
+        }
+        await this.space(spaceId);
+        await this.refreshInvites();
+        return { joined: true };
+      },
       'space.makeOwner': async (_client, { spaceId, memberId }) => {
         try {
           await (await this.space(spaceId)).membership.makeOwner(memberId);
@@ -282,6 +339,32 @@ export class HostService {
     };
   }
 
+  /** Listens for the invites of every open space this device may answer, on every server it knows. */
+  private async refreshInvites(): Promise<void> {
+    try {
+      const spaces: AnsweringSpace[] = [];
+      const addresses: string[] = [];
+      for (const [spaceId, pending] of this.spaceHosts) {
+        const host = await pending.catch(() => null);
+        if (!host) continue;
+        const sharing = await this.secrets.read(spaceId).catch(() => null);
+        addresses.push(...(sharing?.addresses ?? []));
+        spaces.push({
+          spaceId,
+          membership: host.membership,
+          key: async () => {
+            const current = await this.secrets.read(spaceId);
+            return current.secret ? { key: Buffer.from(current.secret, 'base64url'), epoch: current.epoch ?? 1 } : null;
+          },
+        });
+      }
+      this.invites.setServers([...new Set([...(this.options.sync?.info().signalingUrls ?? []), ...addresses.map((a) => `ws://${a}`)])]);
+      await this.invites.listen(spaces);
+    } catch (error) {
+      logger.warn(`invites: ${errorMessage(error)}`);
+    }
+  }
+
   private identity(): Promise<Identity> {
     this.identityRead ??= readOrCreateIdentity(this.options.dataDir, this.options.keyProtection).catch((error: unknown) => {
       this.identityRead = null;
@@ -292,7 +375,7 @@ export class HostService {
 
   /** The space's members as its signed records say, for the Members panel. */
   private async members(spaceId: string): Promise<HostResult<'space.members'>> {
-    if (!(await this.store.hasSpace(spaceId))) return { members: [], epoch: 1, registered: false, owner: false };
+    if (!(await this.store.hasSpace(spaceId))) return { members: [], epoch: 1, registered: false, owner: false, invites: [] };
     const host = await this.space(spaceId);
     // A space shared before membership existed becomes one the first time a member looks.
     const sharing = await this.secrets.read(spaceId);
@@ -318,6 +401,10 @@ export class HostService {
       epoch: membership.epoch,
       registered: !!me && !me.removed,
       owner: !!me && !me.removed && me.owner,
+      invites:
+        me?.owner && !me.removed
+          ? [...membership.invites.values()].map((i) => ({ invite: i.invite, expires: i.expires, single: i.single, used: i.used, revoked: i.revoked, by: i.by, at: i.at }))
+          : [],
     };
   }
 
@@ -356,6 +443,7 @@ export class HostService {
         // A device that holds the key of a space whose members it is not among registers itself (first key only).
         let registering: ReturnType<typeof setTimeout> | null = null;
         h.membership.onChange(() => {
+          void this.refreshInvites();
           if (registering !== null || h.membership.isMember()) return;
           registering = setTimeout(() => {
             registering = null;
@@ -474,6 +562,8 @@ export class HostService {
   }
 
   async close(): Promise<void> {
+    if (this.invitesTimer) clearInterval(this.invitesTimer);
+    this.invites.close();
     this.subscribers.clear();
     this.noteHolders.clear();
     this.clients.clear();

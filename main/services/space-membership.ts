@@ -50,6 +50,12 @@ export class SpaceMembership {
     return !!mine && !mine.removed;
   }
 
+  /** Whether a member id belongs to a current member. */
+  isMemberId(memberId: string): boolean {
+    const member = this.current().members.get(memberId);
+    return !!member && !member.removed;
+  }
+
   /** Signs records as this device and appends them to the catalog (durably, and to every client). */
   async append(records: UnsignedRecord[]): Promise<MembershipRecord[]> {
     const identity = await this.identity();
@@ -93,6 +99,23 @@ export class SpaceMembership {
     if (membership.epoch !== 1) return false;
     await this.append([{ ...this.base(), t: 'join', member: id, name, keys, invite: null }]);
     return true;
+  }
+
+  /** Makes an invite (owners only): its token, recorded in the catalog, which only members read. */
+  async createInvite(token: string, expires: number, single: boolean): Promise<string> {
+    if (!this.current().members.get(this.me().id)?.owner) throw new MembershipError('only owners can invite new members');
+    const invite = newId();
+    await this.append([{ ...this.base(), t: 'invite', invite, token, expires, single }]);
+    return invite;
+  }
+
+  async revokeInvite(invite: string): Promise<void> {
+    const membership = this.current();
+    if (!membership.members.get(this.me().id)?.owner) throw new MembershipError('only owners can revoke invites');
+    const found = membership.invites.get(invite);
+    if (!found) throw new MembershipError('there is no such invite');
+    if (found.revoked) return;
+    await this.append([{ ...this.base(), t: 'revoke', invite }]);
   }
 
   async makeOwner(memberId: string): Promise<void> {

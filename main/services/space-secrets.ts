@@ -14,6 +14,8 @@ import { ensurePrivateDir, writeFileAtomic } from './private-files';
 const recordSchema = z.object({
   secret: secretSchema.nullable(),
   addresses: z.array(signalingAddressSchema).max(MAX_SPACE_ADDRESSES),
+  /** Which key of the space `secret` is: 1, then one more at each removal of a member. */
+  epoch: z.number().int().min(1).optional(),
 });
 export type SpaceSharing = z.infer<typeof recordSchema>;
 
@@ -81,12 +83,12 @@ export class SpaceSecrets {
   }
 
   /** Records a joined space's secret; a different secret for a space already here is refused. */
-  join(spaceId: string, secret: string, addresses: string[], spaceExists: boolean): Promise<void> {
+  join(spaceId: string, secret: string, addresses: string[], spaceExists: boolean, epoch = 1): Promise<void> {
     return this.serialize(spaceId, async () => {
       const record = await this.read(spaceId);
       // A forged invite naming a space this device already has must not send its notes elsewhere.
       if (record.secret ? record.secret !== secret : spaceExists) throw new SecretConflictError();
-      await this.write(spaceId, { secret, addresses: mergeAddresses(record.addresses, addresses) });
+      await this.write(spaceId, { secret, addresses: mergeAddresses(record.addresses, addresses), ...(epoch > 1 ? { epoch } : {}) });
     });
   }
 

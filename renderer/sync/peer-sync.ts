@@ -18,7 +18,6 @@ import type { WebrtcProvider } from 'y-webrtc';
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { HostError, type HostApi, type SyncInfo } from '../../shared/host-api';
-import { encodeInvite, type Invite } from '../../shared/invite';
 import { isSignalingUrl } from '../../shared/net-address';
 import { NoteSyncEngine, type NoteSyncLink, type NoteSyncStore } from '../../shared/note-sync/engine';
 import { isNoteSyncMessage } from '../../shared/note-sync/protocol';
@@ -286,8 +285,8 @@ export class PeerSync {
     this.updateSignaling();
   }
 
-  /** The invite for this space; a space never shared before gets its secret now. */
-  async invite(name: string): Promise<{ code: string; invite: Invite }> {
+  /** Shares the space: a space never shared before gets its key now (and this member becomes its owner), and syncs. */
+  async share(): Promise<void> {
     await this.ready;
     const [sharing, info] = await Promise.all([
       this.host.call('space.sharing', { spaceId: this.spaceId, create: true }),
@@ -295,8 +294,6 @@ export class PeerSync {
     ]);
     this.info = info;
     await this.startProvider(sharing.secret!);
-    const invite: Invite = { spaceId: this.spaceId, name, secret: sharing.secret!, addresses: info.addresses.slice(0, 16) };
-    return { code: encodeInvite(invite), invite };
   }
 
   /** "Connect to address": remembers host:port for this space and signals through it. */

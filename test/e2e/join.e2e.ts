@@ -28,7 +28,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { decodeInvite, encodeInvite } from '../../shared/invite';
+import { decodeAnyInvite, encodeTokenInvite } from '../../shared/invite';
 import { body, openBrowser, passFirstRun, removeDir, startHost, tempDir, title, until, type Browser, type RunningHost } from './harness';
 import { skipUnlessAvailable } from '../support/required';
 import { chromiumInNamespace, netnsUnavailable, soloNamespace } from './netns';
@@ -117,8 +117,9 @@ async function startMember(name: string, round: number, setup: Setup): Promise<M
 
 async function shareCode(page: Page): Promise<string> {
   await page.getByRole('button', { name: 'Share space' }).click();
+  await page.getByRole('button', { name: 'Create invite' }).click();
   const field = page.getByRole('textbox', { name: 'Invite code' });
-  const code = await until(() => field.inputValue(READ), (v) => v.startsWith('cp1.'), 'the invite code', 10_000);
+  const code = await until(() => field.inputValue(READ), (v) => v.startsWith('cp2.'), 'the invite code', 10_000);
   await page.getByRole('button', { name: 'Close' }).click();
   return code;
 }
@@ -127,7 +128,7 @@ async function join(page: Page, code: string): Promise<void> {
   await page.getByRole('button', { name: 'Join space' }).click();
   await page.getByRole('textbox', { name: 'Invite code' }).fill(code);
   await page.getByRole('button', { name: 'Join', exact: true }).click();
-  await page.getByRole('textbox', { name: 'Invite code' }).waitFor({ state: 'detached', timeout: 10_000 });
+  await page.getByRole('textbox', { name: 'Invite code' }).waitFor({ state: 'detached', timeout: 20_000 });
 }
 
 async function typeAtEnd(page: Page, text: string): Promise<void> {
@@ -151,7 +152,7 @@ async function round(n: number, what: string, setup: Setup): Promise<string | nu
   const b = ben.browser.page;
   const shared = await shareCode(a);
   const signalingPort = /signalling on (?:this machine only|the LAN), port (\d+)/.exec(ana.host.output())?.[1];
-  expect(decodeInvite(shared).addresses).toContain(`127.0.0.1:${signalingPort}`);
+  expect(decodeAnyInvite(shared).addresses).toContain(`127.0.0.1:${signalingPort}`);
   const code = setup.editInvite ? setup.editInvite(shared) : shared;
   const joined = Date.now();
   await join(b, code);
@@ -206,9 +207,10 @@ async function rounds(what: string, setup: Setup): Promise<void> {
 
 /** The invite as a host with LAN sync on one machine would give it: the inviter's server under a second name. */
 function withSecondName(code: string): string {
-  const invite = decodeInvite(code);
+  const invite = decodeAnyInvite(code);
+  if (invite.kind !== 'token') throw new Error('expected a current invite');
   const loopback = invite.addresses.filter((address) => address.startsWith('127.0.0.1:'));
-  return encodeInvite({ ...invite, addresses: [...invite.addresses, ...loopback.map((address) => address.replace('127.0.0.1', 'localhost'))] });
+  return encodeTokenInvite({ ...invite, addresses: [...invite.addresses, ...loopback.map((address) => address.replace('127.0.0.1', 'localhost'))] });
 }
 
 const timeout = ROUNDS * 60_000;

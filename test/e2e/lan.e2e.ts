@@ -5,7 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeInvite, encodeInvite } from '../../shared/invite';
+import { decodeAnyInvite, encodeTokenInvite } from '../../shared/invite';
 import { body, openBrowser, passFirstRun, removeDir, startHost, tempDir, title, until, type Browser, type RunningHost } from './harness';
 import { skipUnlessAvailable } from '../support/required';
 import { chromiumInNamespace, netnsUnavailable, NetLab, type Namespace } from './netns';
@@ -66,10 +66,13 @@ describe.skipIf(skip)('three members on a LAN find each other over mDNS', () => 
   it('joins with an invite that carries no address and syncs an edit to all', async () => {
     const [ana, ben, cy] = members as [Member, Member, Member];
     await ana.page.getByRole('button', { name: 'Share space' }).click();
+    await ana.page.getByRole('button', { name: 'Create invite' }).click();
     const field = ana.page.getByRole('textbox', { name: 'Invite code' });
-    await expect.poll(() => field.inputValue(), poll).toMatch(/^cp1\./);
+    await expect.poll(() => field.inputValue(), poll).toMatch(/^cp2\./);
     // Strip the address hints: discovery alone must bring the members together.
-    const code = encodeInvite({ ...decodeInvite(await field.inputValue()), addresses: [] });
+    const invite = decodeAnyInvite(await field.inputValue());
+    if (invite.kind !== 'token') throw new Error('expected a current invite');
+    const code = encodeTokenInvite({ ...invite, addresses: [] });
     await ana.page.getByRole('button', { name: 'Close' }).click();
     for (const m of [ben, cy]) {
       await m.page.getByRole('button', { name: 'Join space' }).click();

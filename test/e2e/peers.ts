@@ -33,11 +33,14 @@ export async function startMember(ns: string, name: string, scratch: string, cle
   return { host, browser };
 }
 
-/** The invite code of the open space, from the Share dialog. */
-export async function shareCode(page: Page): Promise<string> {
+/** A new invite to the open space, made in the Share dialog (optionally for one person, expiring sooner). */
+export async function shareCode(page: Page, options: { singleUse?: boolean; expiresAfter?: '1 day' | '7 days' | '30 days' } = {}): Promise<string> {
   await page.getByRole('button', { name: 'Share space' }).click();
+  if (options.expiresAfter) await page.getByRole('combobox', { name: 'Expires after' }).selectOption({ label: options.expiresAfter });
+  if (options.singleUse) await page.getByRole('checkbox', { name: 'For one person only' }).check();
+  await page.getByRole('button', { name: 'Create invite' }).click();
   const field = page.getByRole('textbox', { name: 'Invite code' });
-  await expect.poll(() => field.inputValue(), poll).toMatch(/^cp1\./);
+  await expect.poll(() => field.inputValue(), poll).toMatch(/^cp2\./);
   expect(await field.getAttribute('readonly')).not.toBeNull();
   const code = await field.inputValue();
   await page.getByRole('button', { name: 'Close' }).click();

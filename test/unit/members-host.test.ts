@@ -12,6 +12,9 @@ import { readOrCreateIdentity } from '../../main/services/identity-store';
 import { logger } from '../../main/services/logger';
 import { initSpace } from '../../shared/catalog';
 import type { MembersView } from '../../shared/host-api';
+import { decodeAnyInvite } from '../../shared/invite';
+import { startLanSync } from '../../main/services/lan-sync';
+import { randomToken } from '../../main/services/member-crypto';
 
 logger.setQuiet(true);
 
@@ -19,6 +22,7 @@ const SPACE = 'space-memb0001';
 const client: HostClient = { send: () => {} };
 const dirs: string[] = [];
 const services: HostService[] = [];
+const cleanups: Array<() => unknown> = [];
 
 async function device(name: string): Promise<{ service: HostService; dir: string; id: string }> {
   const dir = await mkdtemp(join(tmpdir(), `cp-members-${name}-`));
@@ -45,6 +49,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   for (const service of services) await service.close();
+  for (const cleanup of cleanups.splice(0)) await cleanup();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
@@ -101,5 +106,62 @@ describe('members of a space', () => {
     expect(promoted.members.find((m) => m.id === ben.id)!.owner).toBe(true);
     await syncCatalog(ana.service, ben.service);
     expect((await members(ben.service)).owner).toBe(true);
+  });
+});
+
+describe('invites that carry a token', () => {
+  it('let a new device in through a member online, and refuse expired, revoked and used ones saying which', async () => {
+    const ana = await device('Ana');
+    const lanAna = await startLanSync({ port: 0, lan: false });
+    const lanBen = await startLanSync({ port: 0, lan: false });
+    const lanCy = await startLanSync({ port: 0, lan: false });
+    cleanups.push(() => lanAna.close(), () => lanBen.close(), () => lanCy.close());
+    const anaService = new HostService({ dataDir: ana.dir, host: 'web', version: 'test', sync: lanAna });
+    services.push(anaService);
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Ward 7');
+    await anaService.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog), source: 'local' });
+    const { code } = (await anaService.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 7 * 24 * 3600_000, singleUse: true })) as { code: string };
+    const invite = decodeAnyInvite(code);
+    if (invite.kind !== 'token') throw new Error('expected a token invite');
+    expect(code.startsWith('cp2.')).toBe(true);
+    expect(invite.addresses).toContain(lanAna.info().addresses[0]);
+    // The code does not carry the space key.
+    const { secret } = (await anaService.handle(client, 'space.sharing', { spaceId: SPACE, create: false })) as { secret: string };
+    expect(code).not.toContain(secret);
+
+    const ben = await device('Ben');
+    const benService = new HostService({ dataDir: ben.dir, host: 'web', version: 'test', sync: lanBen });
+    services.push(benService);
+    await benService.handle(client, 'space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses });
+    expect(((await benService.handle(client, 'space.sharing', { spaceId: SPACE, create: false })) as { secret: string }).secret).toBe(secret);
+    const view = await members(anaService);
+    expect(view.members.map((m) => [m.name, m.invitedBy])).toEqual([
+      ['Ana', null],
+      ['Ben', ana.id],
+    ]);
+    expect(view.invites[0]).toMatchObject({ single: true, used: true, revoked: false });
+
+    // A second device with the same single-use invite is refused, and told why.
+    const cy = await device('Cy');
+    const cyService = new HostService({ dataDir: cy.dir, host: 'web', version: 'test', sync: lanCy });
+    services.push(cyService);
+    const redeem = (i: typeof invite) => cyService.handle(client, 'space.redeemInvite', { spaceId: i.spaceId, token: i.token, expires: i.expires, addresses: i.addresses });
+    await expect(redeem(invite)).rejects.toMatchObject({ code: 'forbidden', message: expect.stringContaining('already used') });
+
+    // Revoked.
+    const second = decodeAnyInvite(((await anaService.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: false })) as { code: string }).code);
+    const revokedId = (await members(anaService)).invites.find((i) => !i.single)!.invite;
+    await anaService.handle(client, 'space.revokeInvite', { spaceId: SPACE, invite: revokedId });
+    if (second.kind !== 'token') throw new Error('expected a token invite');
+    await expect(redeem(second)).rejects.toMatchObject({ message: expect.stringContaining('revoked') });
+
+    // Expired: on the inviter's clock (the code still looks valid), and on the joiner's.
+    const host = await anaService.space(SPACE);
+    const token = randomToken();
+    await host.membership.createInvite(token, Date.now() - 1000, false);
+    await expect(redeem({ ...second, token, expires: Date.now() + 3600_000 })).rejects.toMatchObject({ message: expect.stringContaining('expired') });
+    await expect(redeem({ ...second, expires: Date.now() - 1 })).rejects.toMatchObject({ message: expect.stringContaining('expired') });
+    expect((await members(anaService)).members).toHaveLength(2);
   });
 });

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { HostApi } from '../../../shared/host-api';
 import { HostError } from '../../../shared/host-api';
-import { decodeInvite, InviteError } from '../../../shared/invite';
+import { decodeAnyInvite, InviteError } from '../../../shared/invite';
 import { Dialog } from './Dialog';
 import { errorMessage } from '../../../shared/errors';
 
@@ -15,20 +15,27 @@ export function JoinDialog({ host, initialCode = '', onJoined, onClose }: { host
     setError(null);
     let invite;
     try {
-      invite = decodeInvite(text);
+      invite = decodeAnyInvite(text);
     } catch (e) {
       setError(e instanceof InviteError ? e.message : 'This is not a valid invite code.');
       return;
     }
+    if (invite.kind === 'token' && invite.expires < Date.now()) {
+      setError('This invite has expired: ask for a new one.');
+      return;
+    }
     setBusy(true);
     try {
-      await host.call('space.join', { spaceId: invite.spaceId, name: invite.name, secret: invite.secret, addresses: invite.addresses });
+      if (invite.kind === 'key') await host.call('space.join', { spaceId: invite.spaceId, name: invite.name, secret: invite.secret, addresses: invite.addresses });
+      else await host.call('space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses });
       onJoined(invite.spaceId);
     } catch (e) {
+      // The host's refusals say what happened (expired, revoked, used, nobody online) in the member's words.
+      const message = e instanceof HostError ? e.message.replace(/^space\.\w+: /, '') : errorMessage(e);
       setError(
-        e instanceof HostError && e.code === 'forbidden'
+        invite.kind === 'key' && e instanceof HostError && e.code === 'forbidden'
           ? 'This device already has this space with a different key; the invite was not used.'
-          : `Could not join: ${errorMessage(e)}`,
+          : `Could not join: ${message}`,
       );
     } finally {
       setBusy(false);
@@ -45,11 +52,16 @@ export function JoinDialog({ host, initialCode = '', onJoined, onClose }: { host
       >
         <label className="sync-field">
           Invite code
-          <textarea rows={4} value={text} onChange={(e) => setText(e.target.value)} aria-label="Invite code" placeholder="cp1.…" />
+          <textarea rows={4} value={text} onChange={(e) => setText(e.target.value)} aria-label="Invite code" placeholder="cp2.…" />
         </label>
         {error && (
           <p role="alert" className="sync-error">
             {error}
+          </p>
+        )}
+        {busy && (
+          <p role="status" className="muted">
+            Asking a member to let you in…
           </p>
         )}
         <button type="submit" className="primary" disabled={busy}>

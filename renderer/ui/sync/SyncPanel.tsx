@@ -80,7 +80,7 @@ export function SyncPanel({ session, profile, onJoined }: { session: SpaceSessio
       </div>
       {open === 'share' && (
         <Suspense fallback={null}>
-          <InviteDialog sync={sync} spaceName={spaceName(session.catalog)} onClose={close} />
+          <InviteDialog session={session} spaceName={spaceName(session.catalog)} onClose={close} />
         </Suspense>
       )}
       {open === 'join' && <JoinDialog host={getHost()} initialCode={linkedCode} onJoined={(spaceId) => (close(), onJoined(spaceId))} onClose={close} />}
