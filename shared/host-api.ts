@@ -92,8 +92,13 @@ export interface HostResults {
   'shell.openExternal': { opened: boolean };
   /** Where the renderer finds peers: its own host's signalling server and every one discovered on the LAN. */
   'sync.info': SyncInfo;
-  /** The space's secret (null until it is first shared, unless `create`) and its remembered addresses. */
-  'space.sharing': { secret: string | null; addresses: string[] };
+  /**
+   * The space's current key (null until it is first shared, unless `create`; null for a device removed
+   * from the space), its epoch, and its remembered addresses.
+   */
+  'space.sharing': { secret: string | null; addresses: string[]; epoch: number; removed: boolean };
+  /** Removes a member (owners only): a new space key and room, sealed for every remaining member. */
+  'space.removeMember': MembersView;
   /** Records a joined space's secret and addresses on this device and creates the space in the store. */
   'space.join': { joined: true };
   /** The space's members as its signed records say (a space shared before membership existed becomes one now). */
@@ -182,6 +187,8 @@ export interface HostEvents {
   'space.changed': { spaceId: string; noteIds: string[] };
   /** The space's search index and links caught up with changes: search results and backlinks may differ. */
   'space.indexed': { spaceId: string };
+  /** The space's key changed (a member was removed; sync moves to the new room), or this device was removed. */
+  'space.key': { spaceId: string; epoch: number; removed: boolean };
   /** New versions were recorded for these documents (History, What's new and the list's marks may differ). */
   'space.history': { spaceId: string; docIds: string[]; byOthers: boolean };
   /** The set of reachable signalling servers changed (a peer appeared on or left the LAN). */

@@ -86,6 +86,7 @@ export const hostInputSchemas = {
     .strict(),
   'space.members': z.object({ spaceId: spaceIdSchema }).strict(),
   'space.makeOwner': z.object({ spaceId: spaceIdSchema, memberId: memberIdSchema }).strict(),
+  'space.removeMember': z.object({ spaceId: spaceIdSchema, memberId: memberIdSchema }).strict(),
   'space.createInvite': z
     .object({ spaceId: spaceIdSchema, expiresInMs: z.number().int().min(60_000).max(365 * 24 * 3600 * 1000), singleUse: z.boolean() })
     .strict(),

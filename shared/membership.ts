@@ -30,7 +30,12 @@ export type MembershipRecord =
   | (Signed & { t: 'create'; space: string; member: string; name: string; keys: MemberKeys })
   /** Admitted with an invite (signed by the member who let them in), or, before any removal, a member who held the space key already registering itself. */
   | (Signed & { t: 'join'; member: string; name: string; keys: MemberKeys; invite: string | null })
-  | (Signed & { t: 'invite'; invite: string; token: string; expires: number; single: boolean })
+  /**
+   * `verify`: the public key of the invite's token (the token itself never goes into a record).
+   * `answer`: the key that authenticates answers to the joiner (derived from the token), encrypted with
+   * the space key of `epoch`, so only members holding that key can answer and nobody else can pose as one.
+   */
+  | (Signed & { t: 'invite'; invite: string; verify: string; expires: number; single: boolean; epoch: number; answer: string })
   | (Signed & { t: 'revoke'; invite: string })
   | (Signed & { t: 'owner'; member: string })
   /** Removes a member and starts a new epoch: its key sealed for each remaining member. */
@@ -58,12 +63,16 @@ export interface MemberInfo {
 
 export interface InviteInfo {
   invite: string;
-  token: string;
+  verify: string;
   expires: number;
   single: boolean;
   by: string;
   at: number;
+  /** The epoch whose key opens `answer`. */
+  epoch: number;
+  answer: string;
   used: boolean;
+  /** Revoked by an owner, or ended by a removal (the removed member knew it). */
   revoked: boolean;
 }
 
@@ -112,7 +121,7 @@ export function isMembershipRecord(value: unknown): value is MembershipRecord {
     case 'join':
       return isString(r.member) && typeof r.name === 'string' && isKeys(r.keys) && (r.invite === null || isString(r.invite));
     case 'invite':
-      return isString(r.invite) && isString(r.token) && typeof r.expires === 'number' && typeof r.single === 'boolean';
+      return isString(r.invite) && isString(r.verify) && typeof r.expires === 'number' && typeof r.single === 'boolean' && Number.isSafeInteger(r.epoch) && isString(r.answer);
     case 'revoke':
       return isString(r.invite);
     case 'owner':
@@ -209,7 +218,8 @@ export function resolveMembership(records: MembershipRecord[], spaceId: string, 
       case 'invite':
         if (!signer.owner) ignore(record, 'only owners invite');
         else if (state.invites.has(record.invite)) ignore(record, 'the invite exists already');
-        else state.invites.set(record.invite, { invite: record.invite, token: record.token, expires: record.expires, single: record.single, by: record.by, at: record.at, used: false, revoked: false });
+        else if (record.epoch !== state.epoch) ignore(record, 'made with another epoch\'s key');
+        else state.invites.set(record.invite, { invite: record.invite, verify: record.verify, expires: record.expires, single: record.single, by: record.by, at: record.at, epoch: record.epoch, answer: record.answer, used: false, revoked: false });
         break;
       case 'revoke': {
         const invite = state.invites.get(record.invite);
@@ -240,6 +250,8 @@ export function resolveMembership(records: MembershipRecord[], spaceId: string, 
           const sealed = new Map<string, string>();
           for (const [id, box] of Object.entries(record.sealed)) if (active(id)) sealed.set(id, box);
           state.sealed.set(record.epoch, sealed);
+          // The removed member could answer the invites open until now as if a member: they end.
+          for (const invite of state.invites.values()) invite.revoked = true;
         }
         break;
       }

@@ -18,7 +18,10 @@ import type { ChangeOrigin, HistoryTiming } from './space-history';
 import { readOrCreateIdentity, type KeyProtection } from './identity-store';
 import { fingerprint, type Identity } from './member-crypto';
 import { MembershipError } from './space-membership';
-import { InviteRefusedError, SpaceInvites, type AnsweringSpace } from './space-invites';
+import { InviteRefusedError, inviteRecordKeys, SpaceInvites, type AnsweringSpace } from './space-invites';
+import { Rendezvous } from './rendezvous';
+import { KeyEpochs, type EpochSpace } from './key-epochs';
+import { randomBytes } from 'node:crypto';
 import { randomToken } from './member-crypto';
 import { encodeTokenInvite } from '../../shared/invite';
 import { spaceName as catalogSpaceName } from '../../shared/catalog';
@@ -75,6 +78,12 @@ export class HostService {
   private identityRead: Promise<Identity> | null = null;
   /** Invites: answering them for the spaces here, redeeming them to join. */
   private readonly invites: SpaceInvites;
+  /** This host's own client of signalling servers (invites, key changes). */
+  private readonly rendezvous: Rendezvous;
+  /** New space keys after removals, to and from every member. */
+  private readonly epochs: KeyEpochs;
+  /** Spaces whose devices already asked, since this host started, whether their key is the newest. */
+  private readonly asked = new Set<string>();
   private invitesTimer: ReturnType<typeof setInterval> | null = null;
   private readonly profileRead: Promise<void>;
 
@@ -95,7 +104,14 @@ export class HostService {
       },
       () => {},
     );
+    this.rendezvous = new Rendezvous();
+    this.epochs = new KeyEpochs(
+      this.rendezvous,
+      () => this.identity(),
+      () => this.memberId,
+    );
     this.invites = new SpaceInvites(
+      this.rendezvous,
       () => this.identity(),
       () => ({ id: this.memberId, name: this.memberName }),
     );
@@ -104,8 +120,11 @@ export class HostService {
         for (const client of this.clients) client.send('sync.changed', info);
         void this.refreshInvites();
       }) ?? (() => {});
-    // Invites expire: what this host listens for is checked again now and then.
-    this.invitesTimer = setInterval(() => void this.refreshInvites(), 60_000);
+    // Invites expire, and a device that was away may hold an old key: both are checked now and then.
+    this.invitesTimer = setInterval(() => {
+      this.asked.clear();
+      void this.refreshInvites();
+    }, 120_000);
     this.invitesTimer.unref?.();
     this.handlers = {
       'app.info': async () => ({ version: options.version, host: options.host, platform: process.platform }),
@@ -260,21 +279,42 @@ export class HostService {
       },
       'sync.info': async () => options.sync?.info() ?? { lan: false, signalingUrls: [], addresses: [] },
       'space.sharing': async (_client, { spaceId, create }) => {
+        const existing = await this.secrets.read(spaceId);
+        // A device removed from a space syncs it no more (it keeps its notes).
+        if (existing.removed) return { secret: null, addresses: existing.addresses, epoch: existing.epoch ?? 1, removed: true };
         const sharing = await this.secrets.sharing(spaceId, create);
         // The first member to share a space is its creator and first owner.
         if (create && sharing.secret && this.memberId) await (await this.space(spaceId)).membership.register(true).catch((error: unknown) => logger.warn(`membership of space ${spaceId}: ${errorMessage(error)}`));
-        return sharing;
+        return { secret: sharing.secret, addresses: sharing.addresses, epoch: sharing.epoch ?? 1, removed: false };
+      },
+      'space.removeMember': async (_client, { spaceId, memberId }) => {
+        const host = await this.space(spaceId);
+        const key = randomBytes(32);
+        let epoch: number;
+        try {
+          epoch = await host.membership.remove(memberId, key);
+        } catch (error) {
+          if (error instanceof MembershipError) throw new HostError('forbidden', `space.removeMember: ${error.message}`);
+          throw error;
+        }
+        await this.secrets.rotate(spaceId, key.toString('base64url'), epoch);
+        await this.refreshInvites();
+        await this.epochs.announce(this.epochSpace(spaceId, host));
+        this.broadcastKey(spaceId, epoch, false);
+        return this.members(spaceId);
       },
       'space.members': async (_client, { spaceId }) => this.members(spaceId),
       'space.createInvite': async (_client, { spaceId, expiresInMs, singleUse }) => {
         const sharing = await this.secrets.sharing(spaceId, true);
+        if (!sharing.secret || sharing.removed) throw new HostError('forbidden', 'space.createInvite: this device is no longer a member of the space');
         const host = await this.space(spaceId);
         if (!host.membership.isMember()) await host.membership.register(true);
         const token = randomToken();
         const expires = Date.now() + expiresInMs;
         let invite: string;
         try {
-          invite = await host.membership.createInvite(token, expires, singleUse);
+          const spaceKey = { key: Buffer.from(sharing.secret, 'base64url'), epoch: sharing.epoch ?? 1 };
+          invite = await host.membership.createInvite(inviteRecordKeys(Buffer.from(token, 'base64url'), spaceKey), expires, singleUse);
         } catch (error) {
           if (error instanceof MembershipError) throw new HostError('forbidden', `space.createInvite: ${error.message}`);
           throw error;
@@ -339,10 +379,45 @@ export class HostService {
     };
   }
 
-  /** Listens for the invites of every open space this device may answer, on every server it knows. */
+  /** A space as key epochs handle it on this host. */
+  private epochSpace(spaceId: string, host: SpaceHost): EpochSpace {
+    return {
+      spaceId,
+      membership: host.membership,
+      keys: async () => {
+        const record = await this.secrets.read(spaceId);
+        const toKey = (secret: string, epoch: number) => ({ epoch, key: Buffer.from(secret, 'base64url') });
+        return {
+          current: record.secret ? toKey(record.secret, record.epoch ?? 1) : null,
+          previous: (record.previous ?? []).map((p) => toKey(p.secret, p.epoch)),
+          removed: record.removed === true,
+        };
+      },
+      adopt: async ({ epoch, key }) => {
+        await this.secrets.rotate(spaceId, Buffer.from(key).toString('base64url'), epoch);
+        logger.info(`space ${spaceId}: moved to space key ${epoch}`);
+        await this.refreshInvites();
+        this.broadcastKey(spaceId, epoch, false);
+      },
+      markRemoved: async () => {
+        await this.secrets.markRemoved(spaceId);
+        logger.info(`space ${spaceId}: this device was removed from it`);
+        this.broadcastKey(spaceId, host.membership.current().epoch, true);
+      },
+      importRecords: async (records) => void (await host.membership.importRecords(records)),
+    };
+  }
+
+  /** Tells every window that a space's key changed (or that this device was removed from it). */
+  private broadcastKey(spaceId: string, epoch: number, removed: boolean): void {
+    for (const client of this.clients) client.send('space.key', { spaceId, epoch, removed });
+  }
+
+  /** Listens for the invites and key changes of every open space, on every server it knows. */
   private async refreshInvites(): Promise<void> {
     try {
       const spaces: AnsweringSpace[] = [];
+      const epochSpaces: EpochSpace[] = [];
       const addresses: string[] = [];
       for (const [spaceId, pending] of this.spaceHosts) {
         const host = await pending.catch(() => null);
@@ -354,12 +429,26 @@ export class HostService {
           membership: host.membership,
           key: async () => {
             const current = await this.secrets.read(spaceId);
-            return current.secret ? { key: Buffer.from(current.secret, 'base64url'), epoch: current.epoch ?? 1 } : null;
+            return current.secret && !current.removed ? { key: Buffer.from(current.secret, 'base64url'), epoch: current.epoch ?? 1 } : null;
+          },
+          keyOf: async (epoch) => {
+            const record = await this.secrets.read(spaceId);
+            if (record.removed) return null;
+            const secret = (record.epoch ?? 1) === epoch ? record.secret : record.previous?.find((p) => p.epoch === epoch)?.secret;
+            return secret ? Buffer.from(secret, 'base64url') : null;
           },
         });
+        if (sharing?.secret) epochSpaces.push(this.epochSpace(spaceId, host));
       }
-      this.invites.setServers([...new Set([...(this.options.sync?.info().signalingUrls ?? []), ...addresses.map((a) => `ws://${a}`)])]);
+      this.rendezvous.setServers([...new Set([...(this.options.sync?.info().signalingUrls ?? []), ...addresses.map((a) => `ws://${a}`)])]);
       await this.invites.listen(spaces);
+      await this.epochs.listen(epochSpaces);
+      // Each space asks once (then every few minutes) whether its key is still the newest.
+      for (const space of epochSpaces) {
+        if (this.asked.has(space.spaceId)) continue;
+        this.asked.add(space.spaceId);
+        setTimeout(() => void this.epochs.ask(space), 1000).unref?.();
+      }
     } catch (error) {
       logger.warn(`invites: ${errorMessage(error)}`);
     }
@@ -444,6 +533,10 @@ export class HostService {
         let registering: ReturnType<typeof setTimeout> | null = null;
         h.membership.onChange(() => {
           void this.refreshInvites();
+          void this.secrets
+            .read(spaceId)
+            .then((sharing) => (sharing.secret ? this.epochs.check(this.epochSpace(spaceId, h)) : undefined))
+            .catch((error: unknown) => logger.warn(`space key of ${spaceId}: ${errorMessage(error)}`));
           if (registering !== null || h.membership.isMember()) return;
           registering = setTimeout(() => {
             registering = null;
@@ -554,6 +647,8 @@ export class HostService {
         })
         .catch((error: unknown) => logger.warn(`space ${id} could not be opened: ${errorMessage(error)}`));
     }
+    // Invites to answer, and whether each space's key is still the newest.
+    await this.refreshInvites();
   }
 
   /** Writes everything queued to disk. */
@@ -564,6 +659,8 @@ export class HostService {
   async close(): Promise<void> {
     if (this.invitesTimer) clearInterval(this.invitesTimer);
     this.invites.close();
+    this.epochs.close();
+    this.rendezvous.close();
     this.subscribers.clear();
     this.noteHolders.clear();
     this.clients.clear();

@@ -4,7 +4,7 @@
  * HKDF-SHA256 and AES-256-GCM, as libsodium's sealed boxes do with their own primitives), and the
  * symmetric channel invites and key handovers use, keyed from a secret both ends hold.
  */
-import { createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, sign, verify, createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, sign, verify, createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { signedBytes, type MemberKeys, type MembershipRecord, type UnsignedRecord } from '../../shared/membership';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
@@ -66,6 +66,31 @@ export function verifyRecord(record: MembershipRecord, signKey: string): boolean
   }
 }
 
+/** Ed25519's PKCS#8 header for a raw 32-byte seed. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+function seedKey(seed: Uint8Array): KeyObject {
+  if (seed.length !== 32) throw new Error('a signing seed is 32 bytes');
+  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+}
+
+/** The public key (raw, base64url) of the Ed25519 key pair a 32-byte seed (an invite token) makes. */
+export function seedPublicKey(seed: Uint8Array): string {
+  return rawPublic(createPublicKey(seedKey(seed)));
+}
+
+export function signWithSeed(bytes: Uint8Array, seed: Uint8Array): string {
+  return b64(sign(null, bytes, seedKey(seed)));
+}
+
+export function verifyWithKey(bytes: Uint8Array, sig: string, signKey: string): boolean {
+  try {
+    return verify(null, bytes, publicKey('Ed25519', signKey), unb64(sig));
+  } catch {
+    return false;
+  }
+}
+
 function aeadKey(secret: Uint8Array, salt: Uint8Array, info: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, salt, info, 32));
 }
@@ -115,6 +140,22 @@ export function encryptWith(secret: Uint8Array, purpose: string, plain: Uint8Arr
 
 export function decryptWith(secret: Uint8Array, purpose: string, sealed: string): Buffer {
   return decrypt(aeadKey(secret, Buffer.alloc(0), `commonplace ${purpose} v1`), unb64(sealed));
+}
+
+/** The key that authenticates answers to an invite's joiner: derived from its token, which the joiner holds. */
+export function inviteAnswerKey(seed: Uint8Array): Buffer {
+  return Buffer.from(hkdfSync('sha256', seed, Buffer.alloc(0), 'commonplace invite answer v1', 32));
+}
+
+/** HMAC-SHA256 of `bytes` under `key` (base64url). */
+export function macWith(key: Uint8Array, bytes: Uint8Array): string {
+  return b64(createHmac('sha256', key).update(bytes).digest());
+}
+
+export function macMatches(key: Uint8Array, bytes: Uint8Array, mac: string): boolean {
+  const expected = createHmac('sha256', key).update(bytes).digest();
+  const given = unb64(mac);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** A signalling topic only holders of `secret` can name: hex SHA-256 of a purpose and the secret. */

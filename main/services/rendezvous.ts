@@ -24,15 +24,49 @@ interface Connection {
 export class Rendezvous {
   private readonly connections = new Map<string, Connection>();
   private topics = new Set<string>();
+  /** Topics by who listens to them (invites, key epochs): all of them are subscribed. */
+  private readonly groups = new Map<string, Set<string>>();
   private readonly seen = new Set<string>();
   private closed = false;
 
-  constructor(private readonly onMessage: (topic: string, data: string) => void) {}
+  private readonly handlers = new Set<(topic: string, data: string) => void>();
 
-  /** Connects to these servers (ws:// URLs) and lets go of the others. */
+  /** Called with every message that arrives on a subscribed topic (once, whichever server it came through). */
+  onMessage(handler: (topic: string, data: string) => void): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  private base: string[] = [];
+  /** Servers added for a while (an invite's addresses while it is redeemed), counted. */
+  private readonly extra = new Map<string, number>();
+
+  /** The servers to stay connected to: this host's own and those it discovered or remembers. */
   setServers(urls: string[]): void {
+    this.base = urls;
+    this.applyServers();
+  }
+
+  /** Connects to more servers until the returned function is called. */
+  addServers(urls: string[]): () => void {
+    for (const url of urls) this.extra.set(url, (this.extra.get(url) ?? 0) + 1);
+    this.applyServers();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      for (const url of urls) {
+        const count = (this.extra.get(url) ?? 1) - 1;
+        if (count > 0) this.extra.set(url, count);
+        else this.extra.delete(url);
+      }
+      this.applyServers();
+    };
+  }
+
+  private applyServers(): void {
     if (this.closed) return;
-    const wanted = new Set(urls);
+    const wanted = new Set([...this.base, ...this.extra.keys()]);
     for (const [url, connection] of this.connections) {
       if (wanted.has(url)) continue;
       this.connections.delete(url);
@@ -47,9 +81,10 @@ export class Rendezvous {
     }
   }
 
-  /** The topics to listen on, on every server. */
-  setTopics(topics: Iterable<string>): void {
-    this.topics = new Set(topics);
+  /** The topics one listener wants, on every server (the union of every listener's is subscribed). */
+  setTopics(group: string, topics: Iterable<string>): void {
+    this.groups.set(group, new Set(topics));
+    this.topics = new Set([...this.groups.values()].flatMap((set) => [...set]));
     for (const connection of this.connections.values()) this.subscribe(connection);
   }
 
@@ -119,10 +154,12 @@ export class Rendezvous {
     if (this.seen.has(data)) return;
     this.seen.add(data);
     if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.values().next().value!);
-    try {
-      this.onMessage(topic, data);
-    } catch (error) {
-      logger.warn(`rendezvous: a message could not be handled: ${errorMessage(error)}`);
+    for (const handler of this.handlers) {
+      try {
+        handler(topic, data);
+      } catch (error) {
+        logger.warn(`rendezvous: a message could not be handled: ${errorMessage(error)}`);
+      }
     }
   }
 

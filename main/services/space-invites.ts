@@ -1,30 +1,36 @@
 /**
- * Invites that carry a token, not the space key. The joiner's host publishes a request on the topic
- * the token names (encrypted with the token: only holders of the invite can write or read it), with
- * its member id, name and public keys. A member's host that listens on that topic checks the invite
- * (not revoked, not expired, not used when single-use), records the new member (a signed `join`),
- * and answers with the space key sealed for the joiner's X25519 key; or says why it refuses. Any
- * member online answers invites that may be used more than once; a single-use invite is answered by
- * the device that made it, so two joiners cannot both be let in by two members at once.
+ * Invites that carry a token, not the space key. The token is the seed of an Ed25519 key pair whose
+ * public half is all the space records (in the invite record), so the records hold no secret. The
+ * joiner's host signs a request with the token (its member id, name and public keys) and publishes it
+ * on the signalling topic the invite's public key names. A member's host listening there checks the
+ * signature and the invite (not revoked, not expired, not used when single-use), records the new
+ * member (a signed `join`), and answers with the space key sealed for the joiner's X25519 key; or
+ * says why it refuses. Any member online answers invites that may be used more than once; a
+ * single-use invite is answered by the device that made it, so two joiners cannot both be let in.
+ * Answers carry a MAC under a key derived from the token, which the invite record holds encrypted with
+ * the space key: a signalling server, a spoofed host or anyone else without that key cannot pose as a
+ * member (hand the joiner a key of its own, or refuse on the members' behalf).
  */
 import { randomBytes } from 'node:crypto';
-import type { MemberKeys } from '../../shared/membership';
+import { canonicalJson, type MemberKeys } from '../../shared/membership';
 import type { TokenInvite } from '../../shared/invite';
-import { decryptWith, encryptWith, fromBase64Url, sealFor, toBase64Url, topicFor, unseal, type Identity } from './member-crypto';
-import { Rendezvous } from './rendezvous';
+import { decryptWith, encryptWith, fromBase64Url, inviteAnswerKey, macMatches, macWith, sealFor, seedPublicKey, signWithSeed, toBase64Url, topicFor, unseal, verifyWithKey, type Identity } from './member-crypto';
+import type { Rendezvous } from './rendezvous';
 import type { SpaceMembership } from './space-membership';
 import { logger } from './logger';
 import { errorMessage } from '../../shared/errors';
 
 const PURPOSE = 'invite';
+const ANSWER_PURPOSE = 'invite answer';
 /** How long after it expired an invite is still answered with a refusal (then it is ignored). */
 const REFUSE_FOR_MS = 30 * 24 * 3600 * 1000;
 /** How often a joiner asks again while no member has answered. */
 const ASK_EVERY_MS = 1500;
 
-type Request = { v: 1; kind: 'request'; nonce: string; member: string; name: string; keys: MemberKeys };
-type Reply = { v: 1; kind: 'accept'; nonce: string; epoch: number; sealed: string } | { v: 1; kind: 'refuse'; nonce: string; reason: RefusalReason };
-export type RefusalReason = 'expired' | 'revoked' | 'used' | 'member' | 'removed';
+type Request = { v: 1; kind: 'request'; nonce: string; member: string; name: string; keys: MemberKeys; sig: string };
+type ReplyBody = { v: 1; kind: 'accept'; nonce: string; epoch: number; sealed: string } | { v: 1; kind: 'refuse'; nonce: string; reason: RefusalReason };
+type Reply = ReplyBody & { mac: string };
+export type RefusalReason = 'expired' | 'revoked' | 'used' | 'member';
 
 /** Why a redeemed invite did not let this device in, in words a member can act on. */
 export class InviteRefusedError extends Error {
@@ -35,7 +41,6 @@ export class InviteRefusedError extends Error {
         revoked: 'This invite was revoked: ask for a new one.',
         used: 'This invite was already used (it was for one person): ask for a new one.',
         member: 'This device is already a member of that space.',
-        removed: 'You were removed from this space: an owner must invite you again.',
         timeout: 'No member who can let you in answered. They need to have Commonplace open on a network you can reach; try again then.',
       }[reason],
     );
@@ -49,38 +54,42 @@ export interface AnsweringSpace {
   membership: SpaceMembership;
   /** The current space key (and its epoch), or null when this device does not hold it. */
   key(): Promise<{ key: Uint8Array; epoch: number } | null>;
+  /** The space key of an epoch (current or earlier), if this device holds it. */
+  keyOf(epoch: number): Promise<Uint8Array | null>;
+}
+
+const encode = (value: unknown) => toBase64Url(new TextEncoder().encode(JSON.stringify(value)));
+
+function decode(data: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(fromBase64Url(data)));
+  } catch {
+    return null;
+  }
+}
+
+function requestBytes(request: Omit<Request, 'sig'>): Uint8Array {
+  return new TextEncoder().encode(canonicalJson(request));
 }
 
 export class SpaceInvites {
-  private readonly rendezvous: Rendezvous;
   /** Topic → the space and invite it answers for. */
-  private answering = new Map<string, { space: AnsweringSpace; invite: string; token: Uint8Array }>();
-  private servers: string[] = [];
-  /** Servers named by invites being redeemed, besides the host's own. */
-  private readonly extraServers = new Map<string, number>();
+  private answering = new Map<string, { space: AnsweringSpace; invite: string; verify: string }>();
   /** Topic → a redeem in progress. */
-  private readonly redeeming = new Map<string, { token: Uint8Array; nonce: string; settle: (reply: Reply) => void }>();
+  private readonly redeeming = new Map<string, { nonce: string; answerKey: Uint8Array; settle: (reply: Reply) => void }>();
+  private readonly offMessages: () => void;
 
   constructor(
+    private readonly rendezvous: Rendezvous,
     private readonly identity: () => Promise<Identity>,
     private readonly me: () => { id: string; name: string },
   ) {
-    this.rendezvous = new Rendezvous((topic, data) => void this.receive(topic, data));
-  }
-
-  /** The servers to meet members on: this host's own and those it discovered or remembers. */
-  setServers(urls: string[]): void {
-    this.servers = urls;
-    this.applyServers();
-  }
-
-  private applyServers(): void {
-    this.rendezvous.setServers([...new Set([...this.servers, ...this.extraServers.keys()])]);
+    this.offMessages = rendezvous.onMessage((topic, data) => void this.receive(topic, data));
   }
 
   /** Listens for the invites of these spaces that this device may answer. */
   async listen(spaces: AnsweringSpace[]): Promise<void> {
-    const next = new Map<string, { space: AnsweringSpace; invite: string; token: Uint8Array }>();
+    const next = new Map<string, { space: AnsweringSpace; invite: string; verify: string }>();
     const now = Date.now();
     for (const space of spaces) {
       const membership = space.membership.current();
@@ -89,8 +98,7 @@ export class SpaceInvites {
       for (const invite of membership.invites.values()) {
         // Used, revoked and lately expired invites are still listened for, to say why they no longer work.
         if (invite.expires + REFUSE_FOR_MS < now || (invite.single && invite.by !== mine.id)) continue;
-        const token = fromBase64Url(invite.token);
-        next.set(topicFor(token, PURPOSE), { space, invite: invite.invite, token });
+        next.set(topicFor(fromBase64Url(invite.verify), PURPOSE), { space, invite: invite.invite, verify: invite.verify });
       }
     }
     this.answering = next;
@@ -98,35 +106,42 @@ export class SpaceInvites {
   }
 
   private applyTopics(): void {
-    this.rendezvous.setTopics([...this.answering.keys(), ...this.redeeming.keys()]);
+    this.rendezvous.setTopics('invites', [...this.answering.keys(), ...this.redeeming.keys()]);
   }
 
   private async receive(topic: string, data: string): Promise<void> {
     const redeem = this.redeeming.get(topic);
     const answer = this.answering.get(topic);
-    const token = redeem?.token ?? answer?.token;
-    if (!token) return;
-    let message: Request | Reply;
-    try {
-      message = JSON.parse(decryptWith(token, PURPOSE, data).toString('utf8')) as Request | Reply;
-    } catch {
-      return; // not for us, or not an invite message
-    }
-    if (redeem && (message.kind === 'accept' || message.kind === 'refuse') && message.nonce === redeem.nonce) redeem.settle(message);
-    else if (answer && message.kind === 'request') await this.answer(topic, answer, message);
+    if (!redeem && !answer) return;
+    const message = decode(data) as Request | Reply | null;
+    if (!message || message.v !== 1) return;
+    if (redeem && (message.kind === 'accept' || message.kind === 'refuse') && message.nonce === redeem.nonce) {
+      const { mac, ...body } = message;
+      // Only a member holding the space key can authenticate an answer; anything else is ignored.
+      if (typeof mac === 'string' && macMatches(redeem.answerKey, replyBytes(body), mac)) redeem.settle(message);
+    } else if (answer && message.kind === 'request') await this.answer(topic, answer, message);
   }
 
   /** Checks a join request against the invite as the records say now, records the member and hands over the key. */
-  private async answer(topic: string, target: { space: AnsweringSpace; invite: string; token: Uint8Array }, request: Request): Promise<void> {
-    if (typeof request.member !== 'string' || typeof request.name !== 'string' || typeof request.keys?.sign !== 'string' || typeof request.keys?.box !== 'string' || typeof request.nonce !== 'string') return;
-    const reply = (body: { kind: 'accept'; epoch: number; sealed: string } | { kind: 'refuse'; reason: RefusalReason }) =>
-      this.rendezvous.publish(topic, encryptWith(target.token, PURPOSE, new TextEncoder().encode(JSON.stringify({ v: 1, nonce: request.nonce, ...body }))));
+  private async answer(topic: string, target: { space: AnsweringSpace; invite: string; verify: string }, request: Request): Promise<void> {
+    if (typeof request.member !== 'string' || typeof request.name !== 'string' || typeof request.keys?.sign !== 'string' || typeof request.keys?.box !== 'string' || typeof request.nonce !== 'string' || typeof request.sig !== 'string') return;
+    // Only a holder of the token can sign with it.
+    const { sig, ...unsigned } = request;
+    if (!verifyWithKey(requestBytes(unsigned), sig, target.verify)) return;
     try {
       const membership = target.space.membership.current();
       const invite = membership.invites.get(target.invite);
+      // The key that authenticates answers opens with the space key the invite was made under.
+      const inviteKey = invite ? await target.space.keyOf(invite.epoch) : null;
+      if (!invite || !inviteKey) return;
+      const answerKey = decryptWith(inviteKey, ANSWER_PURPOSE, invite.answer);
+      const reply = (fields: { kind: 'accept'; epoch: number; sealed: string } | { kind: 'refuse'; reason: RefusalReason }) => {
+        const body = { v: 1, nonce: request.nonce, ...fields } as ReplyBody;
+        this.rendezvous.publish(topic, encode({ ...body, mac: macWith(answerKey, replyBytes(body)) }));
+      };
       const existing = membership.members.get(request.member);
       let refusal: RefusalReason | null = null;
-      if (!invite || invite.revoked) refusal = 'revoked';
+      if (invite.revoked) refusal = 'revoked';
       else if (invite.expires < Date.now()) refusal = 'expired';
       else if (existing && !existing.removed) {
         // The same device asking again (its first answer was lost) gets the key again.
@@ -152,23 +167,23 @@ export class SpaceInvites {
   }
 
   /** Asks members online to let this device in with `invite`; resolves with the space key. */
-  async redeem(invite: TokenInvite, servers: string[], timeoutMs = 45_000): Promise<{ key: Buffer; epoch: number }> {
+  async redeem(invite: TokenInvite, servers: string[], timeoutMs = 30_000): Promise<{ key: Buffer; epoch: number }> {
     if (invite.expires < Date.now()) throw new InviteRefusedError('expired');
-    const token = fromBase64Url(invite.token);
-    const topic = topicFor(token, PURPOSE);
+    const seed = fromBase64Url(invite.token);
+    const verify = seedPublicKey(seed);
+    const topic = topicFor(fromBase64Url(verify), PURPOSE);
     const identity = await this.identity();
     const { id, name } = this.me();
-    const nonce = toBase64Url(randomBytes(12));
-    const request: Request = { v: 1, kind: 'request', nonce, member: id, name, keys: identity.keys };
-    for (const url of servers) this.extraServers.set(url, (this.extraServers.get(url) ?? 0) + 1);
-    this.applyServers();
+    const unsigned: Omit<Request, 'sig'> = { v: 1, kind: 'request', nonce: toBase64Url(randomBytes(12)), member: id, name, keys: identity.keys };
+    const request: Request = { ...unsigned, sig: signWithSeed(requestBytes(unsigned), seed) };
+    const release = this.rendezvous.addServers(servers);
     let ask: ReturnType<typeof setInterval> | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
     try {
       const reply = await new Promise<Reply>((resolve, reject) => {
-        this.redeeming.set(topic, { token, nonce, settle: resolve });
+        this.redeeming.set(topic, { nonce: unsigned.nonce, answerKey: inviteAnswerKey(seed), settle: resolve });
         this.applyTopics();
-        const send = () => this.rendezvous.publish(topic, encryptWith(token, PURPOSE, new TextEncoder().encode(JSON.stringify(request))));
+        const send = () => this.rendezvous.publish(topic, encode(request));
         send();
         ask = setInterval(send, ASK_EVERY_MS);
         timer = setTimeout(() => reject(new InviteRefusedError('timeout')), timeoutMs);
@@ -180,16 +195,23 @@ export class SpaceInvites {
       if (timer) clearTimeout(timer);
       this.redeeming.delete(topic);
       this.applyTopics();
-      for (const url of servers) {
-        const count = (this.extraServers.get(url) ?? 1) - 1;
-        if (count > 0) this.extraServers.set(url, count);
-        else this.extraServers.delete(url);
-      }
-      this.applyServers();
+      release();
     }
   }
 
   close(): void {
-    this.rendezvous.close();
+    this.offMessages();
   }
+}
+
+function replyBytes(body: ReplyBody): Uint8Array {
+  return new TextEncoder().encode(canonicalJson(body));
+}
+
+/**
+ * What an invite record holds of its token (a signing seed): the public key it stands for, and the key
+ * that authenticates answers, encrypted with the current space key.
+ */
+export function inviteRecordKeys(seed: Uint8Array, spaceKey: { key: Uint8Array; epoch: number }): { verify: string; answer: string; epoch: number } {
+  return { verify: seedPublicKey(seed), answer: encryptWith(spaceKey.key, ANSWER_PURPOSE, inviteAnswerKey(seed)), epoch: spaceKey.epoch };
 }

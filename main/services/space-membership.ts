@@ -5,10 +5,10 @@
 import * as Y from 'yjs';
 import { nameClient } from '../../shared/doc-clients';
 import { newId } from '../../shared/ids';
-import { appendMembership, MEMBERSHIP_ARRAY, membershipRecords, resolveMembership, type Membership, type MembershipRecord, type UnsignedRecord } from '../../shared/membership';
+import { appendMembership, isMembershipRecord, MEMBERSHIP_ARRAY, membershipRecords, resolveMembership, type Membership, type MembershipRecord, type UnsignedRecord } from '../../shared/membership';
 import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import type { SpaceStore } from './doc-store';
-import { signRecord, verifyRecord, type Identity } from './member-crypto';
+import { sealFor, signRecord, verifyRecord, type Identity } from './member-crypto';
 import type { ChangeOrigin } from './space-history';
 
 /** The origin of catalog edits this host makes for membership. */
@@ -23,7 +23,7 @@ export class SpaceMembership {
   };
 
   constructor(
-    private readonly store: SpaceStore,
+    readonly store: SpaceStore,
     private readonly identity: () => Promise<Identity>,
     private readonly me: () => { id: string; name: string },
     /** Sends a catalog edit this host made to its clients. */
@@ -60,6 +60,35 @@ export class SpaceMembership {
   async append(records: UnsignedRecord[]): Promise<MembershipRecord[]> {
     const identity = await this.identity();
     const signed = records.map((record) => signRecord(record, identity));
+    await this.write(signed);
+    return signed;
+  }
+
+  /** Adds records made elsewhere (checked like any when read) that the catalog lacks. */
+  async importRecords(records: unknown[]): Promise<number> {
+    const have = new Set(membershipRecords(this.store.catalog).map((r) => r.id));
+    const missing = records.filter(isMembershipRecord).filter((r) => !have.has(r.id) && (have.add(r.id), true));
+    if (missing.length > 0) await this.write(missing);
+    return missing.length;
+  }
+
+  /** Removes a member (owners only) into a new epoch whose key is sealed for every remaining member. */
+  async remove(memberId: string, key: Uint8Array): Promise<number> {
+    const membership = this.current();
+    const me = this.me().id;
+    if (!membership.members.get(me)?.owner) throw new MembershipError('only owners can remove members');
+    const member = membership.members.get(memberId);
+    if (!member || member.removed) throw new MembershipError('not a member of this space');
+    if (memberId === me) throw new MembershipError('owners cannot remove themselves');
+    const sealed: Record<string, string> = {};
+    for (const other of membership.members.values()) if (!other.removed && other.id !== memberId) sealed[other.id] = sealFor(key, other.keys.box);
+    const epoch = membership.epoch + 1;
+    await this.append([{ ...this.base(), t: 'remove', member: memberId, epoch, sealed }]);
+    if (this.current().epoch !== epoch) throw new MembershipError('the space changed meanwhile: try again');
+    return epoch;
+  }
+
+  private async write(signed: MembershipRecord[]): Promise<void> {
     const updates: Uint8Array[] = [];
     const capture = (update: Uint8Array, origin: unknown) => origin === MEMBERSHIP_ORIGIN && updates.push(update);
     this.store.catalog.on('update', capture);
@@ -71,10 +100,10 @@ export class SpaceMembership {
     } finally {
       this.store.catalog.off('update', capture);
     }
+    if (updates.length === 0) return;
     const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
     await this.store.append(CATALOG_DOC_ID, update, { ...MEMBERSHIP_ORIGIN, member: this.me().id });
     this.onCatalogEdit(update);
-    return signed;
   }
 
   private base(): { id: string; by: string; at: number } {
@@ -101,11 +130,16 @@ export class SpaceMembership {
     return true;
   }
 
-  /** Makes an invite (owners only): its token, recorded in the catalog, which only members read. */
-  async createInvite(token: string, expires: number, single: boolean): Promise<string> {
-    if (!this.current().members.get(this.me().id)?.owner) throw new MembershipError('only owners can invite new members');
+  /**
+   * Makes an invite (owners only): the record holds the public key of the token, not the token, and
+   * the key that authenticates answers, encrypted with the space key of `key.epoch` (the current one).
+   */
+  async createInvite(token: { verify: string; answer: string; epoch: number }, expires: number, single: boolean): Promise<string> {
+    const membership = this.current();
+    if (!membership.members.get(this.me().id)?.owner) throw new MembershipError('only owners can invite new members');
+    if (token.epoch !== membership.epoch) throw new MembershipError(`this device holds space key ${token.epoch}, not the current key ${membership.epoch}; try again once it has it`);
     const invite = newId();
-    await this.append([{ ...this.base(), t: 'invite', invite, token, expires, single }]);
+    await this.append([{ ...this.base(), t: 'invite', invite, verify: token.verify, expires, single, epoch: token.epoch, answer: token.answer }]);
     return invite;
   }
 

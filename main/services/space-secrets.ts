@@ -16,6 +16,10 @@ const recordSchema = z.object({
   addresses: z.array(signalingAddressSchema).max(MAX_SPACE_ADDRESSES),
   /** Which key of the space `secret` is: 1, then one more at each removal of a member. */
   epoch: z.number().int().min(1).optional(),
+  /** The space's earlier keys (to tell devices still on one of them what changed). */
+  previous: z.array(z.object({ epoch: z.number().int().min(1), secret: secretSchema })).max(1000).optional(),
+  /** This device was removed from the space: it keeps its notes and syncs no more. */
+  removed: z.boolean().optional(),
 });
 export type SpaceSharing = z.infer<typeof recordSchema>;
 
@@ -89,6 +93,24 @@ export class SpaceSecrets {
       // A forged invite naming a space this device already has must not send its notes elsewhere.
       if (record.secret ? record.secret !== secret : spaceExists) throw new SecretConflictError();
       await this.write(spaceId, { secret, addresses: mergeAddresses(record.addresses, addresses), ...(epoch > 1 ? { epoch } : {}) });
+    });
+  }
+
+  /** Moves the space to a newer key; the current one joins the earlier ones. */
+  rotate(spaceId: string, secret: string, epoch: number): Promise<void> {
+    return this.serialize(spaceId, async () => {
+      const record = await this.read(spaceId);
+      if ((record.epoch ?? 1) >= epoch) return;
+      const previous = [...(record.previous ?? []), ...(record.secret ? [{ epoch: record.epoch ?? 1, secret: record.secret }] : [])];
+      await this.write(spaceId, { ...record, secret, epoch, previous });
+    });
+  }
+
+  /** Records that this device was removed from the space (its key stays, to hear what comes after). */
+  markRemoved(spaceId: string): Promise<void> {
+    return this.serialize(spaceId, async () => {
+      const record = await this.read(spaceId);
+      if (!record.removed) await this.write(spaceId, { ...record, removed: true });
     });
   }
 

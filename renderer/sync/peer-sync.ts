@@ -36,6 +36,12 @@ export interface SyncStatus {
   online: boolean;
   /** false until the space has a secret (shared or joined). */
   shared: boolean;
+  /** Which key of the space this device syncs with: 1, then one more after each removal of a member. */
+  epoch: number;
+  /** When this window saw the key change (null if it has not). */
+  keyChangedAt: number | null;
+  /** This device was removed from the space: it keeps its notes and syncs no more. */
+  removed: boolean;
 }
 
 export interface PresencePeer {
@@ -147,7 +153,7 @@ export class PeerSync {
   private online = true;
   private savedState: Record<string, unknown> | null = null;
   private destroyed = false;
-  private current: SyncStatus = { state: 'offline', peers: 0, online: true, shared: false };
+  private current: SyncStatus = { state: 'offline', peers: 0, online: true, shared: false, epoch: 1, keyChangedAt: null, removed: false };
   private readonly statusListeners = new Set<(status: SyncStatus) => void>();
   private readonly cleanups: Array<() => void> = [];
   private readonly ready: Promise<void>;
@@ -164,6 +170,7 @@ export class PeerSync {
     this.awareness = new Awareness(this.presenceDoc);
     this.awareness.setLocalState({ name: '', color: this.member.color, awarenessData: { noteId: null }, focusing: false, anchorPos: null, focusPos: null });
     this.cleanups.push(host.on('sync.changed', (info) => this.setInfo(info)));
+    this.cleanups.push(host.on('space.key', (event) => event.spaceId === spaceId && void this.rekey()));
     this.ready = this.load();
     const timer = setInterval(() => this.refreshStatus(), STATUS_POLL_MS);
     this.cleanups.push(() => clearInterval(timer));
@@ -179,7 +186,10 @@ export class PeerSync {
         ]);
         this.info = info;
         this.addresses = sharing.addresses;
+        this.epoch = sharing.epoch;
+        this.removed = sharing.removed;
         if (sharing.secret) await this.startProvider(sharing.secret);
+        this.refreshStatus();
         return;
       } catch (error) {
         // Not connected yet is expected; anything else is worth a line in the console.
@@ -187,6 +197,33 @@ export class PeerSync {
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
+  }
+
+  private epoch = 1;
+  private removed = false;
+  private keyChangedAt: number | null = null;
+
+  /** The space's key changed (or this device was removed): leave the old room, and join the new one. */
+  private async rekey(): Promise<void> {
+    await this.ready;
+    const sharing = await this.host.call('space.sharing', { spaceId: this.spaceId, create: false });
+    if (sharing.secret === this.secret && sharing.removed === this.removed) return;
+    this.stopProvider();
+    this.epoch = sharing.epoch;
+    this.removed = sharing.removed;
+    this.keyChangedAt = Date.now();
+    this.addresses = sharing.addresses;
+    if (sharing.secret) await this.startProvider(sharing.secret);
+    else this.secret = null;
+    this.refreshStatus();
+  }
+
+  private stopProvider(): void {
+    for (const link of this.links.values()) this.engine.removeLink(link);
+    this.links.clear();
+    this.provider?.destroy();
+    this.provider = null;
+    this.starting = null;
   }
 
   private signalingUrls(): string[] {
@@ -351,9 +388,9 @@ export class PeerSync {
     const documents = this.engine.status();
     const peers = this.online ? documents.peers : 0;
     const state: SyncState = peers === 0 ? 'offline' : documents.syncing ? 'syncing' : 'up-to-date';
-    const next: SyncStatus = { state, peers, online: this.online, shared: this.secret !== null };
+    const next: SyncStatus = { state, peers, online: this.online, shared: this.secret !== null, epoch: this.epoch, keyChangedAt: this.keyChangedAt, removed: this.removed };
     const c = this.current;
-    if (c.state === next.state && c.peers === next.peers && c.online === next.online && c.shared === next.shared) return;
+    if (c.state === next.state && c.peers === next.peers && c.online === next.online && c.shared === next.shared && c.epoch === next.epoch && c.removed === next.removed && c.keyChangedAt === next.keyChangedAt) return;
     this.current = next;
     for (const listener of this.statusListeners) listener(next);
   }

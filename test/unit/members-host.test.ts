@@ -13,8 +13,12 @@ import { logger } from '../../main/services/logger';
 import { initSpace } from '../../shared/catalog';
 import type { MembersView } from '../../shared/host-api';
 import { decodeAnyInvite } from '../../shared/invite';
-import { startLanSync } from '../../main/services/lan-sync';
-import { randomToken } from '../../main/services/member-crypto';
+import { membershipRecords } from '../../shared/membership';
+import { startLanSync, type LanSync } from '../../main/services/lan-sync';
+import { fromBase64Url, macWith, randomToken, sealFor, seedPublicKey, topicFor } from '../../main/services/member-crypto';
+import { Rendezvous } from '../../main/services/rendezvous';
+import { randomBytes } from 'node:crypto';
+import { inviteRecordKeys } from '../../main/services/space-invites';
 
 logger.setQuiet(true);
 
@@ -159,9 +163,119 @@ describe('invites that carry a token', () => {
     // Expired: on the inviter's clock (the code still looks valid), and on the joiner's.
     const host = await anaService.space(SPACE);
     const token = randomToken();
-    await host.membership.createInvite(token, Date.now() - 1000, false);
+    await host.membership.createInvite(inviteRecordKeys(Buffer.from(token, 'base64url'), { key: Buffer.from(secret, 'base64url'), epoch: 1 }), Date.now() - 1000, false);
     await expect(redeem({ ...second, token, expires: Date.now() + 3600_000 })).rejects.toMatchObject({ message: expect.stringContaining('expired') });
     await expect(redeem({ ...second, expires: Date.now() - 1 })).rejects.toMatchObject({ message: expect.stringContaining('expired') });
     expect((await members(anaService)).members).toHaveLength(2);
+    // The records (which every member and any later epoch's announcements carry) hold no invite's token.
+    const records = JSON.stringify(membershipRecords((await anaService.space(SPACE)).store.catalog));
+    for (const t of [invite.token, second.token, token]) expect(records).not.toContain(t);
   });
 });
+
+describe('answers to an invite', () => {
+  it('are taken only from a member holding the space key, not from whoever knows the invite', async () => {
+    const ana = await device('Ana');
+    const lanAna = await startLanSync({ port: 0, lan: false });
+    const lanBen = await startLanSync({ port: 0, lan: false });
+    cleanups.push(() => lanAna.close(), () => lanBen.close());
+    const anaService = new HostService({ dataDir: ana.dir, host: 'web', version: 'test', sync: lanAna });
+    services.push(anaService);
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Ward 7');
+    await anaService.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog), source: 'local' });
+    const invite = decodeAnyInvite(((await anaService.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: false })) as { code: string }).code);
+    if (invite.kind !== 'token') throw new Error('expected a token invite');
+    const { secret } = (await anaService.handle(client, 'space.sharing', { spaceId: SPACE, create: false })) as { secret: string };
+
+    // Someone who knows the invite's public key (a removed member has the records; a signalling server
+    // sees the topic) answers every request at once, before Ana can: a key of its own, and a refusal.
+    const rogue = new Rendezvous();
+    cleanups.push(() => rogue.close());
+    const topic = topicFor(fromBase64Url(seedPublicKey(fromBase64Url(invite.token))), 'invite');
+    rogue.setServers([`ws://${lanAna.info().addresses[0]}`]);
+    rogue.setTopics('rogue', [topic]);
+    let forged = 0;
+    rogue.onMessage((_topic, data) => {
+      const request = JSON.parse(Buffer.from(data, 'base64url').toString()) as { kind: string; nonce: string; keys: { box: string } };
+      if (request.kind !== 'request') return;
+      const answer = (body: object) => rogue.publish(topic, Buffer.from(JSON.stringify({ v: 1, nonce: request.nonce, ...body, mac: macWith(randomBytes(32), new Uint8Array(1)) })).toString('base64url'));
+      answer({ kind: 'refuse', reason: 'revoked' });
+      answer({ kind: 'accept', epoch: 1, sealed: sealFor(randomBytes(32), request.keys.box) });
+      forged += 2;
+    });
+    while (!rogue.connected) await wait(20);
+    await wait(100);
+
+    const ben = await device('Ben');
+    const benService = new HostService({ dataDir: ben.dir, host: 'web', version: 'test', sync: lanBen });
+    services.push(benService);
+    await benService.handle(client, 'space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses });
+    expect(forged).toBeGreaterThan(0);
+    expect(((await benService.handle(client, 'space.sharing', { spaceId: SPACE, create: false })) as { secret: string }).secret).toBe(secret);
+  });
+});
+
+describe('removing a member', () => {
+  it('moves the others to a new key, also one that was offline, and tells the removed device', async () => {
+    const lans = await Promise.all([0, 1, 2, 3].map(() => startLanSync({ port: 0, lan: false })));
+    cleanups.push(...lans.map((lan) => () => lan.close()));
+    const [lanAna, lanBen, lanCy, lanDee] = lans as [LanSync, LanSync, LanSync, LanSync];
+    const start = async (name: string, lan: typeof lanAna, dir?: string) => {
+      const made = dir ? { dir, id: '' } : await device(name);
+      const service = new HostService({ dataDir: made.dir, host: 'web', version: 'test', sync: lan });
+      services.push(service);
+      return { ...made, service };
+    };
+    const ana = await start('Ana', lanAna);
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Ward 7');
+    await ana.service.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog), source: 'local' });
+    const { code } = (await ana.service.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: false })) as { code: string };
+    const invite = decodeAnyInvite(code);
+    if (invite.kind !== 'token') throw new Error('expected a token invite');
+    const join = async (who: { service: HostService }) => who.service.handle(client, 'space.redeemInvite', { spaceId: SPACE, token: invite.token, expires: invite.expires, addresses: invite.addresses });
+    const ben = await start('Ben', lanBen);
+    const cy = await start('Cy', lanCy);
+    const dee = await start('Dee', lanDee);
+    for (const who of [ben, cy, dee]) await join(who);
+    const sharing = async (who: { service: HostService }) => (await who.service.handle(client, 'space.sharing', { spaceId: SPACE, create: false })) as { secret: string | null; epoch: number; removed: boolean };
+    const firstKey = (await sharing(ana)).secret;
+    for (const who of [ben, cy, dee]) expect((await sharing(who)).secret).toBe(firstKey);
+    const cyId = (await members(ana.service)).members.find((m) => m.name === 'Cy')!.id;
+
+    // Dee's device is off while Cy is removed.
+    await dee.service.close();
+    const events: Array<{ spaceId: string; epoch: number; removed: boolean }> = [];
+    const window = { send: (event: string, payload: unknown) => event === 'space.key' && events.push(payload as (typeof events)[number]) };
+    await ben.service.handle(window, 'app.info', {});
+    const removed = (await ana.service.handle(client, 'space.removeMember', { spaceId: SPACE, memberId: cyId })) as MembersView;
+    expect(removed.epoch).toBe(2);
+    expect(removed.members.find((m) => m.id === cyId)).toMatchObject({ removed: true });
+    const newKey = (await sharing(ana)).secret;
+    expect(newKey).not.toBe(firstKey);
+
+    // Ben, online, gets the new key from the announcement on the old key's topic, and his window hears of it.
+    await until(async () => (await sharing(ben)).secret === newKey, 'Ben on the new key');
+    expect((await sharing(ben)).epoch).toBe(2);
+    expect(events).toContainEqual({ spaceId: SPACE, epoch: 2, removed: false });
+    // Cy learns that he was removed, keeps no key to sync with, and gets nothing of the new key.
+    await until(async () => (await sharing(cy)).removed, 'Cy told he was removed');
+    expect((await sharing(cy)).secret).toBeNull();
+    // Cy cannot remove or invite anyone any more (his host knows he is no member).
+    await expect(cy.service.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: false })).rejects.toMatchObject({ code: 'forbidden' });
+
+    // Dee comes back on the old key, asks, and moves to the new one.
+    const deeAgain = await start('Dee', lanDee, dee.dir);
+    await deeAgain.service.warmUp();
+    await until(async () => (await sharing(deeAgain)).secret === newKey, 'Dee on the new key after coming back');
+  });
+});
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await wait(200);
+  }
+}

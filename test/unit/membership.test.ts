@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { appendMembership, membershipRecords, membersLackingKey, resolveMembership, type MembershipRecord, type UnsignedRecord } from '../../shared/membership';
-import { decryptWith, encryptWith, fingerprint, loadIdentity, newIdentity, sealFor, signRecord, topicFor, unseal, verifyRecord, type Identity } from '../../main/services/member-crypto';
+import { decryptWith, encryptWith, fingerprint, inviteAnswerKey, loadIdentity, macMatches, macWith, newIdentity, sealFor, signRecord, topicFor, unseal, verifyRecord, type Identity } from '../../main/services/member-crypto';
 
 const SPACE = 'space-members-1';
 let counter = 0;
@@ -26,8 +26,8 @@ const cy = person('Cy');
 function create(at = 1): MembershipRecord {
   return signed(ana, { t: 'create', id: id(), by: ana.id, at, space: SPACE, member: ana.id, name: 'Ana', keys: ana.identity.keys });
 }
-function invite(by: typeof ana, token: string, expires = 1e15, single = true): MembershipRecord {
-  return signed(by, { t: 'invite', id: id(), by: by.id, at: 2, invite: `inv-${token}`, token, expires, single });
+function invite(by: typeof ana, token: string, expires = 1e15, single = true, epoch = 1): MembershipRecord {
+  return signed(by, { t: 'invite', id: id(), by: by.id, at: 2, invite: `inv-${token}`, verify: `verify-${token}`, expires, single, epoch, answer: `answer-${token}` });
 }
 function join(by: typeof ana, who: typeof ana, token: string | null, at = 3): MembershipRecord {
   return signed(by, { t: 'join', id: id(), by: by.id, at, member: who.id, name: who.name, keys: who.identity.keys, invite: token ? `inv-${token}` : null });
@@ -59,7 +59,7 @@ describe('membership records', () => {
       invite(ana, 'gone'),
       signed(ana, { t: 'revoke', id: id(), by: ana.id, at: 6, invite: 'inv-gone' }),
       join(ana, cy, 'gone', 7), // revoked
-      signed(cy, { t: 'invite', id: id(), by: cy.id, at: 8, invite: 'inv-x', token: 'x', expires: 1e15, single: false }), // not a member
+      signed(cy, { t: 'invite', id: id(), by: cy.id, at: 8, invite: 'inv-x', verify: 'x', expires: 1e15, single: false, epoch: 1, answer: 'x' }), // not a member
       signed(ana, { t: 'create', id: id(), by: ana.id, at: 9, space: SPACE, member: ana.id, name: 'Ana', keys: ana.identity.keys }), // second creator
     ];
     const m = resolve(records);
@@ -91,6 +91,11 @@ describe('membership records', () => {
     const after = resolve([...records, invite(cy, 'c'), signed(cy, { t: 'join', id: id(), by: cy.id, at: 9, member: cy.id, name: 'Cy', keys: cy.identity.keys, invite: null })]);
     expect(after.invites.has('inv-c')).toBe(false);
     expect(after.members.get(cy.id)!.removed).toBe(true);
+    // The invites open at the removal end (Cy knew them); an invite made with the old key is ignored.
+    expect(m.invites.get('inv-a')!.revoked).toBe(true);
+    const later = resolve([...records, invite(ana, 'old-key', 1e15, false, 1), invite(ana, 'new-key', 1e15, false, 2)]);
+    expect(later.invites.has('inv-old-key')).toBe(false);
+    expect(later.invites.get('inv-new-key')!.revoked).toBe(false);
     // A removal for the wrong epoch (made concurrently with another) is ignored until made again.
     const stale = resolve([...records, signed(ana, { t: 'remove', id: id(), by: ana.id, at: 6, member: ben.id, epoch: 2, sealed: {} })]);
     expect(stale.members.get(ben.id)!.removed).toBe(false);
@@ -147,5 +152,12 @@ describe('member cryptography', () => {
     expect(topicFor(token, 'invite')).not.toBe(topicFor(token, 'epoch'));
     expect(fingerprint(ana.identity.keys)).toMatch(/^[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}$/);
     expect(() => sealFor(key, 'not-a-key')).toThrow();
+    // Answers to an invite are authenticated under a key only its token (and the space key) opens.
+    const answerKey = inviteAnswerKey(token);
+    const mac = macWith(answerKey, new TextEncoder().encode('accept'));
+    expect(macMatches(answerKey, new TextEncoder().encode('accept'), mac)).toBe(true);
+    expect(macMatches(answerKey, new TextEncoder().encode('refuse'), mac)).toBe(false);
+    expect(macMatches(inviteAnswerKey(new Uint8Array(32).fill(2)), new TextEncoder().encode('accept'), mac)).toBe(false);
+    expect(macMatches(answerKey, new TextEncoder().encode('accept'), 'short')).toBe(false);
   });
 });

@@ -13,6 +13,8 @@ import { Dialog } from './Dialog';
 export function MembersDialog({ session, onClose }: { session: SpaceSession; onClose: () => void }) {
   const [view, setView] = useState<MembersView | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const [removing, setRemoving] = useState(false);
   const load = useCallback(
     (work: Promise<MembersView>) =>
       work.then(
@@ -53,10 +55,42 @@ export function MembersDialog({ session, onClose }: { session: SpaceSession; onC
                       {m.lastSeen ? ` · last edit seen ${timeFormat.format(m.lastSeen)}` : ''}
                     </div>
                   </div>
-                  {view.owner && !m.owner && (
-                    <button type="button" className="link-button" onClick={() => void load(session.host.call('space.makeOwner', { spaceId: session.spaceId, memberId: m.id }))}>
-                      Make {m.name || 'them'} an owner
-                    </button>
+                  <div className="member-actions">
+                    {view.owner && !m.owner && (
+                      <button type="button" className="link-button" onClick={() => void load(session.host.call('space.makeOwner', { spaceId: session.spaceId, memberId: m.id }))}>
+                        Make {m.name || 'them'} an owner
+                      </button>
+                    )}
+                    {view.owner && !m.you && (
+                      <button type="button" className="link-button danger" onClick={() => setConfirming(m.id)}>
+                        Remove {m.name || 'them'}
+                      </button>
+                    )}
+                  </div>
+                  {confirming === m.id && (
+                    <div className="member-confirm" role="alertdialog" aria-label={`Remove ${m.name || 'this member'}?`}>
+                      <p>
+                        Remove {m.name || 'this member'} from the space? Their devices keep what they have but receive nothing new, and their later edits are not
+                        accepted. The space gets a new key, which reaches every other member; open invites end (they knew them), so make new ones.
+                      </p>
+                      <button
+                        type="button"
+                        className="danger"
+                        disabled={removing}
+                        onClick={() => {
+                          setRemoving(true);
+                          void load(session.host.call('space.removeMember', { spaceId: session.spaceId, memberId: m.id })).finally(() => {
+                            setRemoving(false);
+                            setConfirming(null);
+                          });
+                        }}
+                      >
+                        Remove {m.name || 'them'}
+                      </button>
+                      <button type="button" onClick={() => setConfirming(null)}>
+                        Cancel
+                      </button>
+                    </div>
                   )}
                 </li>
               ))}
