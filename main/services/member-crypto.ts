@@ -83,6 +83,11 @@ export function signWithSeed(bytes: Uint8Array, seed: Uint8Array): string {
   return b64(sign(null, bytes, seedKey(seed)));
 }
 
+/** Signs bytes as this device (Ed25519). */
+export function signAs(identity: Identity, bytes: Uint8Array): string {
+  return b64(sign(null, bytes, identity.signKey));
+}
+
 export function verifyWithKey(bytes: Uint8Array, sig: string, signKey: string): boolean {
   try {
     return verify(null, bytes, publicKey('Ed25519', signKey), unb64(sig));

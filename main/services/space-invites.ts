@@ -24,6 +24,8 @@ const PURPOSE = 'invite';
 const ANSWER_PURPOSE = 'invite answer';
 /** How long after it expired an invite is still answered with a refusal (then it is ignored). */
 const REFUSE_FOR_MS = 30 * 24 * 3600 * 1000;
+/** Most invite topics one host listens on (signalling servers allow 256 topics a connection): open ones first, newest first. */
+const MAX_LISTENED = 128;
 /** How often a joiner asks again while no member has answered. */
 const ASK_EVERY_MS = 1500;
 
@@ -89,7 +91,7 @@ export class SpaceInvites {
 
   /** Listens for the invites of these spaces that this device may answer. */
   async listen(spaces: AnsweringSpace[]): Promise<void> {
-    const next = new Map<string, { space: AnsweringSpace; invite: string; verify: string }>();
+    const candidates: Array<{ topic: string; open: boolean; at: number; target: { space: AnsweringSpace; invite: string; verify: string } }> = [];
     const now = Date.now();
     for (const space of spaces) {
       const membership = space.membership.current();
@@ -98,10 +100,12 @@ export class SpaceInvites {
       for (const invite of membership.invites.values()) {
         // Used, revoked and lately expired invites are still listened for, to say why they no longer work.
         if (invite.expires + REFUSE_FOR_MS < now || (invite.single && invite.by !== mine.id)) continue;
-        next.set(topicFor(fromBase64Url(invite.verify), PURPOSE), { space, invite: invite.invite, verify: invite.verify });
+        const open = !invite.revoked && !(invite.single && invite.used) && invite.expires >= now;
+        candidates.push({ topic: topicFor(fromBase64Url(invite.verify), PURPOSE), open, at: invite.at, target: { space, invite: invite.invite, verify: invite.verify } });
       }
     }
-    this.answering = next;
+    candidates.sort((a, b) => Number(b.open) - Number(a.open) || b.at - a.at);
+    this.answering = new Map(candidates.slice(0, MAX_LISTENED).map((c) => [c.topic, c.target]));
     this.applyTopics();
   }
 

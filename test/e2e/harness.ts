@@ -117,7 +117,16 @@ export async function openBrowser(url: string, profileDir?: string, options: Bro
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (error) => console.error('page error:', error.message));
-  await page.goto(url);
+  // A namespace's interfaces may still be settling as the browser starts (see netns.ts): load again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.goto(url);
+      break;
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('ERR_NETWORK_CHANGED')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
   return {
     context,
     page,

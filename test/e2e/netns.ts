@@ -12,6 +12,15 @@ function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
 }
 
+/**
+ * New interfaces get IPv6 link-local addresses that finish duplicate-address detection a second or two
+ * later; a Chromium started meanwhile sees the network change and fails its page load with
+ * ERR_NETWORK_CHANGED. Without the detection the addresses are final at once.
+ */
+function settleAddressesAtOnce(name: string): void {
+  execFileSync('ip', ['netns', 'exec', name, 'sh', '-c', 'for f in /proc/sys/net/ipv6/conf/all/accept_dad /proc/sys/net/ipv6/conf/default/accept_dad; do [ -w "$f" ] && echo 0 > "$f"; done; true'], { stdio: 'ignore', timeout: 10_000 });
+}
+
 /** Why network namespaces cannot be used here, or null when they can. */
 export function netnsUnavailable(): string | null {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'not running as root';
@@ -69,6 +78,7 @@ export class NetLab {
     const port = `p${index}`;
     ip('netns', 'add', name);
     this.created.push(name);
+    settleAddressesAtOnce(name);
     ip('-n', name, 'link', 'set', 'lo', 'up');
     ip('-n', name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', port, 'netns', this.bridgeNs);
     const address = `${this.subnet}.${index + 10}`;
@@ -114,6 +124,7 @@ export function soloNamespace(prefix: string, subnet = '10.231.9'): { ns: Namesp
     }
   };
   try {
+    settleAddressesAtOnce(name);
     ip('-n', name, 'link', 'set', 'lo', 'up');
     // WebRTC ignores loopback: give the peers one ordinary interface, wired to itself.
     ip('-n', name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');

@@ -243,6 +243,10 @@ describe('removing a member', () => {
     const firstKey = (await sharing(ana)).secret;
     for (const who of [ben, cy, dee]) expect((await sharing(who)).secret).toBe(firstKey);
     const cyId = (await members(ana.service)).members.find((m) => m.name === 'Cy')!.id;
+    // Enough invites that the records take several signalling messages to deliver.
+    for (let i = 0; i < 180; i++) await ana.service.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: true });
+    const records = async (who: { service: HostService }) => membershipRecords((await who.service.space(SPACE)).store.catalog);
+    expect(JSON.stringify(await records(ana)).length).toBeGreaterThan(64 * 1024);
 
     // Dee's device is off while Cy is removed.
     await dee.service.close();
@@ -265,10 +269,22 @@ describe('removing a member', () => {
     // Cy cannot remove or invite anyone any more (his host knows he is no member).
     await expect(cy.service.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: false })).rejects.toMatchObject({ code: 'forbidden' });
 
-    // Dee comes back on the old key, asks, and moves to the new one.
+    // What happens after the removal does not reach Cy, even when his host asks on the old key.
+    const { invite: later } = (await ana.service.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: false })) as { invite: string };
+    await cy.service.close();
+    const cyAgain = await start('Cy', lanCy, cy.dir);
+    await cyAgain.service.warmUp();
+
+    // Dee comes back on the old key, asks, and moves to the new one, with every record.
     const deeAgain = await start('Dee', lanDee, dee.dir);
     await deeAgain.service.warmUp();
     await until(async () => (await sharing(deeAgain)).secret === newKey, 'Dee on the new key after coming back');
+    await until(async () => (await records(deeAgain)).some((r) => r.t === 'invite' && r.invite === later), 'Dee has the records made after the removal');
+    await wait(1000);
+    const cyRecords = await records(cyAgain);
+    expect(cyRecords.some((r) => r.t === 'remove' && r.member === cyId)).toBe(true);
+    expect(cyRecords.some((r) => r.t === 'invite' && r.invite === later)).toBe(false);
+    expect((await sharing(cyAgain)).secret).toBeNull();
   });
 });
 
