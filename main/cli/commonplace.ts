@@ -15,7 +15,7 @@ import { acquireDataDir, DataDirBusyError, defaultDataDir, readLock } from '../s
 import { DocStore } from '../services/doc-store';
 import { readImportSource, writeExport } from '../services/markdown-files';
 import { BodyBatcher, importIntoStore } from '../services/markdown-host';
-import { exportMarkdownFiles, findSpace, MarkdownExportError, readOnlySource, storeSource, type ExportScope, type SpaceSource } from '../services/markdown-service';
+import { exportMarkdownFiles, findSpace, readOnlySource, storeSource, type ExportScope, type SpaceSource } from '../services/markdown-service';
 import { chainStart, HISTORY_FILE, readHistoryFile, stateAtVersion } from '../services/history-log';
 import { connectToHost } from './host-connection';
 import { errorMessage } from '../../shared/errors';
@@ -298,8 +298,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`${error.message}\n\n${USAGE}\n`);
       process.exit(2);
     }
-    const message = error instanceof MarkdownExportError || errorMessage(error);
-    process.stderr.write(`Commonplace: ${message}\n`);
+    process.stderr.write(`Commonplace: ${errorMessage(error)}\n`);
     process.exit(1);
   },
 );

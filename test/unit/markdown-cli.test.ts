@@ -97,6 +97,10 @@ describe('commonplace CLI', () => {
     const one = join(work, 'out-one');
     expect((await run('export', '--data-dir', dataDir, '--space', 'Guild', '--note', id, '--out', one)).code).toBe(0);
     expect(await readdir(one)).toEqual(['Second.md']);
+    // A note that is not there is named in the error.
+    const unknown = await run('export', '--data-dir', dataDir, '--space', 'Guild', '--note', 'note-not-here-01', '--out', join(work, 'out-none'));
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('Commonplace: no note note-not-here-01 in this space');
 
     // Re-importing the export into the same space adds its notes; the index is skipped.
     const again = await run('import', '--data-dir', dataDir, '--space', spaceId, '--from', folder);
