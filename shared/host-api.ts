@@ -96,7 +96,8 @@ export interface HostResults {
    * The space's current key (null until it is first shared, unless `create`; null for a device removed
    * from the space), its epoch, and its remembered addresses.
    */
-  'space.sharing': { secret: string | null; addresses: string[]; epoch: number; removed: boolean };
+  /** The space's y-webrtc room (derived from the space key, which stays in the host), or null when not shared. */
+  'space.sharing': { room: SpaceRoom | null; addresses: string[]; epoch: number; removed: boolean };
   /** Removes a member (owners only): a new space key and room, sealed for every remaining member. */
   'space.removeMember': MembersView;
   /** Records a joined space's secret and addresses on this device and creates the space in the store. */
@@ -139,6 +140,12 @@ export interface MemberView {
   you: boolean;
   /** When this device last recorded an edit of theirs. */
   lastSeen: number | null;
+}
+
+/** What a window needs to sync a space: a room name that reveals nothing, and y-webrtc's password. */
+export interface SpaceRoom {
+  name: string;
+  password: string;
 }
 
 /** An invite as owners see it. */

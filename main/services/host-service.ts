@@ -22,7 +22,7 @@ import { InviteRefusedError, inviteRecordKeys, SpaceInvites, type AnsweringSpace
 import { Rendezvous } from './rendezvous';
 import { KeyEpochs, type EpochSpace } from './key-epochs';
 import { randomBytes } from 'node:crypto';
-import { randomToken } from './member-crypto';
+import { randomToken, roomFor } from './member-crypto';
 import { encodeTokenInvite } from '../../shared/invite';
 import { spaceName as catalogSpaceName } from '../../shared/catalog';
 import { catalogMembers } from '../../shared/catalog';
@@ -281,11 +281,11 @@ export class HostService {
       'space.sharing': async (_client, { spaceId, create }) => {
         const existing = await this.secrets.read(spaceId);
         // A device removed from a space syncs it no more (it keeps its notes).
-        if (existing.removed) return { secret: null, addresses: existing.addresses, epoch: existing.epoch ?? 1, removed: true };
+        if (existing.removed) return { room: null, addresses: existing.addresses, epoch: existing.epoch ?? 1, removed: true };
         const sharing = await this.secrets.sharing(spaceId, create);
         // The first member to share a space is its creator and first owner.
         if (create && sharing.secret && this.memberId) await (await this.space(spaceId)).membership.register(true).catch((error: unknown) => logger.warn(`membership of space ${spaceId}: ${errorMessage(error)}`));
-        return { secret: sharing.secret, addresses: sharing.addresses, epoch: sharing.epoch ?? 1, removed: false };
+        return { room: sharing.secret ? roomFor(sharing.secret) : null, addresses: sharing.addresses, epoch: sharing.epoch ?? 1, removed: false };
       },
       'space.removeMember': async (_client, { spaceId, memberId }) => {
         const host = await this.space(spaceId);

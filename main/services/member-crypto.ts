@@ -163,6 +163,20 @@ export function macMatches(key: Uint8Array, bytes: Uint8Array, mac: string): boo
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+const ROOM_DOMAIN = 'commonplace/y-webrtc-room/v1\n';
+
+/**
+ * The y-webrtc room of a space key: its name (hex SHA-256 of a domain-separated string, all a
+ * signalling server sees) and the password y-webrtc encrypts signalling with, derived so that a window
+ * never holds the key itself (which also opens invites and key changes).
+ */
+export function roomFor(secret: string): { name: string; password: string } {
+  return {
+    name: createHash('sha256').update(ROOM_DOMAIN + secret).digest('hex'),
+    password: b64(new Uint8Array(hkdfSync('sha256', unb64(secret), Buffer.alloc(0), 'commonplace room password v1', 32))),
+  };
+}
+
 /** A signalling topic only holders of `secret` can name: hex SHA-256 of a purpose and the secret. */
 export function topicFor(secret: Uint8Array, purpose: string): string {
   return createHash('sha256').update(`commonplace ${purpose} topic v1\0`).update(secret).digest('hex');

@@ -17,13 +17,12 @@ import type { Provider, UserState } from '@lexical/yjs';
 import type { WebrtcProvider } from 'y-webrtc';
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { HostError, type HostApi, type SyncInfo } from '../../shared/host-api';
+import { HostError, type HostApi, type SpaceRoom, type SyncInfo } from '../../shared/host-api';
 import { isSignalingUrl } from '../../shared/net-address';
 import { NoteSyncEngine, type NoteSyncLink, type NoteSyncStore } from '../../shared/note-sync/engine';
 import { isNoteSyncMessage } from '../../shared/note-sync/protocol';
 import { chunkedWrtc, type ChunkedDataChannel } from './chunked-webrtc';
 import { peerMessageProblem } from './peer-message-guard';
-import { roomNameForSecret } from './space-room';
 import { errorMessage } from '../../shared/errors';
 
 export type SyncState = 'offline' | 'syncing' | 'up-to-date';
@@ -147,7 +146,7 @@ export class PeerSync {
   member: Member = { name: '', color: '#1971c2' };
   private provider: WebrtcProvider | null = null;
   private starting: Promise<void> | null = null;
-  private secret: string | null = null;
+  private room: SpaceRoom | null = null;
   private addresses: string[] = [];
   private info: SyncInfo = { lan: false, signalingUrls: [], addresses: [] };
   private online = true;
@@ -188,7 +187,7 @@ export class PeerSync {
         this.addresses = sharing.addresses;
         this.epoch = sharing.epoch;
         this.removed = sharing.removed;
-        if (sharing.secret) await this.startProvider(sharing.secret);
+        if (sharing.room) await this.startProvider(sharing.room);
         this.refreshStatus();
         return;
       } catch (error) {
@@ -207,14 +206,14 @@ export class PeerSync {
   private async rekey(): Promise<void> {
     await this.ready;
     const sharing = await this.host.call('space.sharing', { spaceId: this.spaceId, create: false });
-    if (sharing.secret === this.secret && sharing.removed === this.removed) return;
+    if (sharing.room?.name === this.room?.name && sharing.removed === this.removed) return;
     this.stopProvider();
     this.epoch = sharing.epoch;
     this.removed = sharing.removed;
     this.keyChangedAt = Date.now();
     this.addresses = sharing.addresses;
-    if (sharing.secret) await this.startProvider(sharing.secret);
-    else this.secret = null;
+    if (sharing.room) await this.startProvider(sharing.room);
+    else this.room = null;
     this.refreshStatus();
   }
 
@@ -230,13 +229,13 @@ export class PeerSync {
     return [...new Set([...this.info.signalingUrls, ...this.addresses.map(wsUrl)])].filter(isSignalingUrl);
   }
 
-  private async startProvider(secret: string): Promise<void> {
+  private async startProvider(room: SpaceRoom): Promise<void> {
     if (this.provider || this.destroyed) return;
     if (this.starting) return this.starting;
     this.starting = (async () => {
-      this.secret = secret;
+      this.room = room;
       // y-webrtc (and simple-peer) load only for spaces that are shared, after the window has shown.
-      const [room, { WebrtcProvider }] = await Promise.all([roomNameForSecret(secret), import('y-webrtc')]);
+      const { WebrtcProvider } = await import('y-webrtc');
       if (this.destroyed) return;
       // A channel may carry the peer's first message before its own open event reached us.
       const linkOf = (channel: ChunkedDataChannel): NoteSyncLink => {
@@ -262,9 +261,9 @@ export class PeerSync {
           if (link) this.engine.removeLink(link);
         },
       });
-      const provider = new WebrtcProvider(room, this.presenceDoc, {
+      const provider = new WebrtcProvider(room.name, this.presenceDoc, {
         signaling: this.signalingUrls(),
-        password: secret,
+        password: room.password,
         awareness: this.awareness,
         // Connect over WebRTC even to tabs of the same browser, so what we test is what members get.
         filterBcConns: false,
@@ -330,7 +329,8 @@ export class PeerSync {
       this.host.call('sync.info', {}),
     ]);
     this.info = info;
-    await this.startProvider(sharing.secret!);
+    if (!sharing.room) throw new Error(sharing.removed ? 'This device was removed from this space.' : 'This space could not be shared.');
+    await this.startProvider(sharing.room);
   }
 
   /** "Connect to address": remembers host:port for this space and signals through it. */
@@ -388,7 +388,7 @@ export class PeerSync {
     const documents = this.engine.status();
     const peers = this.online ? documents.peers : 0;
     const state: SyncState = peers === 0 ? 'offline' : documents.syncing ? 'syncing' : 'up-to-date';
-    const next: SyncStatus = { state, peers, online: this.online, shared: this.secret !== null, epoch: this.epoch, keyChangedAt: this.keyChangedAt, removed: this.removed };
+    const next: SyncStatus = { state, peers, online: this.online, shared: this.room !== null, epoch: this.epoch, keyChangedAt: this.keyChangedAt, removed: this.removed };
     const c = this.current;
     if (c.state === next.state && c.peers === next.peers && c.online === next.online && c.shared === next.shared && c.epoch === next.epoch && c.removed === next.removed && c.keyChangedAt === next.keyChangedAt) return;
     this.current = next;

@@ -11,7 +11,7 @@ import { HostService, type HostClient } from '../../main/services/host-service';
 import { readOrCreateIdentity } from '../../main/services/identity-store';
 import { logger } from '../../main/services/logger';
 import { initSpace } from '../../shared/catalog';
-import type { MembersView } from '../../shared/host-api';
+import type { HostResult, MembersView } from '../../shared/host-api';
 import { decodeAnyInvite } from '../../shared/invite';
 import { membershipRecords } from '../../shared/membership';
 import { startLanSync, type LanSync } from '../../main/services/lan-sync';
@@ -45,6 +45,8 @@ async function syncCatalog(from: HostService, to: HostService): Promise<void> {
 }
 
 const members = async (service: HostService) => (await service.handle(client, 'space.members', { spaceId: SPACE })) as MembersView;
+/** The space key as the device keeps it (its window never gets it). */
+const spaceKey = async (dir: string) => (JSON.parse(await readFile(join(dir, 'secrets', `${SPACE}.json`), 'utf8')) as { secret: string }).secret;
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeEach(() => {
@@ -87,7 +89,10 @@ describe('members of a space', () => {
     initSpace(catalog, 'Ward 7');
     await ana.service.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog), source: 'local' });
     expect((await members(ana.service)).members).toEqual([]);
-    const { secret } = (await ana.service.handle(client, 'space.sharing', { spaceId: SPACE, create: true })) as { secret: string };
+    const shared = await ana.service.handle(client, 'space.sharing', { spaceId: SPACE, create: true });
+    const secret = await spaceKey(ana.dir);
+    // The window gets a room to join, never the space key itself.
+    expect(JSON.stringify(shared)).not.toContain(secret);
     const afterShare = await members(ana.service);
     expect(afterShare.members.map((m) => [m.name, m.owner, m.you])).toEqual([['Ana', true, true]]);
     expect(afterShare.owner).toBe(true);
@@ -131,14 +136,14 @@ describe('invites that carry a token', () => {
     expect(code.startsWith('cp2.')).toBe(true);
     expect(invite.addresses).toContain(lanAna.info().addresses[0]);
     // The code does not carry the space key.
-    const { secret } = (await anaService.handle(client, 'space.sharing', { spaceId: SPACE, create: false })) as { secret: string };
+    const secret = await spaceKey(ana.dir);
     expect(code).not.toContain(secret);
 
     const ben = await device('Ben');
     const benService = new HostService({ dataDir: ben.dir, host: 'web', version: 'test', sync: lanBen });
     services.push(benService);
     await benService.handle(client, 'space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses });
-    expect(((await benService.handle(client, 'space.sharing', { spaceId: SPACE, create: false })) as { secret: string }).secret).toBe(secret);
+    expect(await spaceKey(ben.dir)).toBe(secret);
     const view = await members(anaService);
     expect(view.members.map((m) => [m.name, m.invitedBy])).toEqual([
       ['Ana', null],
@@ -186,7 +191,7 @@ describe('answers to an invite', () => {
     await anaService.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog), source: 'local' });
     const invite = decodeAnyInvite(((await anaService.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: false })) as { code: string }).code);
     if (invite.kind !== 'token') throw new Error('expected a token invite');
-    const { secret } = (await anaService.handle(client, 'space.sharing', { spaceId: SPACE, create: false })) as { secret: string };
+    const secret = await spaceKey(ana.dir);
 
     // Someone who knows the invite's public key (a removed member has the records; a signalling server
     // sees the topic) answers every request at once, before Ana can: a key of its own, and a refusal.
@@ -212,7 +217,7 @@ describe('answers to an invite', () => {
     services.push(benService);
     await benService.handle(client, 'space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses });
     expect(forged).toBeGreaterThan(0);
-    expect(((await benService.handle(client, 'space.sharing', { spaceId: SPACE, create: false })) as { secret: string }).secret).toBe(secret);
+    expect(await spaceKey(ben.dir)).toBe(secret);
   });
 });
 
@@ -239,9 +244,9 @@ describe('removing a member', () => {
     const cy = await start('Cy', lanCy);
     const dee = await start('Dee', lanDee);
     for (const who of [ben, cy, dee]) await join(who);
-    const sharing = async (who: { service: HostService }) => (await who.service.handle(client, 'space.sharing', { spaceId: SPACE, create: false })) as { secret: string | null; epoch: number; removed: boolean };
-    const firstKey = (await sharing(ana)).secret;
-    for (const who of [ben, cy, dee]) expect((await sharing(who)).secret).toBe(firstKey);
+    const sharing = async (who: { service: HostService }) => (await who.service.handle(client, 'space.sharing', { spaceId: SPACE, create: false })) as HostResult<'space.sharing'>;
+    const firstKey = (await sharing(ana)).room?.name;
+    for (const who of [ben, cy, dee]) expect((await sharing(who)).room?.name).toBe(firstKey);
     const cyId = (await members(ana.service)).members.find((m) => m.name === 'Cy')!.id;
     // Enough invites that the records take several signalling messages to deliver.
     for (let i = 0; i < 180; i++) await ana.service.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: true });
@@ -256,16 +261,16 @@ describe('removing a member', () => {
     const removed = (await ana.service.handle(client, 'space.removeMember', { spaceId: SPACE, memberId: cyId })) as MembersView;
     expect(removed.epoch).toBe(2);
     expect(removed.members.find((m) => m.id === cyId)).toMatchObject({ removed: true });
-    const newKey = (await sharing(ana)).secret;
+    const newKey = (await sharing(ana)).room?.name;
     expect(newKey).not.toBe(firstKey);
 
     // Ben, online, gets the new key from the announcement on the old key's topic, and his window hears of it.
-    await until(async () => (await sharing(ben)).secret === newKey, 'Ben on the new key');
+    await until(async () => (await sharing(ben)).room?.name === newKey, 'Ben on the new key');
     expect((await sharing(ben)).epoch).toBe(2);
     expect(events).toContainEqual({ spaceId: SPACE, epoch: 2, removed: false });
     // Cy learns that he was removed, keeps no key to sync with, and gets nothing of the new key.
     await until(async () => (await sharing(cy)).removed, 'Cy told he was removed');
-    expect((await sharing(cy)).secret).toBeNull();
+    expect((await sharing(cy)).room).toBeNull();
     // Cy cannot remove or invite anyone any more (his host knows he is no member).
     await expect(cy.service.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: false })).rejects.toMatchObject({ code: 'forbidden' });
 
@@ -278,13 +283,13 @@ describe('removing a member', () => {
     // Dee comes back on the old key, asks, and moves to the new one, with every record.
     const deeAgain = await start('Dee', lanDee, dee.dir);
     await deeAgain.service.warmUp();
-    await until(async () => (await sharing(deeAgain)).secret === newKey, 'Dee on the new key after coming back');
+    await until(async () => (await sharing(deeAgain)).room?.name === newKey, 'Dee on the new key after coming back');
     await until(async () => (await records(deeAgain)).some((r) => r.t === 'invite' && r.invite === later), 'Dee has the records made after the removal');
     await wait(1000);
     const cyRecords = await records(cyAgain);
     expect(cyRecords.some((r) => r.t === 'remove' && r.member === cyId)).toBe(true);
     expect(cyRecords.some((r) => r.t === 'invite' && r.invite === later)).toBe(false);
-    expect((await sharing(cyAgain)).secret).toBeNull();
+    expect((await sharing(cyAgain)).room).toBeNull();
   });
 });
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { appendMembership, membershipRecords, membersLackingKey, resolveMembership, type MembershipRecord, type UnsignedRecord } from '../../shared/membership';
-import { decryptWith, encryptWith, fingerprint, inviteAnswerKey, loadIdentity, macMatches, macWith, newIdentity, sealFor, signRecord, topicFor, unseal, verifyRecord, type Identity } from '../../main/services/member-crypto';
+import { decryptWith, encryptWith, fingerprint, inviteAnswerKey, loadIdentity, macMatches, macWith, roomFor, newIdentity, sealFor, signRecord, topicFor, unseal, verifyRecord, type Identity } from '../../main/services/member-crypto';
 
 const SPACE = 'space-members-1';
 let counter = 0;
@@ -152,6 +152,12 @@ describe('member cryptography', () => {
     expect(topicFor(token, 'invite')).not.toBe(topicFor(token, 'epoch'));
     expect(fingerprint(ana.identity.keys)).toMatch(/^[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}$/);
     expect(() => sealFor(key, 'not-a-key')).toThrow();
+    // A window gets a room for the key, not the key: a name that reveals nothing and a derived password.
+    const spaceKey = Buffer.from(key).toString('base64url');
+    expect(roomFor(spaceKey)).toEqual(roomFor(spaceKey));
+    expect(roomFor(spaceKey).name).toMatch(/^[0-9a-f]{64}$/);
+    expect(roomFor(spaceKey).password).not.toContain(spaceKey);
+    expect(roomFor(Buffer.from(token).toString('base64url')).password).not.toBe(roomFor(spaceKey).password);
     // Answers to an invite are authenticated under a key only its token (and the space key) opens.
     const answerKey = inviteAnswerKey(token);
     const mac = macWith(answerKey, new TextEncoder().encode('accept'));
