@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, linkSync, openSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensurePrivateDirSync, tempPathFor, writeFileAtomicSync, writeNewPrivateFileSync } from './private-files';
+import { ensurePrivateDirSync, tempPathFor, tightenPrivateTreeSync, writeFileAtomicSync, writeNewPrivateFileSync } from './private-files';
+import { logger } from './logger';
+import { errorMessage } from '../../shared/errors';
 
 /** The per-user data directory, following each platform's convention. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
@@ -187,6 +189,11 @@ export function acquireDataDir(dataDir: string, info: Omit<LockInfo, 'pid' | 'st
   }
   if (!acquired) throw new Error(`could not lock ${dataDir}: its lock kept changing`);
   heldHere.add(key);
+  try {
+    tightenPrivateTreeSync(dataDir);
+  } catch (error) {
+    logger.warn(`some files in the data directory could not be made private: ${errorMessage(error)}`);
+  }
   let released = false;
   return {
     release: () => {

@@ -17,7 +17,7 @@
  * A folder written by schema 1 (`snapshot.bin` + `log.bin`, one document per space) is migrated the
  * first time it is opened (legacy-space.ts), and its files are kept aside in `schema1-backup/`.
  */
-import { copyFile, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { chmod, copyFile, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import * as decoding from 'lib0/decoding';
@@ -362,6 +362,7 @@ export class SpaceStore {
       // not move: until the new pack is renamed into place the log is the only copy of its records.
       const copy = join(dir, `log.damaged-${Date.now()}.bin`);
       await copyFile(store.logPath, copy);
+      await chmod(copy, PRIVATE_FILE_MODE);
       await syncFile(copy);
       await store.compactNow();
     }

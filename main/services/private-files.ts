@@ -6,9 +6,9 @@
  * at any step leaves the old file or the new one, never a mix, and never an empty file.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants as fsConstants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
@@ -27,6 +27,21 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 export function ensurePrivateDirSync(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   chmodSync(dir, PRIVATE_DIR_MODE);
+}
+
+/**
+ * Tightens a folder tree this host owns to 0700 folders and 0600 files: a mode applies only to what
+ * is created with it, so files an older version (or a copy, or a restore from backup) left open to
+ * others are closed when the host takes the folder. Links are left alone.
+ */
+export function tightenPrivateTreeSync(dir: string): void {
+  if (process.platform === 'win32') return;
+  chmodSync(dir, PRIVATE_DIR_MODE);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) tightenPrivateTreeSync(path);
+    else if (entry.isFile() && (statSync(path).mode & 0o077) !== 0) chmodSync(path, PRIVATE_FILE_MODE);
+  }
 }
 
 /** A temporary name beside `path`, unique across processes and across concurrent writes in one process. */

@@ -17,6 +17,11 @@ import {
 } from '../../main/services/private-files';
 import { readProfile, writeProfile } from '../../main/services/profile-store';
 import { SpaceSecrets } from '../../main/services/space-secrets';
+import { HostService, type HostClient } from '../../main/services/host-service';
+import { initSpace } from '../../shared/catalog';
+import * as Y from 'yjs';
+
+const client: HostClient = { send: () => {} };
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -98,6 +103,40 @@ describe.runIf(posix)('the data directory', () => {
     await writeProfile(dataDir, { ...profile, name: 'Ana B' });
     expect(await readProfile(dataDir)).toEqual({ ...profile, name: 'Ana B' });
     expect(await readdir(dataDir)).toEqual(['profile.json']);
+  });
+
+  it('keeps every file of a space (pack, log, history, identity) for this user only, also those an older version left open', async () => {
+    const dataDir = join(await scratch(), 'notebook');
+    const spaceId = 'space-private01';
+    await writeProfile(dataDir, { id: 'member-0001', name: 'Ana', color: '#1971c2' });
+    const service = new HostService({ dataDir, host: 'web', version: 'test' });
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Ward 7');
+    await service.handle(client, 'space.append', { spaceId, update: Y.encodeStateAsUpdate(catalog), source: 'local' });
+    await service.handle(client, 'space.createInvite', { spaceId, expiresInMs: 3600_000, singleUse: false });
+    const host = await service.space(spaceId);
+    await host.store.compact();
+    await service.handle(client, 'space.append', { spaceId, update: Y.encodeStateAsUpdate(catalog), source: 'local' });
+    await service.close();
+    const walk = async (dir: string): Promise<Array<{ path: string; dir: boolean }>> => {
+      const found: Array<{ path: string; dir: boolean }> = [];
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        found.push({ path, dir: entry.isDirectory() });
+        if (entry.isDirectory()) found.push(...(await walk(path)));
+      }
+      return found;
+    };
+    const written = await walk(dataDir);
+    expect(written.map((f) => f.path.slice(dataDir.length + 1))).toEqual(expect.arrayContaining(['identity.json', join('secrets', `${spaceId}.json`)]));
+    expect(written.filter((f) => !f.dir).length).toBeGreaterThanOrEqual(5);
+    for (const f of written) expect([f.path, await modeOf(f.path)]).toEqual([f.path, f.dir ? PRIVATE_DIR_MODE : PRIVATE_FILE_MODE]);
+
+    // Files an older version wrote open to others are tightened when the space opens again.
+    for (const f of written) await chmod(f.path, f.dir ? 0o755 : 0o644);
+    const lock = acquireDataDir(dataDir, { host: 'web host' });
+    lock.release();
+    for (const f of written) expect([f.path, await modeOf(f.path)]).toEqual([f.path, f.dir ? PRIVATE_DIR_MODE : PRIVATE_FILE_MODE]);
   });
 
   it('keeps space secrets for this user only', async () => {
