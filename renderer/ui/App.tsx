@@ -354,7 +354,7 @@ export function App({ host }: { host: HostApi }) {
           <div className="sidebar-footer">
             <button type="button" className="profile-button" onClick={() => setPending({ kind: 'profile' })} aria-label={`Profile: ${profile.name}`}>
               <span className="avatar" style={{ background: profile.color }} aria-hidden="true" />
-              {profile.name}
+              <span className="profile-name">{profile.name}</span>
             </button>
             <SaveStatus session={session} />
           </div>
