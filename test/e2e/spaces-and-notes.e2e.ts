@@ -83,7 +83,20 @@ describe('spaces and notes', () => {
     await expect.poll(() => notesNav.getByRole('link', { name: 'Dressing changes' }).count()).toBe(0);
     await notesNav.getByRole('button', { name: /Trash \(1\)/ }).click();
     await notesNav.getByRole('link', { name: 'Dressing changes' }).click();
+    // A note in the trash is read-only: typing into it changes nothing until it is restored.
+    await expect.poll(() => title(page).inputValue()).toBe('Dressing changes');
+    const trashedText = await body(page).textContent();
+    expect(await body(page).getAttribute('contenteditable')).toBe('false');
+    expect(await title(page).getAttribute('readonly')).not.toBeNull();
+    await body(page).click();
+    await page.keyboard.type('typed in the trash');
+    expect(await body(page).textContent()).toBe(trashedText);
     await page.getByRole('button', { name: 'Restore' }).click();
+    await expect.poll(() => body(page).getAttribute('contenteditable')).toBe('true');
+    await body(page).click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type(' Restored.');
+    await expect.poll(() => body(page).textContent()).toContain('Restored.');
     await notesNav.getByRole('button', { name: '← Notes' }).click();
     await expect.poll(() => notesNav.getByRole('link', { name: 'Dressing changes' }).count()).toBe(1);
 
