@@ -3,6 +3,7 @@ import { CodeHighlightNode, CodeNode } from '@lexical/code';
 import { HorizontalRuleNode } from '@lexical/extension';
 import { AutoLinkNode, LinkNode } from '@lexical/link';
 import { ListItemNode, ListNode } from '@lexical/list';
+import { MarkNode } from '@lexical/mark';
 import { HeadingNode, QuoteNode } from '@lexical/rich-text';
 import { ParagraphNode, TabNode, TextNode, type Klass, type LexicalNode } from 'lexical';
 import { NoteLinkNode } from './note-link-node';
@@ -18,6 +19,8 @@ export const EDITOR_NODES: ReadonlyArray<Klass<LexicalNode>> = [
   AutoLinkNode,
   HorizontalRuleNode,
   NoteLinkNode,
+  // A commented passage (the thread is in the note's document, shared/comments.ts).
+  MarkNode,
 ];
 
 /**

@@ -106,6 +106,7 @@ export const hostInputSchemas = {
       spaceId: spaceIdSchema.optional(),
       noteId: noteIdSchema.optional(),
       wikilinks: z.boolean().optional(),
+      comments: z.boolean().optional(),
     })
     .strict()
     .refine((i) => i.scope === 'all' || i.spaceId !== undefined, { message: 'spaceId is required unless scope is all' })

@@ -25,11 +25,12 @@ const USAGE = `usage: npm run commonplace -- <command> [options]
   spaces  --data-dir DIR
       List the spaces with their ids and note counts.
 
-  export  --data-dir DIR (--space NAME_OR_ID [--note ID [--version N]] | --all) --out PATH [--zip] [--wikilinks]
+  export  --data-dir DIR (--space NAME_OR_ID [--note ID [--version N]] | --all) --out PATH [--zip] [--wikilinks] [--no-comments]
       Write Markdown files with YAML front matter (a folder, or a .zip with --zip).
       --all puts every space in its own subfolder; --note exports one note, and
       --version one of its versions (see history). Links between notes are relative
-      links, or [[wiki-links]] with --wikilinks.
+      links, or [[wiki-links]] with --wikilinks. A note's open comment threads follow
+      its body in a "Discussion" section, unless --no-comments.
 
   history --data-dir DIR --space NAME_OR_ID --note ID
       List the versions this device kept of a note, newest first: number, time,
@@ -68,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
         from: { type: 'string' },
         zip: { type: 'boolean', default: false },
         wikilinks: { type: 'boolean', default: false },
+        'no-comments': { type: 'boolean', default: false },
         'folder-tags': { type: 'boolean', default: false },
         author: { type: 'string' },
       },
@@ -133,7 +135,7 @@ async function runExport(dataDir: string, values: Record<string, string | boolea
     reading = withBody(source, scope.noteId, state);
   }
   const started = performance.now();
-  const { files, noteCount } = await exportMarkdownFiles(reading, scope, { wikilinks: Boolean(values.wikilinks) });
+  const { files, noteCount } = await exportMarkdownFiles(reading, scope, { wikilinks: Boolean(values.wikilinks), comments: !values['no-comments'] });
   await source.close();
   await writeExport(files, outPath, Boolean(values.zip));
   out(`exported ${noteCount} notes (${files.length} files) to ${outPath} in ${((performance.now() - started) / 1000).toFixed(2)} s`);

@@ -14,7 +14,7 @@ export async function exportMarkdownZip(store: DocStore, input: HostInput<'space
   const scope: ExportScope =
     input.scope === 'all' ? { kind: 'all' } : input.scope === 'note' ? { kind: 'note', spaceId: input.spaceId!, noteId: input.noteId! } : { kind: 'space', spaceId: input.spaceId! };
   try {
-    const { files, name, noteCount } = await exportMarkdownFiles(storeSource(store), scope, { wikilinks: input.wikilinks });
+    const { files, name, noteCount } = await exportMarkdownFiles(storeSource(store), scope, { wikilinks: input.wikilinks, comments: input.comments });
     const fileName = `${safeBaseName(name.slice(0, 80), 'Commonplace')}.zip`;
     return { zip: zipTextFiles(files), fileName, noteCount };
   } catch (error) {

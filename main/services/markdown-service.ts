@@ -78,7 +78,7 @@ export async function findSpace(source: SpaceSource, nameOrId: string): Promise<
 export async function exportMarkdownFiles(
   source: SpaceSource,
   scope: ExportScope,
-  options: { wikilinks?: boolean; onProgress?: (done: number, total: number) => void } = {},
+  options: { wikilinks?: boolean; comments?: boolean; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ files: ExportedFile[]; name: string; noteCount: number }> {
   const ids = await source.listSpaceIds();
   if (scope.kind === 'all') {
@@ -87,7 +87,7 @@ export async function exportMarkdownFiles(
     let noteCount = 0;
     for (const [index, id] of ids.entries()) {
       const space = await source.open(id);
-      const spaceFiles = await exportSpace(space.catalog, space.body, { wikilinks: options.wikilinks, folder: folders.pick(spaceName(space.catalog) || id, '') });
+      const spaceFiles = await exportSpace(space.catalog, space.body, { wikilinks: options.wikilinks, comments: options.comments, folder: folders.pick(spaceName(space.catalog) || id, '') });
       noteCount += spaceFiles.length - 1;
       files.push(...spaceFiles);
       options.onProgress?.(index + 1, ids.length);
@@ -99,9 +99,9 @@ export async function exportMarkdownFiles(
   if (scope.kind === 'note') {
     const entry = getEntry(space.catalog, scope.noteId);
     if (!entry || entryState(entry) !== 'active') throw new MarkdownExportError(`no note ${scope.noteId} in this space (or it is in the trash)`);
-    const files = await exportSpace(space.catalog, space.body, { wikilinks: options.wikilinks, noteIds: [scope.noteId] });
+    const files = await exportSpace(space.catalog, space.body, { wikilinks: options.wikilinks, comments: options.comments, noteIds: [scope.noteId] });
     return { files, name: files[0]!.path.replace(/\.md$/, ''), noteCount: 1 };
   }
-  const files = await exportSpace(space.catalog, space.body, { wikilinks: options.wikilinks, onProgress: options.onProgress });
+  const files = await exportSpace(space.catalog, space.body, { wikilinks: options.wikilinks, comments: options.comments, onProgress: options.onProgress });
   return { files, name: spaceName(space.catalog) || scope.spaceId, noteCount: listNotes(space.catalog).length };
 }

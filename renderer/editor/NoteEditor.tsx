@@ -15,6 +15,7 @@ import { useEffect } from 'react';
 import type * as Y from 'yjs';
 import { EDITOR_NODES } from '../../shared/editor-nodes';
 import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-shortcuts';
+import { CommentsPlugin, type CommentDraft } from './CommentsPlugin';
 import { NoteCollaborationPlugin } from './NoteCollaborationPlugin';
 import { NoteLinkPlugin } from './NoteLinkPlugin';
 import { normalizeLinkUrl, ToolbarPlugin } from './ToolbarPlugin';
@@ -37,6 +38,8 @@ export function NoteEditor({
   provider,
   member,
   authorId,
+  onCommentDraft,
+  onCommentMarks,
 }: {
   /** The note's own document. */
   doc: Y.Doc;
@@ -48,6 +51,10 @@ export function NoteEditor({
   member?: () => { name: string; color: string };
   /** The member editing (history names them). */
   authorId?: string;
+  /** A passage chosen for a comment (null: nothing was selected). */
+  onCommentDraft?: (draft: CommentDraft | null) => void;
+  /** The ids of the threads whose passages are in the note. */
+  onCommentMarks?: (ids: ReadonlySet<string>) => void;
 }) {
   return (
     <LexicalComposer
@@ -78,6 +85,7 @@ export function NoteEditor({
       <TabIndentationPlugin />
       <MarkdownShortcutPlugin transformers={COMMONPLACE_TRANSFORMERS} />
       <NoteLinkPlugin currentNoteId={noteId} />
+      {onCommentDraft && onCommentMarks && <CommentsPlugin onDraft={onCommentDraft} onMarks={onCommentMarks} />}
     </LexicalComposer>
   );
 }

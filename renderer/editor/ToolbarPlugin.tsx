@@ -1,4 +1,5 @@
 /** The editor's toolbar and keyboard shortcuts: block types, inline formats, links, lists, undo/redo. */
+import { OPEN_COMMENT_COMMAND } from './CommentsPlugin';
 import { $createCodeNode } from '@lexical/code';
 import { $createHorizontalRuleNode } from '@lexical/extension';
 import { $isLinkNode, TOGGLE_LINK_COMMAND } from '@lexical/link';
@@ -238,6 +239,11 @@ export function ToolbarPlugin(): React.JSX.Element {
         onClick={() => editor.update(() => void $insertNodeToNearestRoot($createHorizontalRuleNode()))}
       >
         ―
+      </button>
+      <button type="button" aria-label="Comment" title="Comment on the selected passage (Ctrl+Alt+M)" onMouseDown={keepFocus} onClick={() => editor.dispatchCommand(OPEN_COMMENT_COMMAND, undefined)}>
+        <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+          <path d="M3 3.5h10v7H7l-3 2.5v-2.5H3z" fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinejoin="round" />
+        </svg>
       </button>
       {linkDraft !== null && (
         <form className="link-editor" onSubmit={applyLink}>

@@ -7,6 +7,8 @@ export const editorTheme: EditorThemeClasses = {
   quote: 'ed-quote',
   link: 'ed-link',
   hr: 'ed-hr',
+  mark: 'ed-comment-mark',
+  markOverlap: 'ed-comment-mark-overlap',
   code: 'ed-code',
   list: {
     ul: 'ed-ul',

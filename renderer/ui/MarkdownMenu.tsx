@@ -65,6 +65,7 @@ export function MarkdownMenu({ host, spaceId, noteId = null, author }: MarkdownM
   const [open, setOpen] = useState(false);
   const [scope, setScope] = useState<ExportScope>(noteId ? 'note' : 'space');
   const [wikilinks, setWikilinks] = useState(false);
+  const [comments, setComments] = useState(true);
   const [progress, setProgress] = useState<Progress | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [reports, setReports] = useState<FileReport[]>([]);
@@ -78,7 +79,7 @@ export function MarkdownMenu({ host, spaceId, noteId = null, author }: MarkdownM
     try {
       if (effectiveScope !== 'all') {
         setProgress({ label: 'Exporting…', done: 0, total: 1 });
-        const result = await host.call('space.exportMarkdown', { scope: effectiveScope, spaceId, noteId: noteId ?? undefined, wikilinks });
+        const result = await host.call('space.exportMarkdown', { scope: effectiveScope, spaceId, noteId: noteId ?? undefined, wikilinks, comments });
         setProgress({ label: 'Exported', done: 1, total: 1 });
         download(result.zip, result.fileName);
         setStatus(`Exported ${result.noteCount} note${result.noteCount === 1 ? '' : 's'}.`);
@@ -91,7 +92,7 @@ export function MarkdownMenu({ host, spaceId, noteId = null, author }: MarkdownM
       let notes = 0;
       for (const [index, space] of spaces.entries()) {
         setProgress({ label: `Exporting ${space.name || 'a space'} (${index + 1} of ${spaces.length})…`, done: index, total: spaces.length });
-        const result = await host.call('space.exportMarkdown', { scope: 'space', spaceId: space.id, wikilinks });
+        const result = await host.call('space.exportMarkdown', { scope: 'space', spaceId: space.id, wikilinks, comments });
         const folder = folders.pick(space.name || space.id, '');
         for (const [path, bytes] of Object.entries(unzipSync(result.zip))) tree[`${folder}/${path}`] = bytes;
         notes += result.noteCount;
@@ -195,6 +196,9 @@ export function MarkdownMenu({ host, spaceId, noteId = null, author }: MarkdownM
             </div>
             <label className="markdown-option">
               <input type="checkbox" checked={wikilinks} onChange={(e) => setWikilinks(e.target.checked)} /> Links as [[wiki-links]] (Obsidian) instead of relative links
+            </label>
+            <label className="markdown-option">
+              <input type="checkbox" checked={comments} onChange={(e) => setComments(e.target.checked)} /> Open comment threads, in a Discussion section after each note
             </label>
             <button type="button" className="primary" onClick={() => void runExport()}>
               Export .zip

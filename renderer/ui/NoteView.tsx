@@ -15,6 +15,8 @@ import { UndoMemberDialog } from './history/UndoMemberDialog';
 import { VersionPane } from './history/VersionPane';
 import { SinceLastSeen } from './history/WhatsNew';
 import { memberLabel, timeFormat } from './member-names';
+import { CommentsPanel, useThreads } from './comments/CommentsPanel';
+import type { CommentDraft } from '../editor/CommentsPlugin';
 
 /** What others changed in the note since the member last looked (read when it opens; then it counts as seen). */
 function useSinceLastSeen(session: SpaceSession, noteId: string): [NoteNews | null, () => void] {
@@ -148,6 +150,25 @@ export function NoteView({
   const active = state === 'active';
   const [historyOpen, setHistoryOpen] = useState(false);
   const [version, setVersion] = useState<number | null>(null);
+  const [commentsOpen, setCommentsOpen] = useState(false);
+  const [draft, setDraft] = useState<CommentDraft | null>(null);
+  const [marks, setMarks] = useState<ReadonlySet<string>>(new Set());
+  const threads = useThreads(note.doc);
+  const openThreads = threads.filter((t) => !t.resolved).length;
+  const onCommentDraft = useCallback(
+    (next: CommentDraft | null) => {
+      if (!next) {
+        onNotice('Select the passage to comment on, then press Comment.');
+        return;
+      }
+      setDraft(next);
+      setCommentsOpen(true);
+      setHistoryOpen(false);
+      setVersion(null);
+    },
+    [onNotice],
+  );
+  const me = useCallback(() => ({ id: author.id, ...session.peers.member }), [author.id, session]);
   const [undoMember, setUndoMember] = useState<{ memberId: string; since: number } | null>(null);
   const [sinceSeen, dismissSinceSeen] = useSinceLastSeen(session, noteId);
   const { versions, error: historyError } = useVersions(session, noteId, historyOpen);
@@ -168,7 +189,7 @@ export function NoteView({
   };
   const focusBody = () => document.querySelector<HTMLElement>('[aria-label="Note body"]')?.focus();
   return (
-    <article className={historyOpen ? 'note with-history' : 'note'}>
+    <article className={historyOpen || commentsOpen ? 'note with-history' : 'note'}>
       {!active && (
         <div className="trash-banner" role="note">
           This note is in the trash: restore it to edit it.
@@ -204,10 +225,23 @@ export function NoteView({
             aria-pressed={historyOpen}
             onClick={() => {
               setHistoryOpen((open) => !open);
+              setCommentsOpen(false);
               setVersion(null);
             }}
           >
             History
+          </button>
+          <button
+            type="button"
+            className="link-button"
+            aria-pressed={commentsOpen}
+            onClick={() => {
+              setCommentsOpen((open) => !open);
+              setHistoryOpen(false);
+              setVersion(null);
+            }}
+          >
+            Comments{openThreads > 0 ? ` (${openThreads})` : ''}
           </button>
           <button type="button" className="link-button" onClick={onDuplicate} disabled={load !== 'ready'}>
             Duplicate
@@ -237,7 +271,17 @@ export function NoteView({
           onBack={() => setVersion(null)}
         />
       ) : load === 'ready' ? (
-        <NoteEditor doc={note.doc} noteId={noteId} editable={active} onLocalEdit={onLocalEdit} provider={provider} member={member} authorId={author.id} />
+        <NoteEditor
+          doc={note.doc}
+          noteId={noteId}
+          editable={active}
+          onLocalEdit={onLocalEdit}
+          provider={provider}
+          member={member}
+          authorId={author.id}
+          onCommentDraft={onCommentDraft}
+          onCommentMarks={setMarks}
+        />
       ) : load === 'error' ? (
         <p className="note-problem" role="alert">
           This note could not be opened: {note.error ?? 'its stored copy is unreadable'}. The rest of the space is unaffected.
@@ -257,6 +301,18 @@ export function NoteView({
           selected={version}
           onSelect={setVersion}
           onClose={() => (setHistoryOpen(false), setVersion(null))}
+        />
+      )}
+      {commentsOpen && (
+        <CommentsPanel
+          doc={note.doc}
+          threads={threads}
+          marks={marks}
+          draft={draft}
+          editable={active && load === 'ready'}
+          me={me}
+          onDraftDone={() => setDraft(null)}
+          onClose={() => (setCommentsOpen(false), setDraft(null))}
         />
       )}
       {undoMember && (

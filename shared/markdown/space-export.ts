@@ -10,6 +10,7 @@ import { formatFrontMatter } from './front-matter';
 import { encodeLinkPath, escapeLinkText } from './markdown-escape';
 import type { ExportLinkResolver } from './file-transformers';
 import { noteBodyToMarkdown } from './note-markdown';
+import { readThreads, type CommentThread } from '../comments';
 
 export interface ExportedFile {
   /** Forward-slash path relative to the export's root. */
@@ -22,6 +23,8 @@ export interface SpaceExportOptions {
   wikilinks?: boolean;
   /** Export only these notes (no index.md); by default every active note. */
   noteIds?: string[];
+  /** Write each note's open comment threads after its body, in a "Discussion" section (the default). */
+  comments?: boolean;
   /** A folder inside the export to put the files in (for exports of every space). */
   folder?: string;
   onProgress?: (done: number, total: number) => void;
@@ -81,11 +84,36 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
     });
     const bodyDoc = await readBody(note.id);
     const body = noteBodyToMarkdown(bodyDoc, note.id, { links, editor });
-    files.push({ path: prefix + fileOf.get(note.id)!, text: `${front}\n${body}${body.endsWith('\n') || body === '' ? '' : '\n'}` });
+    const discussion = options.comments === false ? '' : discussionSection(readThreads(bodyDoc));
+    const text = `${front}\n${body}${body.endsWith('\n') || body === '' ? '' : '\n'}`;
+    files.push({ path: prefix + fileOf.get(note.id)!, text: discussion ? `${text}\n${discussion}` : text });
     options.onProgress?.(index + 1, notes.length);
   }
   if (!wanted) files.unshift({ path: `${prefix}index.md`, text: indexFile(spaceName(doc), notes, linkTo) });
   return files;
+}
+
+/** Comment text as Markdown that shows it as written: characters Markdown would read as markup are escaped. */
+function plainMarkdown(text: string): string {
+  return text.replace(/([\\`*_[\]<>#|~])/g, '\\$1');
+}
+
+/** A note's open threads: each passage quoted, then its comments with author and date. */
+export function discussionSection(threads: CommentThread[]): string {
+  const open = threads.filter((t) => !t.resolved);
+  if (open.length === 0) return '';
+  const lines = ['## Discussion', ''];
+  for (const thread of open) {
+    for (const line of (thread.quote || '(no text)').split('\n')) lines.push(`> ${plainMarkdown(line)}`);
+    lines.push('');
+    for (const c of thread.comments) {
+      const [first, ...rest] = c.text.split('\n');
+      lines.push(`- **${plainMarkdown(c.author.name || 'A member')}** (${new Date(c.at).toISOString().slice(0, 10)}): ${plainMarkdown(first ?? '')}`);
+      for (const line of rest) lines.push(`  ${plainMarkdown(line)}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
 }
 
 /** The space's table of contents: one section per tag, untagged notes last. */

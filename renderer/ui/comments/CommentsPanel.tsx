@@ -1,0 +1,178 @@
+/**
+ * "Comments": the note's threads beside it, open ones first. A new thread starts from a passage chosen
+ * in the editor; each thread shows its passage (or that it was deleted), its comments with names,
+ * colours and times, a reply box, and Resolve / Reopen. Text is shown as text, links as links.
+ */
+import { useCallback, useState, useSyncExternalStore } from 'react';
+import type * as Y from 'yjs';
+import { addReply, addThread, COMMENTS_MAP, commentParts, CommentError, MAX_COMMENT_CHARS, readThreads, setResolved, type CommentAuthor, type CommentThread } from '../../../shared/comments';
+import { newId } from '../../../shared/ids';
+import { errorMessage } from '../../../shared/errors';
+import type { CommentDraft } from '../../editor/CommentsPlugin';
+import { timeFormat } from '../member-names';
+
+/** The note's threads, re-read when they change. */
+export function useThreads(doc: Y.Doc): CommentThread[] {
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      const map = doc.getMap(COMMENTS_MAP);
+      map.observeDeep(onChange);
+      return () => map.unobserveDeep(onChange);
+    },
+    [doc],
+  );
+  // A snapshot that changes only when the threads do (useSyncExternalStore compares by identity).
+  const key = useSyncExternalStore(subscribe, () => JSON.stringify(readThreads(doc)));
+  return JSON.parse(key) as CommentThread[];
+}
+
+function CommentText({ text }: { text: string }) {
+  return (
+    <p className="comment-text">
+      {commentParts(text).map((part, i) =>
+        part.href ? (
+          <a key={i} href={part.href} target="_blank" rel="noreferrer noopener">
+            {part.text}
+          </a>
+        ) : (
+          <span key={i}>{part.text}</span>
+        ),
+      )}
+    </p>
+  );
+}
+
+function Composer({ label, action, onSubmit, onCancel }: { label: string; action: string; onSubmit: (text: string) => void; onCancel?: () => void }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <form
+      className="comment-composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        try {
+          onSubmit(text);
+          setText('');
+          setError(null);
+        } catch (err) {
+          setError(err instanceof CommentError ? err.message : errorMessage(err));
+        }
+      }}
+    >
+      <textarea aria-label={label} rows={2} maxLength={MAX_COMMENT_CHARS} value={text} onChange={(e) => setText(e.target.value)} placeholder={`${label}… (up to ${MAX_COMMENT_CHARS} characters)`} />
+      {error && <p role="alert" className="sync-error">{error}</p>}
+      <div className="comment-composer-actions">
+        <button type="submit" className="primary">
+          {action}
+        </button>
+        {onCancel && (
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}
+
+const nowMs = () => Date.now();
+
+function newComment(author: CommentAuthor, text: string) {
+  return { id: newId(), author, at: Date.now(), text };
+}
+
+export function CommentsPanel({
+  doc,
+  threads,
+  marks,
+  draft,
+  editable,
+  me,
+  onDraftDone,
+  onClose,
+}: {
+  doc: Y.Doc;
+  threads: CommentThread[];
+  /** Threads whose passage is still in the note. */
+  marks: ReadonlySet<string>;
+  draft: CommentDraft | null;
+  editable: boolean;
+  me: () => CommentAuthor;
+  onDraftDone: () => void;
+  onClose: () => void;
+}) {
+  const comment = (text: string) => newComment(me(), text);
+  const resolve = (t: CommentThread) => setResolved(doc, t.id, !t.resolved, me(), nowMs());
+  const open = threads.filter((t) => !t.resolved);
+  const resolved = threads.filter((t) => t.resolved);
+  const thread = (t: CommentThread) => (
+    <li key={t.id} className="comment-thread" data-resolved={t.resolved} aria-label={`Thread on “${t.quote}”`}>
+      <blockquote className="comment-quote">{t.quote || '(no text)'}</blockquote>
+      {!marks.has(t.id) && <p className="comment-detached muted">The passage was deleted: this thread is detached.</p>}
+      <ol className="comment-list">
+        {t.comments.map((c) => (
+          <li key={c.id}>
+            <span className="comment-author">
+              <span className="sync-swatch" style={{ background: c.author.color }} aria-hidden="true" />
+              {c.author.name || 'A member'}
+            </span>{' '}
+            <time className="muted" dateTime={new Date(c.at).toISOString()}>
+              {timeFormat.format(c.at)}
+            </time>
+            <CommentText text={c.text} />
+          </li>
+        ))}
+      </ol>
+      {t.resolved && t.resolvedBy && (
+        <p className="muted comment-resolved">
+          Resolved by {t.resolvedBy.name || 'a member'}
+          {t.resolvedAt ? ` at ${timeFormat.format(t.resolvedAt)}` : ''}
+        </p>
+      )}
+      {editable && (
+        <>
+          {!t.resolved && <Composer label="Reply" action="Reply" onSubmit={(text) => void addReply(doc, t.id, comment(text))} />}
+          <button type="button" className="link-button" onClick={() => resolve(t)}>
+            {t.resolved ? 'Reopen' : 'Resolve'}
+          </button>
+        </>
+      )}
+    </li>
+  );
+  return (
+    <aside className="comments-panel" aria-label="Comments">
+      <div className="history-header">
+        <h2>Comments</h2>
+        <button type="button" className="link-button" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      {draft && (
+        <section aria-label="New comment" className="comment-new">
+          <blockquote className="comment-quote">{draft.quote}</blockquote>
+          <Composer
+            label="Comment"
+            action="Post"
+            onSubmit={(text) => {
+              const id = newId();
+              addThread(doc, { id, quote: draft.quote, comment: comment(text) });
+              draft.anchor(id);
+              onDraftDone();
+            }}
+            onCancel={onDraftDone}
+          />
+        </section>
+      )}
+      {threads.length === 0 && !draft && <p className="muted">No comments yet. Select a passage and press Comment (Ctrl+Alt+M) to start a discussion.</p>}
+      {open.length > 0 && <ul className="comment-threads" aria-label="Open threads">{open.map(thread)}</ul>}
+      {resolved.length > 0 && (
+        <details className="comment-resolved-list">
+          <summary>Resolved ({resolved.length})</summary>
+          <ul className="comment-threads" aria-label="Resolved threads">
+            {resolved.map(thread)}
+          </ul>
+        </details>
+      )}
+    </aside>
+  );
+}
