@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: measures Commonplace, writes bench/results.json (the previous one becomes
 // bench/results.previous.json) and prints a Markdown table with the change against the previous run.
-// Options: --only traces|browser|import|history|extra (comma-separated), --quick (fewer repetitions).
+// Options: --only traces|browser|import|history|comments|extra (comma-separated), --quick (fewer repetitions).
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -538,8 +538,67 @@ function table(previous) {
   return lines.join('\n');
 }
 
+/** A note with 200 threads and 2,000 comments against the same note without them: click to body and marks shown. */
+async function benchComments() {
+  const comments = await importTs(join(root, 'bench', 'comments-bench.ts'));
+  const history = await importTs(join(root, 'bench', 'history-bench.ts'));
+  const { chromium } = await import('playwright-core');
+  const dataDir = mkdtempSync(join(tmpdir(), 'commonplace-bench-comments-'));
+  const profile = mkdtempSync(join(tmpdir(), 'commonplace-bench-profile-'));
+  const space = await comments.generateCommentsSpace(dataDir, history.corpusWords(join(corpus, 'til'), 20_000));
+  const host = await startHost(dataDir);
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 850 },
+  });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.addInitScript(() => window.addEventListener('click', () => (window.__clickedAt = performance.now()), { capture: true }));
+    await page.goto(`${host.url}#/space/${space.spaceId}/note/${space.plain.id}`);
+    await page.waitForFunction((title) => document.querySelector('input[aria-label="Note title"]')?.value === title, space.plain.title, { timeout: 60_000 });
+    const nav = page.getByRole('navigation', { name: 'Notes' });
+    const open = async (note, marks) => {
+      await nav.getByRole('link', { name: note.title }).click();
+      return page.evaluate(
+        ({ title, marks }) =>
+          new Promise((resolve, reject) => {
+            const until = performance.now() + 60_000;
+            const poll = () => {
+              const body = document.querySelector('[aria-label="Note body"]');
+              const shown = document.querySelector('input[aria-label="Note title"]')?.value === title && body?.querySelectorAll('p').length === 200 && body.querySelectorAll('mark').length === marks;
+              const counted = marks === 0 || /Comments \(200\)/.test(document.querySelector('.note-actions')?.textContent ?? '');
+              if (shown && counted) resolve(performance.now() - window.__clickedAt);
+              else if (performance.now() > until) reject(new Error('timed out'));
+              else requestAnimationFrame(poll);
+            };
+            poll();
+          }),
+        { title: note.title, marks },
+      );
+    };
+    const plain = [];
+    const discussed = [];
+    for (let r = 0; r < RUNS + 2; r++) {
+      discussed.push(await open(space.discussed, space.discussed.threads));
+      plain.push(await open(space.plain, 0));
+    }
+    // The first opening of each note loads its document from the host; later ones from the window's cache.
+    record(`open a note with ${space.discussed.threads} threads and ${space.discussed.comments.toLocaleString('en')} comments (click to body and marks shown)`, 'ms', discussed.slice(1));
+    record('open the same note without comments', 'ms', plain.slice(1));
+    const extra = summary(discussed.slice(1)).median - summary(plain.slice(1)).median;
+    record('what the comments add to opening the note (median difference)', 'ms', [extra], { goal: 100 });
+  } finally {
+    await context.close();
+    await host.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 const started = Date.now();
-if (wants('browser') || wants('history')) {
+if (wants('browser') || wants('history') || wants('comments')) {
   const { buildAll, isBuildCurrent } = await import(pathToFileURL(join(root, 'scripts', 'build.mjs')).href);
   if (!isBuildCurrent()) await buildAll({ quiet: true });
 }
@@ -559,6 +618,10 @@ if (wants('import')) {
 if (wants('history')) {
   console.error('history…');
   await benchHistory();
+}
+if (wants('comments')) {
+  console.error('comments…');
+  await benchComments();
 }
 if (wants('extra')) await benchExtra();
 

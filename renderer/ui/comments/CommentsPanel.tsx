@@ -3,7 +3,7 @@
  * in the editor; each thread shows its passage (or that it was deleted), its comments with names,
  * colours and times, a reply box, and Resolve / Reopen. Text is shown as text, links as links.
  */
-import { useCallback, useState, useSyncExternalStore } from 'react';
+import { useState, useSyncExternalStore } from 'react';
 import type * as Y from 'yjs';
 import { addReply, addThread, COMMENTS_MAP, commentParts, CommentError, MAX_COMMENT_CHARS, readThreads, setResolved, type CommentAuthor, type CommentThread } from '../../../shared/comments';
 import { newId } from '../../../shared/ids';
@@ -11,19 +11,36 @@ import { errorMessage } from '../../../shared/errors';
 import type { CommentDraft } from '../../editor/CommentsPlugin';
 import { timeFormat } from '../member-names';
 
-/** The note's threads, re-read when they change. */
+interface ThreadStore {
+  subscribe: (onChange: () => void) => () => void;
+  snapshot: () => CommentThread[];
+}
+
+const stores = new WeakMap<Y.Doc, ThreadStore>();
+
+/** One store per note document: its threads, read again only when they change (typing costs them nothing). */
+function threadStore(doc: Y.Doc): ThreadStore {
+  let store = stores.get(doc);
+  if (!store) {
+    let threads: CommentThread[] | null = null;
+    const map = doc.getMap(COMMENTS_MAP);
+    map.observeDeep(() => (threads = null));
+    store = {
+      subscribe: (onChange) => {
+        map.observeDeep(onChange);
+        return () => map.unobserveDeep(onChange);
+      },
+      snapshot: () => (threads ??= readThreads(doc)),
+    };
+    stores.set(doc, store);
+  }
+  return store;
+}
+
+/** The note's threads, kept current. */
 export function useThreads(doc: Y.Doc): CommentThread[] {
-  const subscribe = useCallback(
-    (onChange: () => void) => {
-      const map = doc.getMap(COMMENTS_MAP);
-      map.observeDeep(onChange);
-      return () => map.unobserveDeep(onChange);
-    },
-    [doc],
-  );
-  // A snapshot that changes only when the threads do (useSyncExternalStore compares by identity).
-  const key = useSyncExternalStore(subscribe, () => JSON.stringify(readThreads(doc)));
-  return JSON.parse(key) as CommentThread[];
+  const store = threadStore(doc);
+  return useSyncExternalStore(store.subscribe, store.snapshot);
 }
 
 function CommentText({ text }: { text: string }) {
