@@ -140,6 +140,19 @@ export function readThreads(doc: Y.Doc): CommentThread[] {
   return threads.sort((a, b) => Number(a.resolved) - Number(b.resolved) || a.at - b.at || a.id.localeCompare(b.id));
 }
 
+/** How many comments a note's threads hold, and how many threads are resolved (history counts what a version added). */
+export function discussionCounts(doc: Y.Doc): { comments: number; resolved: number } {
+  let comments = 0;
+  let resolved = 0;
+  doc.getMap<unknown>(COMMENTS_MAP).forEach((thread) => {
+    if (!(thread instanceof Y.Map)) return;
+    const list = thread.get('comments');
+    if (list instanceof Y.Array) comments += list.length;
+    if (thread.get('resolved') === true) resolved++;
+  });
+  return { comments, resolved };
+}
+
 /** The text of a comment split into plain text and links (http, https, mailto), to show without markup. */
 export function commentParts(text: string): Array<{ text: string; href?: string }> {
   const parts: Array<{ text: string; href?: string }> = [];

@@ -189,7 +189,7 @@ async function listHistory(dataDir: string, values: Record<string, string | bool
     for (let i = list.length - 1; i >= 0; i--) {
       const meta = list[i]!;
       const rebuildable = chainStart(list, i) >= 0 ? '' : '\t(damaged: cannot be rebuilt)';
-      out(`${meta.n}\t${new Date(meta.at).toISOString()}\t${meta.kind}\t${meta.authors.map(name).join(', ')}\t+${meta.wordsAdded} -${meta.wordsRemoved} words${rebuildable}`);
+      out(`${meta.n}\t${new Date(meta.at).toISOString()}\t${meta.kind}\t${meta.authors.map(name).join(', ')}\t+${meta.wordsAdded} -${meta.wordsRemoved} words${meta.discussion?.[0] ? `, ${meta.discussion[0]} comments` : ''}${meta.discussion?.[1] ? `, ${meta.discussion[1]} resolved` : ''}${rebuildable}`);
     }
     return 0;
   } finally {

@@ -36,6 +36,8 @@ export interface VersionMeta {
   label?: string;
   /** A revert's deleted items that it wrote again. */
   redone?: DeleteRanges;
+  /** Comments the version added and threads it resolved. */
+  discussion?: [number, number];
   /** Catalog versions: the notes whose entries changed, how, and by whom ('' for someone unknown). */
   entries?: Array<[string, EntryChange, string]>;
   /** Where the update is in the file, and where its deletions start in it. */
@@ -57,6 +59,7 @@ interface Header {
   l?: string;
   e?: Array<[string, EntryChange, string]>;
   r?: string;
+  c?: [number, number];
   ds: number;
 }
 
@@ -71,6 +74,7 @@ export function encodeVersion(meta: Omit<VersionMeta, 'offset' | 'length'>, upda
   if (meta.label) header.l = meta.label;
   if (meta.entries) header.e = meta.entries;
   if (meta.redone) header.r = b64(encodeRanges(meta.redone));
+  if (meta.discussion && (meta.discussion[0] || meta.discussion[1])) header.c = meta.discussion;
   const encoder = encoding.createEncoder();
   encoding.writeVarString(encoder, JSON.stringify(header));
   encoding.writeUint8Array(encoder, update);
@@ -117,6 +121,7 @@ function decodeVersion(payload: Uint8Array, recordOffset: number): VersionMeta {
   if (header.del) meta.deletedBy = header.del.map(([member, ranges]) => [String(member), decodeRanges(unb64(ranges))]);
   if (typeof header.l === 'string') meta.label = header.l;
   if (typeof header.r === 'string') meta.redone = decodeRanges(unb64(header.r));
+  if (Array.isArray(header.c) && Number.isSafeInteger(header.c[0]) && Number.isSafeInteger(header.c[1])) meta.discussion = [header.c[0], header.c[1]];
   if (Array.isArray(header.e)) {
     meta.entries = header.e.filter((e): e is [string, EntryChange, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string' && typeof e[2] === 'string');
   }

@@ -14,6 +14,7 @@
  * A note that arrives from a peer or an import is not a version by itself: its first edit after
  * that records its state before the edit as the chain's start, so joining a space does not copy it.
  */
+import { discussionCounts } from '../../shared/comments';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { ObservableV2 } from 'lib0/observable';
@@ -421,7 +422,10 @@ export class SpaceHistory extends ObservableV2<SpaceHistoryEvents> {
       // Words added and removed, read from a replay of the chain with this version applied.
       const scratch = await this.scratch(docId, tip.index);
       if (scratch) {
+        const before = discussionCounts(scratch.doc);
         Y.applyUpdate(scratch.doc, version.update);
+        const after = discussionCounts(scratch.doc);
+        meta.discussion = [Math.max(0, after.comments - before.comments), Math.max(0, after.resolved - before.resolved)];
         scratch.upTo = tip.index + 1;
         scratch.deletions.set(tip.index + 1, version.deletions);
         const view = viewVersion(noteBodyOf(scratch.doc, docId), version.point, tip.point);
@@ -431,6 +435,8 @@ export class SpaceHistory extends ObservableV2<SpaceHistoryEvents> {
     } else if (docId !== CATALOG_DOC_ID) {
       const view = viewVersion(noteBodyOf(doc, docId), version.point, EMPTY_POINT);
       wordsAdded = view.wordsAdded;
+      const counts = discussionCounts(doc);
+      meta.discussion = [counts.comments, counts.resolved];
     }
     meta.wordsAdded = wordsAdded;
     meta.wordsRemoved = wordsRemoved;
@@ -496,6 +502,8 @@ export class SpaceHistory extends ObservableV2<SpaceHistoryEvents> {
       available: chainStart(list, index) >= 0,
     };
     if (meta.n === 0 && meta.kind === 'edit') info.first = true;
+    if (meta.discussion?.[0]) info.comments = meta.discussion[0];
+    if (meta.discussion?.[1]) info.resolved = meta.discussion[1];
     if (meta.label) info.label = meta.label;
     return info;
   }

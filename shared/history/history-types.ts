@@ -14,6 +14,9 @@ export interface VersionInfo {
   authors: string[];
   wordsAdded: number;
   wordsRemoved: number;
+  /** Comments the version added, and threads it resolved (absent when none). */
+  comments?: number;
+  resolved?: number;
   label?: string;
   /** False when a damaged record means this version cannot be rebuilt. */
   available: boolean;

@@ -24,8 +24,17 @@ afterAll(async () => {
 const FIRST = 'Flush the line with 10 ml saline.';
 const SECOND = 'Change the dressing every seven days.';
 const note = (page: Page, name: string) => page.getByRole('navigation', { name: 'Notes' }).getByRole('link', { name: new RegExp(`^${name}`) });
-const panel = (page: Page) => page.getByRole('complementary', { name: 'Comments' });
+const panel = (page: Page) => page.getByRole('region', { name: 'Comments' });
 const openThreads = (page: Page) => panel(page).getByRole('list', { name: 'Open threads' }).getByRole('listitem').filter({ has: page.locator('blockquote') });
+
+/** How many characters the editor's own selection spans (it can lag the page's for an event). */
+function lexicalSelectionLength(): number {
+  type Point = { offset: number; key: string };
+  const root = document.querySelector('[aria-label="Note body"]') as (Element & { __lexicalEditor?: { getEditorState(): { _selection: { anchor: Point; focus: Point } | null } } }) | null;
+  const selection = root?.__lexicalEditor?.getEditorState()._selection;
+  if (!selection || !('anchor' in selection) || selection.anchor.key !== selection.focus.key) return -1;
+  return Math.abs(selection.focus.offset - selection.anchor.offset);
+}
 
 /** Selects the paragraph `text` in the note body and comments on it. */
 async function commentOn(page: Page, text: string, comment: string): Promise<void> {
@@ -97,14 +106,21 @@ describe.skipIf(skip)('comments between two members', () => {
     // Apart, each comments; together again, both threads are there on both sides.
     for (const page of [a, b]) await page.getByRole('button', { name: 'Work offline' }).click();
     for (const page of [a, b]) await expect.poll(() => syncState(page), poll).toBe('offline');
-    await commentOn(a, SECOND, 'Ana, offline: we change it every five days.');
     await commentOn(b, FIRST, 'Ben, offline: check the trust policy.');
+    await commentOn(a, SECOND, 'Ana, offline: we change it every five days.');
     for (const page of [a, b]) await page.getByRole('button', { name: 'Work offline' }).click();
     for (const page of [a, b]) {
       await expect.poll(() => openThreads(page).count(), poll).toBe(2);
       expect(await panel(page).textContent()).toContain('Ana, offline: we change it every five days.');
       expect(await panel(page).textContent()).toContain('Ben, offline: check the trust policy.');
     }
+    // Ben answers Ana: for her, that thread comes first, marked as replies to her.
+    expect(await openThreads(a).first().textContent()).toContain('Ben, offline');
+    const anas = openThreads(b).filter({ hasText: 'Ana, offline' });
+    await anas.getByRole('textbox', { name: 'Reply' }).fill('We do seven; worth asking the tissue viability nurse.');
+    await anas.getByRole('button', { name: 'Reply' }).click();
+    await expect.poll(() => openThreads(a).first().textContent(), poll).toContain('tissue viability nurse');
+    expect(await openThreads(a).first().textContent()).toContain('Replies to you');
 
     // Deleting a commented passage keeps its thread, detached.
     for (const page of [a, b]) await expect.poll(() => syncState(page), poll).toBe('up-to-date');
@@ -112,6 +128,8 @@ describe.skipIf(skip)('comments between two members', () => {
     await a.keyboard.press('Home');
     await a.keyboard.press('Shift+End');
     await expect.poll(() => a.evaluate(() => String(window.getSelection())), poll).toBe(SECOND);
+    // The editor takes the selection from the page on its next event: wait until it holds it too.
+    await expect.poll(() => a.evaluate(lexicalSelectionLength), poll).toBe(SECOND.length);
     await a.keyboard.press('Backspace');
     await expect.poll(() => body(b).textContent(), poll).toBe(FIRST);
     await expect.poll(() => panel(b).textContent(), poll).toContain('The passage was deleted: this thread is detached.');

@@ -3,6 +3,8 @@
  * peers send), shown with who changed what, restored and undone as new edits, and what the member
  * has not seen yet.
  */
+import { addReply, addThread, setResolved } from '../../shared/comments';
+import type { VersionInfo } from '../../shared/history/history-types';
 import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,6 +190,35 @@ describe('history recorded by a host', () => {
     expect(((await service.handle(a, 'note.history', { spaceId: SPACE, noteId })) as { versions: unknown[] }).versions).toEqual([]);
     expect(((await service.handle(a, 'note.version', { spaceId: SPACE, noteId, n: 0 })) as { shown: unknown }).shown).toBeNull();
     await expect(service.handle(a, 'note.version', { spaceId: SPACE, noteId, n: -1 })).rejects.toMatchObject({ code: 'invalid-input' });
+  });
+
+  it('counts the comments a version added and the threads it resolved, and tells them as news', async () => {
+    const a = new Client();
+    const { noteId } = await setUp(a);
+    await wait(60);
+    clock += 60_000;
+    const bobNote = new Replica(noteId);
+    const { update: noteState } = (await service.handle(a, 'note.sync', { spaceId: SPACE, noteId, stateVector: new Uint8Array([0]) })) as { update: Uint8Array };
+    bobNote.receive(noteState);
+    nameClient(bobNote.doc, B.id);
+    addThread(bobNote.doc, { id: 'thread-1', quote: 'checks before a shift', comment: { id: 'c1', author: B, at: clock, text: 'Which checks?' } });
+    addReply(bobNote.doc, 'thread-1', { id: 'c2', author: B, at: clock + 1, text: 'The fridge, for one.' });
+    const peer = new Client();
+    await service.handle(peer, 'notes.push', { spaceId: SPACE, updates: [{ docId: noteId, update: bobNote.take() }] });
+    await wait(60);
+    clock += 60_000;
+    setResolved(bobNote.doc, 'thread-1', true, B, clock);
+    await service.handle(peer, 'notes.push', { spaceId: SPACE, updates: [{ docId: noteId, update: bobNote.take() }] });
+    await wait(60);
+    const { versions } = (await service.handle(a, 'note.history', { spaceId: SPACE, noteId })) as { versions: VersionInfo[] };
+    expect(versions.map((v) => [v.comments ?? 0, v.resolved ?? 0, v.wordsAdded])).toEqual([
+      [0, 1, 0],
+      [2, 0, 0],
+      [0, 0, expect.any(Number)],
+    ]);
+    expect(versions[1]!.authors).toEqual([B.id]);
+    const news = (await service.handle(a, 'space.news', { spaceId: SPACE })) as { notes: Array<{ noteId: string; versions: VersionInfo[] }> };
+    expect(news.notes.find((n) => n.noteId === noteId)!.versions.reduce((sum, v) => sum + (v.comments ?? 0), 0)).toBe(2);
   });
 
   it('keeps history across a restart, and skips a damaged record without touching the note', async () => {

@@ -120,10 +120,17 @@ export function CommentsPanel({
 }) {
   const comment = (text: string) => newComment(me(), text);
   const resolve = (t: CommentThread) => setResolved(doc, t.id, !t.resolved, me(), nowMs());
-  const open = threads.filter((t) => !t.resolved);
+  // Threads where others answered this member come first: that is the conversation waiting for them.
+  const self = me().id;
+  const repliedToMe = (t: CommentThread) => {
+    const mine = t.comments.findIndex((c) => c.author.id === self);
+    return mine >= 0 && t.comments.slice(mine + 1).some((c) => c.author.id !== self);
+  };
+  const open = threads.filter((t) => !t.resolved).sort((a, b) => Number(repliedToMe(b)) - Number(repliedToMe(a)));
   const resolved = threads.filter((t) => t.resolved);
   const thread = (t: CommentThread) => (
     <li key={t.id} className="comment-thread" data-resolved={t.resolved} aria-label={`Thread on “${t.quote}”`}>
+      {!t.resolved && repliedToMe(t) && <span className="comment-badge">Replies to you</span>}
       <blockquote className="comment-quote">{t.quote || '(no text)'}</blockquote>
       {!marks.has(t.id) && <p className="comment-detached muted">The passage was deleted: this thread is detached.</p>}
       <ol className="comment-list">
@@ -157,7 +164,7 @@ export function CommentsPanel({
     </li>
   );
   return (
-    <aside className="comments-panel" aria-label="Comments">
+    <section className="comments-panel" aria-label="Comments">
       <div className="history-header">
         <h2>Comments</h2>
         <button type="button" className="link-button" onClick={onClose}>
@@ -190,6 +197,6 @@ export function CommentsPanel({
           </ul>
         </details>
       )}
-    </aside>
+    </section>
   );
 }

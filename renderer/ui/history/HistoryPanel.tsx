@@ -30,6 +30,8 @@ export function wordsSummary(version: VersionInfo): string {
   const parts: string[] = [];
   if (version.wordsAdded) parts.push(`+${version.wordsAdded} word${version.wordsAdded === 1 ? '' : 's'}`);
   if (version.wordsRemoved) parts.push(`−${version.wordsRemoved} word${version.wordsRemoved === 1 ? '' : 's'}`);
+  if (version.comments) parts.push(`${version.comments} comment${version.comments === 1 ? '' : 's'}`);
+  if (version.resolved) parts.push(`resolved ${version.resolved} thread${version.resolved === 1 ? '' : 's'}`);
   if (parts.length > 0) return parts.join(', ');
   return version.first ? 'a new, empty note' : 'formatting or layout';
 }

@@ -37,8 +37,12 @@ function linesOf(session: SpaceSession, notes: NoteNews[], name: (id: string) =>
       const removed = news.versions.reduce((sum, v) => sum + v.wordsRemoved, 0);
       const members = [...new Set([...news.versions.flatMap((v) => v.authors), ...news.entries.flatMap((e) => e.authors)])];
       const parts: string[] = [];
-      if (news.versions.length > 0) parts.push(`edited by ${listNames(news.versions.flatMap((v) => v.authors).map(name))} (+${added} −${removed} words)`);
-      else if (news.pending) parts.push('changed by others just now');
+      const comments = news.versions.reduce((sum, v) => sum + (v.comments ?? 0), 0);
+      const edited = news.versions.filter((v) => v.wordsAdded || v.wordsRemoved || !v.comments);
+      if (edited.length > 0) parts.push(`edited by ${listNames(edited.flatMap((v) => v.authors).map(name))} (+${added} −${removed} words)`);
+      const commenters = news.versions.filter((v) => v.comments);
+      if (comments > 0) parts.push(`${comments} new comment${comments === 1 ? '' : 's'} by ${listNames(commenters.flatMap((v) => v.authors).map(name))}`);
+      if (news.versions.length === 0 && news.pending) parts.push('changed by others just now');
       for (const change of news.entries) parts.push(`${ENTRY_CHANGES[change.change]} by ${listNames(change.authors.map(name))}`);
       const at = Math.max(0, ...news.versions.map((v) => v.at), ...news.entries.map((e) => e.at));
       return { noteId: news.noteId, title: entry ? entryTitle(entry) : '', members, at, text: parts.join('; ') };
