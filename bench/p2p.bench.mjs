@@ -22,6 +22,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-features=WebRtcHideLocalIpsWithMdns'];
 const KEYSTROKES = 60;
+const COMMENTS = 10;
 const JOIN_SAMPLES = 3;
 const BIG_NOTE_COUNT = Number(process.env.P2P_NOTE_COUNT ?? 10_000);
 const BIG_JOIN_SAMPLES = Number(process.env.P2P_10K_JOIN_SAMPLES ?? 2);
@@ -149,6 +150,41 @@ async function keystrokeLatencies(a, b) {
     const arrival = arrivals.find(([length]) => length >= base + i + 1);
     return arrival ? arrival[1] - sent : NaN;
   }).filter(Number.isFinite);
+}
+
+/** From A's click on "Post" to the comment shown in B's Comments panel, on the note both have open. */
+async function commentLatencies(a, b) {
+  await b.page.getByRole('button', { name: /^Comments/ }).click();
+  await b.page.evaluate(() => {
+    window.__comments = [];
+    const seen = new Set();
+    new MutationObserver(() => {
+      const text = document.querySelector('[aria-label="Comments"]')?.textContent ?? '';
+      for (const match of text.matchAll(/Bench comment (\d+)\./g)) {
+        if (seen.has(match[1])) continue;
+        seen.add(match[1]);
+        window.__comments.push([Number(match[1]), performance.timeOrigin + performance.now()]);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await a.page.evaluate(() => {
+    window.__posts = [];
+    document.addEventListener('click', (e) => e.target?.closest?.('button')?.textContent === 'Post' && window.__posts.push(performance.timeOrigin + performance.now()), true);
+  });
+  const samples = [];
+  for (let i = 0; i < COMMENTS; i++) {
+    await a.page.getByRole('textbox', { name: 'Note body' }).click();
+    await a.page.keyboard.press('Control+Home');
+    await a.page.keyboard.press('Shift+End');
+    await a.page.getByRole('button', { name: 'Comment', exact: true }).click();
+    await a.page.getByRole('region', { name: 'Comments' }).getByRole('textbox', { name: 'Comment' }).fill(`Bench comment ${i}.`);
+    await a.page.getByRole('region', { name: 'Comments' }).getByRole('button', { name: 'Post' }).click();
+    await until(() => b.page.evaluate(() => window.__comments.length), (n) => n > i, `comment ${i} on the other member's screen`);
+    const [posted, shown] = await Promise.all([a.page.evaluate((n) => window.__posts[n], i), b.page.evaluate((n) => window.__comments.find(([k]) => k === n)?.[1], i)]);
+    samples.push(shown - posted);
+    await sleep(100);
+  }
+  return samples;
 }
 
 async function joinTimes(ns, scratch, wrapper, code, label) {
@@ -670,6 +706,7 @@ export async function runP2pBench({ generateSpace, tilDir = joinPath(ROOT, '..',
     await until(() => syncState(b.page), (s) => s === 'up-to-date', 'B up to date');
     await until(() => syncState(a.page), (s) => s === 'up-to-date', 'A up to date');
     const keystroke = await keystrokeLatencies(a, b);
+    const comment = await commentLatencies(a, b);
     await pasteNote(a.page, 'Big 1', 1024 * 1024);
     await sleep(1000);
     const oneMb = await joinTimes(ns.name, scratch, wrapper, code, 'C1');
@@ -683,6 +720,7 @@ export async function runP2pBench({ generateSpace, tilDir = joinPath(ROOT, '..',
       { name: 'p2p keystroke to remote editor', unit: 'ms', samples: keystroke },
       { name: 'p2p keystroke to remote editor p50', unit: 'ms', samples: [percentile(keystroke, 50)] },
       { name: 'p2p keystroke to remote editor p95', unit: 'ms', samples: [percentile(keystroke, 95)] },
+      { name: 'p2p comment posted to shown in the other member\'s Comments panel', unit: 'ms', samples: comment, goal: 100 },
       { name: 'p2p join to up to date, 1 MB space', unit: 'ms', samples: oneMb },
       { name: 'p2p join to up to date, 5 MB space', unit: 'ms', samples: fiveMb },
       ...big,
