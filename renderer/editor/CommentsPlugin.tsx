@@ -56,7 +56,8 @@ export function CommentsPlugin({ onDraft, onMarks }: { onDraft: (draft: CommentD
       editor.registerCommand(
         KEY_DOWN_COMMAND,
         (event: KeyboardEvent) => {
-          if (!(event.ctrlKey || event.metaKey) || !event.altKey || event.key.toLowerCase() !== 'm') return false;
+          // The physical key: with Alt held, some layouts give `key` another character.
+          if (!(event.ctrlKey || event.metaKey) || !event.altKey || event.shiftKey || event.code !== 'KeyM') return false;
           event.preventDefault();
           return editor.dispatchCommand(OPEN_COMMENT_COMMAND, undefined);
         },

@@ -37,12 +37,14 @@ function lexicalSelectionLength(): number {
 }
 
 /** Selects the paragraph `text` in the note body and comments on it. */
-async function commentOn(page: Page, text: string, comment: string): Promise<void> {
+async function commentOn(page: Page, text: string, comment: string, how: 'button' | 'keyboard' = 'button'): Promise<void> {
   const paragraph = body(page).locator('p', { hasText: text });
   await paragraph.click();
   await page.keyboard.press('Home');
   await page.keyboard.press('Shift+End');
-  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await expect.poll(() => page.evaluate(lexicalSelectionLength), poll).toBe(text.length);
+  if (how === 'keyboard') await page.keyboard.press('Control+Alt+m');
+  else await page.getByRole('button', { name: 'Comment', exact: true }).click();
   await panel(page).getByRole('textbox', { name: 'Comment' }).fill(comment);
   await panel(page).getByRole('button', { name: 'Post' }).click();
   await expect.poll(() => panel(page).getByRole('region', { name: 'New comment' }).count(), poll).toBe(0);
@@ -106,7 +108,7 @@ describe.skipIf(skip)('comments between two members', () => {
     // Apart, each comments; together again, both threads are there on both sides.
     for (const page of [a, b]) await page.getByRole('button', { name: 'Work offline' }).click();
     for (const page of [a, b]) await expect.poll(() => syncState(page), poll).toBe('offline');
-    await commentOn(b, FIRST, 'Ben, offline: check the trust policy.');
+    await commentOn(b, FIRST, 'Ben, offline: check the trust policy.', 'keyboard');
     await commentOn(a, SECOND, 'Ana, offline: we change it every five days.');
     for (const page of [a, b]) await page.getByRole('button', { name: 'Work offline' }).click();
     for (const page of [a, b]) {
