@@ -1,11 +1,17 @@
 import { $getRoot } from 'lexical';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { bindNoteBody, readNoteMarkdown, writeNoteMarkdown } from '../../shared/note-body';
+import { bindNoteBody, editorMatchesBody, readNoteMarkdown, releaseCollabNodes, writeNoteMarkdown } from '../../shared/note-body';
+import { noteBodyOf } from '../../shared/note-doc';
+import { $createMarkNode, $isMarkNode } from '@lexical/mark';
+import { $createParagraphNode, $createTextNode, $isElementNode } from 'lexical';
 import { newNoteDoc } from '../../shared/note-doc';
 import { MemorySpace } from './support/memory-space';
 
 const author = { id: 'a1', name: 'Ada' };
+
+/** Remote changes reach an editor in an update Lexical commits on the next microtask. */
+const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 function newSpace() {
   return new MemorySpace('Test space');
@@ -73,5 +79,73 @@ describe('note body round trip through Yjs and Lexical', () => {
     eb.dispose();
     expect(readNoteMarkdown(a, id)).toBe('B says: start from A');
     expect(readNoteMarkdown(b, id)).toBe('B says: start from A');
+  });
+
+  it('shows a remote change in a live editor as it arrives, without rebinding', async () => {
+    const space = newSpace();
+    const id = space.create({ author });
+    const a = space.body(id);
+    writeNoteMarkdown(a, id, 'first line');
+    const b = replicaOf(a, id);
+    const live = bindNoteBody(a, id);
+    const other = bindNoteBody(b, id);
+    other.editor.update(() => $getRoot().append($createParagraphNode().append($createTextNode('from the other device'))), { discrete: true });
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(b, Y.encodeStateVector(a)));
+    await settled();
+    expect(live.editor.getEditorState().read(() => $getRoot().getTextContent())).toBe('first line\n\nfrom the other device');
+    expect(editorMatchesBody(live.binding)).toBe(true);
+    live.dispose();
+    other.dispose();
+  });
+
+  it('carries a comment mark to the other editor, and knows when an editor no longer shows its body', async () => {
+    const space = newSpace();
+    const id = space.create({ author });
+    const a = space.body(id);
+    writeNoteMarkdown(a, id, 'flush with ten ml');
+    const b = replicaOf(a, id);
+    const ea = bindNoteBody(a, id);
+    const eb = bindNoteBody(b, id);
+    ea.editor.update(
+      () => {
+        const paragraph = $getRoot().getFirstChildOrThrow();
+        const text = $isElementNode(paragraph) ? paragraph.getFirstChild() : null;
+        const mark = $createMarkNode(['thread-1']);
+        text!.replace(mark);
+        mark.append(text!);
+      },
+      { discrete: true },
+    );
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)));
+    await settled();
+    const marks = eb.editor.getEditorState().read(() => {
+      const paragraph = $getRoot().getFirstChildOrThrow();
+      return ($isElementNode(paragraph) ? paragraph.getChildren() : []).filter($isMarkNode).map((m) => m.getIDs());
+    });
+    expect(marks).toEqual([['thread-1']]);
+    expect(editorMatchesBody(eb.binding)).toBe(true);
+    // A change the binding never saw (as when @lexical/yjs drops one): the check notices.
+    eb.editor.update(() => $getRoot().append($createParagraphNode().append($createTextNode('not in the document'))), { discrete: true, tag: 'skip-collab' });
+    expect(editorMatchesBody(eb.binding)).toBe(false);
+    ea.dispose();
+    eb.dispose();
+  });
+
+  it('binds again after a binding is gone without doubling the text, because cached collab nodes are released', () => {
+    const space = newSpace();
+    const id = space.create({ author });
+    const doc = space.body(id);
+    writeNoteMarkdown(doc, id, 'one\n\ntwo');
+    const first = bindNoteBody(doc, id);
+    const body = noteBodyOf(doc, id);
+    expect((body as unknown as { _collabNode?: unknown })._collabNode).toBeDefined();
+    first.dispose();
+    expect((body as unknown as { _collabNode?: unknown })._collabNode).toBeUndefined();
+    const second = bindNoteBody(doc, id);
+    expect(second.editor.getEditorState().read(() => $getRoot().getTextContent())).toBe('one\n\ntwo');
+    second.dispose();
+    // Releasing what holds nothing is harmless.
+    releaseCollabNodes(null);
+    releaseCollabNodes(new Y.Map());
   });
 });
