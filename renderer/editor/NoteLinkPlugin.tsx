@@ -9,7 +9,7 @@ import { createContext, useCallback, useContext, useMemo, useState, useSyncExter
 import { createPortal } from 'react-dom';
 import type * as Y from 'yjs';
 import { catalogNotes, entryState, entryTitle, getEntry } from '../../shared/catalog';
-import { $createNoteLinkNode, NoteLinkNode } from '../../shared/note-link-node';
+import { $createNoteLinkNode, labelParts, labelText, NoteLinkNode } from '../../shared/note-link-node';
 import type { TitleIndex } from '../search/title-index';
 import type { CatalogView } from '../spaces/catalog-view';
 
@@ -47,21 +47,32 @@ function useTarget(catalog: Y.Doc, noteId: string): { title: string; state: 'act
   return { title, state };
 }
 
-function NoteLinkChip({ noteId, linkedTitle }: { noteId: string; linkedTitle: string }) {
-  const context = useContext(NoteLinkContext);
-  if (!context) return <span className="note-link broken">{linkedTitle}</span>;
-  return <LiveNoteLink context={context} noteId={noteId} linkedTitle={linkedTitle} />;
+interface ChipProps {
+  noteId: string;
+  linkedTitle: string;
+  label: string;
+  anchor: string;
 }
 
-function LiveNoteLink({ context, noteId, linkedTitle }: { context: NoteLinkContextValue; noteId: string; linkedTitle: string }) {
+function NoteLinkChip(props: ChipProps) {
+  const context = useContext(NoteLinkContext);
+  if (!context) return <span className="note-link broken">{props.label ? labelText(props.label) : props.linkedTitle}</span>;
+  return <LiveNoteLink context={context} {...props} />;
+}
+
+function LiveNoteLink({ context, noteId, linkedTitle, label, anchor }: ChipProps & { context: NoteLinkContextValue }) {
   const target = useTarget(context.catalog, noteId);
   const broken = target.state === 'deleted' || target.state === 'missing';
-  const shown = broken ? linkedTitle : target.title || 'Untitled note';
+  const targetTitle = broken ? linkedTitle : target.title || 'Untitled note';
+  // A link written with its own words keeps them (code spans too); the tooltip says where it goes.
+  const shown = label ? labelParts(label).map((part, i) => (part.code ? <code key={i}>{part.text}</code> : <span key={i}>{part.text}</span>)) : targetTitle;
+  const where = `${targetTitle}${anchor ? ` › ${anchor}` : ''}`;
   return (
     <a
       href={broken ? undefined : `#note-${noteId}`}
       className={`note-link${broken ? ' broken' : ''}${target.state === 'trashed' ? ' trashed' : ''}`}
-      title={broken ? 'This note was deleted' : target.state === 'trashed' ? `${shown} (in the trash)` : shown}
+      title={broken ? 'This note was deleted' : target.state === 'trashed' ? `${where} (in the trash)` : where}
+      aria-label={label ? labelText(label) : undefined}
       aria-disabled={broken || undefined}
       onClick={(event) => {
         event.preventDefault();
@@ -73,7 +84,7 @@ function LiveNoteLink({ context, noteId, linkedTitle }: { context: NoteLinkConte
   );
 }
 
-NoteLinkNode.render = (noteId, linkedTitle) => <NoteLinkChip noteId={noteId} linkedTitle={linkedTitle} />;
+NoteLinkNode.render = (noteId, linkedTitle, label, anchor) => <NoteLinkChip noteId={noteId} linkedTitle={linkedTitle} label={label} anchor={anchor} />;
 
 class NoteOption extends MenuOption {
   constructor(

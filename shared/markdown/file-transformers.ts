@@ -7,7 +7,7 @@ import type { ElementTransformer, MultilineElementTransformer, TextMatchTransfor
 import { $createTextNode, $isLineBreakNode, $isParagraphNode, $isTextNode, LineBreakNode, ParagraphNode, TextNode } from 'lexical';
 import { $isQuoteNode } from '@lexical/rich-text';
 import { COMMONPLACE_TRANSFORMERS } from '../markdown-shortcuts';
-import { $createNoteLinkNode, $isNoteLinkNode, NoteLinkNode } from '../note-link-node';
+import { $createNoteLinkNode, $isNoteLinkNode, labelFromText, NoteLinkNode } from '../note-link-node';
 import { escapeBlockStart, protectUnescapedCharacters, restoreKept } from './markdown-escape';
 
 /**
@@ -21,10 +21,18 @@ export interface NoteLinkTarget {
   title: string;
 }
 
+/** What a note link says besides its target: its own text and where in the target it points. */
+export interface NoteLinkDetail {
+  /** Inline Markdown; '' when the link shows the target's title. */
+  label: string;
+  /** As written after `#` ('' for the note itself). */
+  anchor: string;
+}
+
 /** How an export writes links between notes. */
 export interface ExportLinkResolver {
-  /** Markdown for a link to the note, or null to write the link's title as plain text. */
-  noteLink(noteId: string, linkedTitle: string): string | null;
+  /** Markdown for a link to the note, or null to write the link's text as plain text. */
+  noteLink(noteId: string, linkedTitle: string, detail: NoteLinkDetail): string | null;
 }
 
 /** How an import finds the notes that links point to. */
@@ -98,17 +106,17 @@ function noteLinkTransformer(exportLinks: ExportLinkResolver | null, importLinks
     dependencies: [NoteLinkNode],
     export: (node) => {
       if (!$isNoteLinkNode(node)) return null;
-      const written = exportLinks?.noteLink(node.getNoteId(), node.getLinkedTitle());
+      const written = exportLinks?.noteLink(node.getNoteId(), node.getLinkedTitle(), { label: node.getLabel(), anchor: node.getAnchor() });
       if (written != null) return written;
-      return node.getLinkedTitle().replace(/([\\*_`~[\]<])/g, '\\$1');
+      return node.getLabel() || node.getLinkedTitle().replace(/([\\*_`~[\]<])/g, '\\$1');
     },
-    // [[Title]], [[Title#Heading]], [[Title|label]], [[Title#Heading|label]]
-    importRegExp: /\[\[([^[\]\n|#^]+)(?:#[^[\]\n|]*)?(?:\|[^[\]\n]*)?\]\]/,
-    regExp: /\[\[([^[\]\n|#^]+)(?:#[^[\]\n|]*)?(?:\|[^[\]\n]*)?\]\]$/,
+    // [[Title]], [[Title#Heading]], [[Title#^block]], [[Title|label]], [[Title#Heading|label]]
+    importRegExp: /\[\[([^[\]\n|#^]+)(?:#([^[\]\n|]*))?(?:\|([^[\]\n]*))?\]\]/,
+    regExp: /\[\[([^[\]\n|#^]+)(?:#([^[\]\n|]*))?(?:\|([^[\]\n]*))?\]\]$/,
     replace: (textNode, match) => {
       const target = importLinks?.byTitle((match[1] ?? '').trim());
       if (!target) return; // unresolved: stays text, never dropped
-      const link = $createNoteLinkNode(target.id, target.title);
+      const link = $createNoteLinkNode(target.id, target.title, match[3] && match[3] !== target.title ? labelFromText(match[3]) : '', match[2] ?? '');
       textNode.replace(link);
     },
     trigger: ']',

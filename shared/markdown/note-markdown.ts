@@ -8,7 +8,7 @@ import { $convertFromMarkdownString, $convertToMarkdownString } from '@lexical/m
 import { $isHeadingNode } from '@lexical/rich-text';
 import { $createParagraphNode, $getRoot, $isElementNode, $isTextNode, type LexicalEditor, type LexicalNode } from 'lexical';
 import type * as Y from 'yjs';
-import { $createNoteLinkNode } from '../note-link-node';
+import { $createNoteLinkNode, labelText } from '../note-link-node';
 import { bindNoteBody, createNoteEditor, readNoteBodyWith } from '../note-body';
 import { CODE_BACKSLASH, preprocessMarkdown } from './markdown-preprocess';
 import { exportTransformers, importTransformers, type ExportLinkResolver, type ImportLinkResolver } from './file-transformers';
@@ -89,10 +89,34 @@ function $linksToNotes(links: ImportLinkResolver): number {
     if (/^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('#') || href.startsWith('//')) continue;
     const target = links.byPath(href);
     if (!target) continue;
-    node.replace($createNoteLinkNode(target.id, target.title));
+    const hash = href.indexOf('#');
+    const label = $labelMarkdown(node as LinkNode);
+    node.replace($createNoteLinkNode(target.id, target.title, labelText(label) === target.title ? '' : label, hash >= 0 ? href.slice(hash + 1) : ''));
     count++;
   }
   return count;
+}
+
+/** A link's text as the inline Markdown a label keeps: code spans and emphasis, brackets escaped. */
+function $labelMarkdown(link: LinkNode): string {
+  let out = '';
+  for (const child of link.getChildren()) {
+    if (!$isTextNode(child)) {
+      out += child.getTextContent().replace(/([\\`[\]])/g, '\\$1');
+      continue;
+    }
+    const text = child.getTextContent();
+    if (child.hasFormat('code')) {
+      const fence = text.includes('`') ? '``' : '`';
+      out += `${fence}${text.startsWith('`') || text.endsWith('`') ? ` ${text} ` : text}${fence}`;
+      continue;
+    }
+    let written = text.replace(/([\\`*[\]])/g, '\\$1');
+    if (child.hasFormat('bold')) written = `**${written}**`;
+    if (child.hasFormat('italic')) written = `*${written}*`;
+    out += written;
+  }
+  return out;
 }
 
 const INLINE_TAG = /(?:^|[\s(,;])#([\p{L}\p{N}_/-]*[\p{L}_/-][\p{L}\p{N}_/-]*)/gu;

@@ -10,6 +10,7 @@ import { formatFrontMatter } from './front-matter';
 import { encodeLinkPath, escapeLinkText } from './markdown-escape';
 import type { ExportLinkResolver } from './file-transformers';
 import { noteBodyToMarkdown } from './note-markdown';
+import { labelText } from '../note-link-node';
 import { readThreads, type CommentThread } from '../comments';
 
 export interface ExportedFile {
@@ -53,19 +54,30 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
   const titles = new Map(all.map((n) => [n.id, n.title]));
   const titleOf = (id: string): string | null => titles.get(id) ?? null;
 
-  const linkTo = (id: string, label: string): string => {
+  const wikiText = (text: string) => text.replace(/[[\]|]/g, ' ');
+  /** `label` is the note's title (plain text), or a link's own label (inline Markdown). */
+  const linkTo = (id: string, label: { title: string } | { markdown: string }, anchor = ''): string => {
     const file = fileOf.get(id)!;
     const base = file.slice(0, -3);
-    if (options.wikilinks) return base === label ? `[[${base}]]` : `[[${base}|${label.replace(/[[\]|]/g, ' ')}]]`;
-    return `[${escapeLinkText(label)}](${encodeLinkPath(file)})`;
+    const hash = anchor ? `#${anchor}` : '';
+    if (options.wikilinks) {
+      const text = 'title' in label ? label.title : labelText(label.markdown);
+      return base === text ? `[[${base}${hash}]]` : `[[${base}${hash}|${wikiText(text)}]]`;
+    }
+    const text = 'title' in label ? escapeLinkText(label.title) : label.markdown;
+    return `[${text}](${encodeLinkPath(file)}${hash ? `#${anchor.replace(/[\s()<>]/g, encodeURIComponent)}` : ''})`;
   };
   const links: ExportLinkResolver = {
-    noteLink: (id, linkedTitle) => {
+    noteLink: (id, linkedTitle, { label, anchor }) => {
       const current = titleOf(id);
-      if (current !== null && fileOf.has(id)) return linkTo(id, current || 'Untitled');
+      if (current !== null && fileOf.has(id)) return linkTo(id, label ? { markdown: label } : { title: current || 'Untitled' }, anchor);
       // The target is not in this export: a wiki-link keeps the reference, a relative link would dangle.
       // (A target that is gone keeps the title it had when linked.)
-      if (options.wikilinks) return `[[${(current ?? linkedTitle).replace(/[[\]|]/g, ' ')}]]`;
+      if (options.wikilinks) {
+        const title = wikiText(current ?? linkedTitle);
+        const text = label ? wikiText(labelText(label)) : '';
+        return `[[${title}${anchor ? `#${anchor}` : ''}${text && text !== title ? `|${text}` : ''}]]`;
+      }
       return null;
     },
   };
@@ -117,7 +129,7 @@ export function discussionSection(threads: CommentThread[]): string {
 }
 
 /** The space's table of contents: one section per tag, untagged notes last. */
-function indexFile(name: string, notes: NoteSummary[], linkTo: (id: string, label: string) => string): string {
+function indexFile(name: string, notes: NoteSummary[], linkTo: (id: string, label: { title: string }) => string): string {
   const byTag = new Map<string, NoteSummary[]>();
   const untagged: NoteSummary[] = [];
   for (const note of notes) {
@@ -128,7 +140,7 @@ function indexFile(name: string, notes: NoteSummary[], linkTo: (id: string, labe
   const lines = [formatFrontMatter({ title: name || 'Commonplace', [INDEX_MARKER]: true }), `# ${escapeLinkText(name || 'Commonplace')}`, ''];
   const section = (heading: string, list: NoteSummary[]) => {
     lines.push(`## ${escapeLinkText(heading)}`, '');
-    for (const note of list) lines.push(`- ${linkTo(note.id, note.title || 'Untitled')}`);
+    for (const note of list) lines.push(`- ${linkTo(note.id, { title: note.title || 'Untitled' })}`);
     lines.push('');
   };
   for (const tag of [...byTag.keys()].sort(collator.compare)) section(tag, byTag.get(tag)!);

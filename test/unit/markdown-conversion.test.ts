@@ -1,4 +1,5 @@
 import { $createParagraphNode, $createTextNode, $getRoot } from 'lexical';
+import { labelFromText, labelParts, labelText } from '../../shared/note-link-node';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { catalogMembers, deleteEntryForever, entryState, entryTags, getEntry, listNotes, trashEntry } from '../../shared/catalog';
@@ -115,6 +116,46 @@ describe('links between notes', () => {
     expect(relative).toContain('[Renamed: b?](Renamed-%20b-.md)');
     const wiki = (await doc.export({ wikilinks: true })).find((f) => f.path === 'a.md')!.text;
     expect(wiki).toContain('[[Renamed- b-|Renamed: b?]]');
+  });
+
+  it('keeps a link\'s own label and its anchor in a heading or block, both ways and across formats', async () => {
+    const doc = space();
+    const summary = await doc.import(
+      [
+        file(
+          'a.md',
+          'See [[Setup#Flushing|how we flush]], [[Setup#^step-3]], [[Setup|Setup]] and [*Setup* itself](Setup.md).\n\nUse [the `:-` expansion](Setup.md#fallback-values) here.',
+        ),
+        file('Setup.md', 'the setup'),
+      ],
+      { author },
+    );
+    const a = summary.reports[0]!.noteId!;
+    const relative = (await doc.export()).find((f) => f.path === 'a.md')!.text;
+    expect(relative).toContain(
+      'See [how we flush](Setup.md#Flushing), [Setup](Setup.md#^step-3), [Setup](Setup.md) and [*Setup* itself](Setup.md).\n\nUse [the `:-` expansion](Setup.md#fallback-values) here.',
+    );
+    const wiki = (await doc.export({ wikilinks: true })).find((f) => f.path === 'a.md')!.text;
+    expect(wiki).toContain('See [[Setup#Flushing|how we flush]], [[Setup#^step-3]], [[Setup]] and [[Setup|Setup itself]].\n\nUse [[Setup#fallback-values|the :- expansion]] here.');
+    // Renaming the target changes the links that show its title, not those with words of their own.
+    const setup = summary.reports[1]!.noteId!;
+    getEntry(doc.catalog, setup)!.set('title', 'Line setup');
+    const renamed = (await doc.export()).find((f) => f.path === 'a.md')!.text;
+    expect(renamed).toContain('[how we flush](Line%20setup.md#Flushing), [Line setup](Line%20setup.md#^step-3), [Line setup](Line%20setup.md)');
+    // The label is in the note's text (search, backlinks' context).
+    expect(readNoteState(doc.body(a), a).read(() => $getRoot().getTextContent())).toContain('how we flush');
+    expect(readNoteState(doc.body(a), a).read(() => $getRoot().getTextContent())).toContain('the :- expansion');
+  });
+});
+
+describe('link labels', () => {
+  it('show code spans apart, drop emphasis markers and escapes, and keep snake_case', () => {
+    expect(labelParts('the `:-` *expansion* of a\\_b c_d')).toEqual([
+      { text: 'the ', code: false },
+      { text: ':-', code: true },
+      { text: ' expansion of a_b c_d', code: false },
+    ]);
+    expect(labelText(labelFromText('a [b] `c` *d*'))).toBe('a [b] `c` *d*');
   });
 });
 
