@@ -8,7 +8,7 @@ import { $createTextNode, $isLineBreakNode, $isParagraphNode, $isTextNode, LineB
 import { $isQuoteNode } from '@lexical/rich-text';
 import { COMMONPLACE_TRANSFORMERS } from '../markdown-shortcuts';
 import { $createNoteLinkNode, $isNoteLinkNode, labelFromText, NoteLinkNode } from '../note-link-node';
-import { escapeBlockStart, protectUnescapedCharacters, restoreKept } from './markdown-escape';
+import { escapeBlockStart, joinEmphasisAroundLinks, protectUnescapedCharacters, restoreKept } from './markdown-escape';
 
 /**
  * The code-block language that marks Markdown Commonplace cannot represent (tables, HTML, math,
@@ -58,7 +58,7 @@ const PARAGRAPH: ElementTransformer = {
     if (!$isParagraphNode(node)) return null;
     return exportChildren(node)
       .split('\n')
-      .map((line) => escapeBlockStart(line))
+      .map((line) => escapeBlockStart(joinEmphasisAroundLinks(line)))
       .join('\n');
   },
   regExp: /^(?!)/,

@@ -15,13 +15,26 @@ const WORD = /[\p{L}\p{N}]/u;
  */
 export function protectUnescapedCharacters(text: string): string | null {
   if (text.includes(KEEP)) return null;
+  // Where a `_` could open or close emphasis (CommonMark flanking, simplified to the run's own text).
+  const space = (c: string | undefined) => c === undefined || /\s/.test(c);
+  const opens: number[] = [];
+  const closes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '_') continue;
+    const prev = text[i - 1];
+    const next = text[i + 1];
+    if (!space(next) && !(prev !== undefined && WORD.test(prev))) opens.push(i);
+    if (!space(prev) && !(next !== undefined && WORD.test(next))) closes.push(i);
+  }
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     const prev = text[i - 1];
     const next = text[i + 1];
-    // Inside a word, `_` can neither open nor close emphasis (CommonMark; Lexical's `_` is not intraword).
+    // Inside a word, `_` can neither open nor close emphasis (CommonMark; Lexical's `_` is not intraword),
+    // and a `_` with nothing to pair with in its run is text as written (`_tr_anslate`, `_Devices.`).
     if (c === '_' && prev !== undefined && next !== undefined && WORD.test(prev) && WORD.test(next)) out += KEEP + '_';
+    else if (c === '_' && !closes.some((j) => j > i && opens.includes(i)) && !opens.some((j) => j < i && closes.includes(i))) out += KEEP + '_';
     // A lone `~` is text; only `~~` is strikethrough.
     else if (c === '~' && prev !== undefined && next !== undefined && prev !== '~' && next !== '~') out += KEEP + '~';
     // A backslash only escapes ASCII punctuation; before anything else it is a literal backslash.
@@ -66,4 +79,17 @@ export function encodeLinkPath(path: string): string {
     .map((part) => encodeURIComponent(part).replace(/%2F/gi, '/'))
     .join('/')
     .replace(/[()]/g, (c) => (c === '(' ? '%28' : '%29'));
+}
+
+/**
+ * Emphasis that runs across a link: Lexical writes each text run apart (`*see* [*the guide*](u)*.*`),
+ * since a link is an element of its own. Joined again, it reads as it was written
+ * (`*see [the guide](u).*`); both render the same.
+ */
+export function joinEmphasisAroundLinks(line: string): string {
+  return line.replace(
+    /(?:(?<![*\\])\*([^*\n]+?)\*( ?))?\[\*([^*\]\n]+)\*\]\(([^()\s]*)\)(?:( ?)\*([^*\n]+?)\*(?!\*))?/g,
+    (whole, before: string | undefined, gap1: string | undefined, label: string, href: string, gap2: string | undefined, after: string | undefined) =>
+      before === undefined && after === undefined ? whole : `*${before ?? ''}${gap1 ?? ''}[${label}](${href})${gap2 ?? ''}${after ?? ''}*`,
+  );
 }

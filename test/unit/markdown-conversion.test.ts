@@ -72,6 +72,19 @@ describe('headless Markdown conversion', () => {
     expect(roundTrip('use snake_case names, wait ~45s, open C:\\Users')).toBe('use snake_case names, wait ~45s, open C:\\Users');
   });
 
+  it('writes an underscore that pairs with nothing as written, and escapes one that would pair', () => {
+    expect(roundTrip('I can _tr_anslate it. Click _Devices. Open [_List](https://example.org).')).toBe('I can _tr_anslate it. Click _Devices. Open [_List](https://example.org).');
+    // A pair would read as emphasis: the text keeps its underscores by escaping them.
+    const back = roundTrip('the literal \\_word\\_ here');
+    expect(back).toBe('the literal \\_word\\_ here');
+  });
+
+  it('writes emphasis that runs across a link as one run, as it was written', () => {
+    expect(roundTrip('*Here is a [screencast](https://example.org/v) to watch.*')).toBe('*Here is a [screencast](https://example.org/v) to watch.*');
+    expect(roundTrip('*[Watch it](https://example.org/v) first.*')).toBe('*[Watch it](https://example.org/v) first.*');
+    expect(roundTrip('plain [link](https://example.org/v) text')).toBe('plain [link](https://example.org/v) text');
+  });
+
   it('keeps what notes cannot represent as verbatim text: tables, HTML, footnotes, math', () => {
     const markdown = ['| a | b |\n|---|---|\n| 1 | 2 |', '<script>alert(1)</script>', 'Text with a note.[^1]', '[^1]: The footnote.', '$$\nx^2\n$$', '![image](pic.png)'].join('\n\n');
     expect(roundTrip(markdown)).toBe(markdown);

@@ -11,9 +11,9 @@
  *    compared by the note it points to (on both sides the destination becomes `note:<id>`).
  *
  * Differences that remain (measured, see docs/markdown.md): emphasis Lexical's importer does not
- * recognise next to punctuation (`*hunks*—`), unbalanced backticks or underscores in the source
- * (exported escaped), `1)` ordered lists (not a list in the editor: kept as escaped text), emphasis
- * around a link split into two runs, multi-paragraph quotes joined, blank lines at the end of a code
+ * recognise next to punctuation (`_hunks_—`), unbalanced backticks in the source (exported
+ * escaped), `1)` ordered lists (not a list in the editor: kept as escaped text), multi-paragraph
+ * quotes joined, blank lines at the end of a code
  * block dropped, an empty link destination written `<>`, spaces inside a link destination dropped.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -28,7 +28,7 @@ import { normaliseMarkdown } from './support/markdown-normalise';
 /** The corpus, relative to the repository root (CI checks shared/ out beside the repository). */
 const CORPUS = join(process.cwd(), '..', 'shared', 'corpus', 'til');
 /** The share of files that came back identical when this test was written; it may only go up. */
-const REACHED = 0.986;
+const REACHED = 0.99;
 
 function corpusFiles(): ImportFile[] {
   const files: ImportFile[] = [];
