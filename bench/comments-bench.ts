@@ -13,7 +13,8 @@ import { createEntry, initSpace, recordMember } from '../shared/catalog';
 import { addReply, addThread } from '../shared/comments';
 import { nameClient } from '../shared/doc-clients';
 import { newId } from '../shared/ids';
-import { bindNoteBody, initNoteBody } from '../shared/note-body';
+import { bindNoteBody } from '../shared/note-body';
+import { initNoteBody } from '../shared/markdown/note-markdown';
 import { CATALOG_DOC_ID, newNoteDoc } from '../shared/note-doc';
 
 const MEMBER = 'bench-author-0001';

@@ -15,7 +15,8 @@ import { SpaceHistory, type ChangeOrigin } from '../main/services/space-history'
 import { createEntry, initSpace, recordMember } from '../shared/catalog';
 import { nameClient, transactAs } from '../shared/doc-clients';
 import { newId } from '../shared/ids';
-import { bindNoteBody, initNoteBody } from '../shared/note-body';
+import { bindNoteBody } from '../shared/note-body';
+import { initNoteBody } from '../shared/markdown/note-markdown';
 import { CATALOG_DOC_ID, newNoteDoc } from '../shared/note-doc';
 
 type Patch = [number, number, string];

@@ -14,7 +14,8 @@ import { BodyBatcher } from '../main/services/markdown-host';
 import { writeProfile } from '../main/services/profile-store';
 import { addTag, createEntry, getEntry, initSpace } from '../shared/catalog';
 import { newId } from '../shared/ids';
-import { bindNoteBody, initNoteBody, readNoteState } from '../shared/note-body';
+import { bindNoteBody, readNoteState } from '../shared/note-body';
+import { initNoteBody } from '../shared/markdown/note-markdown';
 import { CATALOG_DOC_ID, newNoteDoc } from '../shared/note-doc';
 
 export type Patch = [number, number, string];

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { catalogNotes, getEntry, summarizeEntry } from '../shared/catalog';
-import { createNoteWithBody } from '../shared/note-body';
+import { createNoteWithBody } from '../shared/markdown/note-markdown';
 import { bodyText } from '../shared/note-content';
 import { newNoteDoc, noteBodyOf } from '../shared/note-doc';
 import { NoteSearchIndex } from '../shared/search-index';

@@ -4,6 +4,7 @@ import { HorizontalRuleNode } from '@lexical/extension';
 import { AutoLinkNode, LinkNode } from '@lexical/link';
 import { ListItemNode, ListNode } from '@lexical/list';
 import { MarkNode } from '@lexical/mark';
+import { TableCellNode, TableNode, TableRowNode } from '@lexical/table';
 import { HeadingNode, QuoteNode } from '@lexical/rich-text';
 import { ParagraphNode, TabNode, TextNode, type Klass, type LexicalNode } from 'lexical';
 import { NoteLinkNode } from './note-link-node';
@@ -21,6 +22,9 @@ export const EDITOR_NODES: ReadonlyArray<Klass<LexicalNode>> = [
   NoteLinkNode,
   // A commented passage (the thread is in the note's document, shared/comments.ts).
   MarkNode,
+  TableNode,
+  TableRowNode,
+  TableCellNode,
 ];
 
 /**

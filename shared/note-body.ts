@@ -4,13 +4,10 @@
  * read or convert stored ones.
  */
 import { createHeadlessEditor } from '@lexical/headless';
-import { $convertFromMarkdownString, $convertToMarkdownString } from '@lexical/markdown';
 import { createYjsBinding, syncLexicalUpdateToYjs, syncYjsChangesToLexical, type Binding, type Provider } from '@lexical/yjs';
-import { $createParagraphNode, $getRoot, $isDecoratorNode, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode } from 'lexical';
+import { $getRoot, $isDecoratorNode, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode } from 'lexical';
 import * as Y from 'yjs';
 import { EDITOR_NODES, EXCLUDED_PROPERTIES } from './editor-nodes';
-import { COMMONPLACE_TRANSFORMERS } from './markdown-shortcuts';
-import { createEntry } from './catalog';
 import { noteBodyOf } from './note-doc';
 import { transactAs } from './doc-clients';
 
@@ -216,26 +213,6 @@ export function bindNoteBody(
   };
 }
 
-/** Writes Markdown into a note's body (replacing what is there) through the same binding typing uses. */
-export function writeNoteMarkdown(doc: Y.Doc, noteId: string, markdown: string, author?: string): void {
-  const { editor, dispose } = bindNoteBody(doc, noteId, { author });
-  try {
-    editor.update(() => $convertFromMarkdownString(markdown, COMMONPLACE_TRANSFORMERS), { discrete: true });
-  } finally {
-    dispose();
-  }
-}
-
-/** Reads a note's body as Markdown. */
-export function readNoteMarkdown(doc: Y.Doc, noteId: string): string {
-  const { editor, dispose } = bindNoteBody(doc, noteId);
-  try {
-    return editor.getEditorState().read(() => $convertToMarkdownString(COMMONPLACE_TRANSFORMERS));
-  } finally {
-    dispose();
-  }
-}
-
 /** Reads a note's body as Lexical's serialized editor state (for tests and diagnostics). */
 export function readNoteState(doc: Y.Doc, noteId: string): EditorState {
   const { editor, dispose } = bindNoteBody(doc, noteId);
@@ -255,32 +232,6 @@ export function copyNoteBody(source: Y.Doc, sourceId: string, target: Y.Doc, tar
   } finally {
     dispose();
   }
-}
-
-/**
- * Writes a new note's first content (at least one empty paragraph). Written once, by the creating
- * device: if every device that opened an empty note added a paragraph, they would all be kept.
- */
-export function initNoteBody(doc: Y.Doc, noteId: string, markdown = '', author?: string): void {
-  const { editor, dispose } = bindNoteBody(doc, noteId, { author });
-  try {
-    editor.update(
-      () => {
-        $convertFromMarkdownString(markdown, COMMONPLACE_TRANSFORMERS);
-        if ($getRoot().getChildrenSize() === 0) $getRoot().append($createParagraphNode());
-      },
-      { discrete: true },
-    );
-  } finally {
-    dispose();
-  }
-}
-
-/** Adds a note to the catalog with its body written into `body` (the note's document); returns its id. */
-export function createNoteWithBody(catalog: Y.Doc, body: Y.Doc, options: Omit<Parameters<typeof createEntry>[1], 'id'>, markdown = ''): string {
-  const id = createEntry(catalog, { ...options, id: body.guid });
-  initNoteBody(body, id, markdown, options.author.id);
-  return id;
 }
 
 /**

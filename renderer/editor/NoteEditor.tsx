@@ -17,6 +17,7 @@ import { EDITOR_NODES } from '../../shared/editor-nodes';
 import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-shortcuts';
 import { CommentsPlugin, type CommentDraft } from './CommentsPlugin';
 import { NoteCollaborationPlugin } from './NoteCollaborationPlugin';
+import { TablePlugin } from './TablePlugin';
 import { NoteLinkPlugin } from './NoteLinkPlugin';
 import { normalizeLinkUrl, ToolbarPlugin } from './ToolbarPlugin';
 import { editorTheme } from './theme';
@@ -69,6 +70,7 @@ export function NoteEditor({
       }}
     >
       <ToolbarPlugin />
+      <TablePlugin />
       <div className="editor-shell">
         <RichTextPlugin
           contentEditable={<ContentEditable className="editor-body" aria-label="Note body" spellCheck />}

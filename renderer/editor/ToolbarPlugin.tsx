@@ -1,5 +1,6 @@
 /** The editor's toolbar and keyboard shortcuts: block types, inline formats, links, lists, undo/redo. */
 import { OPEN_COMMENT_COMMAND } from './CommentsPlugin';
+import { insertTable } from './TablePlugin';
 import { $createCodeNode } from '@lexical/code';
 import { $createHorizontalRuleNode } from '@lexical/extension';
 import { $isLinkNode, TOGGLE_LINK_COMMAND } from '@lexical/link';
@@ -239,6 +240,11 @@ export function ToolbarPlugin(): React.JSX.Element {
         onClick={() => editor.update(() => void $insertNodeToNearestRoot($createHorizontalRuleNode()))}
       >
         ―
+      </button>
+      <button type="button" aria-label="Insert table" title="Insert a table with a header row" onMouseDown={keepFocus} onClick={() => insertTable(editor)}>
+        <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+          <path d="M2.5 3.5h11v9h-11zM2.5 6.5h11M2.5 9.5h11M6.2 3.5v9M9.8 3.5v9" fill="none" stroke="currentColor" strokeWidth="1.2" />
+        </svg>
       </button>
       <button type="button" aria-label="Comment" title="Comment on the selected passage (Ctrl+Alt+M)" onMouseDown={keepFocus} onClick={() => editor.dispatchCommand(OPEN_COMMENT_COMMAND, undefined)}>
         <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">

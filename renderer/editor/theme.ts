@@ -8,6 +8,11 @@ export const editorTheme: EditorThemeClasses = {
   link: 'ed-link',
   hr: 'ed-hr',
   mark: 'ed-comment-mark',
+  table: 'ed-table',
+  tableCell: 'ed-table-cell',
+  tableCellHeader: 'ed-table-cell-header',
+  tableSelection: 'ed-table-selection',
+  tableCellSelected: 'ed-table-cell-selected',
   markOverlap: 'ed-comment-mark-overlap',
   code: 'ed-code',
   list: {

@@ -3,7 +3,8 @@ import * as Y from 'yjs';
 import { createEntry, deleteEntryForever, entryTags, entryTitle, getEntry, type AuthorRef } from '../../shared/catalog';
 import { MAX_DOCS_PER_CALL } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
-import { copyNoteBody, initNoteBody } from '../../shared/note-body';
+import { copyNoteBody } from '../../shared/note-body';
+import { initNoteBody } from '../../shared/markdown/note-markdown';
 import type { SpaceSession } from './space-session';
 
 /** Creates a note (its entry and its body, with a first paragraph or `markdown`) and returns its id. */

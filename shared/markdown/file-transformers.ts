@@ -3,7 +3,9 @@
  * typing does not (note links, underline, verbatim blocks, minimal escaping, hard line breaks).
  */
 import { $isCodeNode, CodeNode } from '@lexical/code';
-import type { ElementTransformer, MultilineElementTransformer, TextMatchTransformer, Transformer } from '@lexical/markdown';
+import { $convertToMarkdownString, type ElementTransformer, type MultilineElementTransformer, type TextMatchTransformer, type Transformer } from '@lexical/markdown';
+import { $isTableNode, TableCellNode, TableNode, TableRowNode } from '@lexical/table';
+import { tableToMarkdown } from './markdown-table';
 import { $createTextNode, $isLineBreakNode, $isParagraphNode, $isTextNode, LineBreakNode, ParagraphNode, TextNode } from 'lexical';
 import { $isQuoteNode } from '@lexical/rich-text';
 import { COMMONPLACE_TRANSFORMERS } from '../markdown-shortcuts';
@@ -15,6 +17,9 @@ import { escapeBlockStart, joinEmphasisAroundLinks, protectUnescapedCharacters, 
  * footnotes...): shown as a code block, exported verbatim without a fence.
  */
 export const VERBATIM_LANGUAGE = 'markdown-verbatim';
+
+/** The code-block language the pre-processor wraps a table in, for the importer to make it a table. */
+export const TABLE_LANGUAGE = 'commonplace-table';
 
 export interface NoteLinkTarget {
   id: string;
@@ -124,9 +129,23 @@ function noteLinkTransformer(exportLinks: ExportLinkResolver | null, importLinks
   };
 }
 
+/** A table as GFM lines, each cell's content read with the same transformers. */
+function tableTransformer(transformers: Transformer[]): ElementTransformer {
+  return {
+    dependencies: [TableNode, TableRowNode, TableCellNode],
+    export: (node) => ($isTableNode(node) ? tableToMarkdown(node, (cell) => $convertToMarkdownString(transformers, cell)) : null),
+    // Import goes through the code fence the pre-processor writes (see note-markdown.ts); this one never matches.
+    regExp: /^(?!)/,
+    replace: () => false,
+    type: 'element',
+  };
+}
+
 /** Transformers for reading a note out as Markdown. */
 export function exportTransformers(links: ExportLinkResolver | null): Transformer[] {
-  return [VERBATIM, ...COMMONPLACE_TRANSFORMERS, PARAGRAPH, noteLinkTransformer(links, null), LINE_BREAK, TEXT];
+  const transformers: Transformer[] = [];
+  transformers.push(VERBATIM, tableTransformer(transformers), ...COMMONPLACE_TRANSFORMERS, PARAGRAPH, noteLinkTransformer(links, null), LINE_BREAK, TEXT);
+  return transformers;
 }
 
 /** Transformers for writing Markdown into a note. */

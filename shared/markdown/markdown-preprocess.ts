@@ -3,7 +3,8 @@
  * become verbatim code blocks (kept, never dropped), and nesting deeper than the editor can hold is
  * flattened so hostile input cannot exhaust the stack.
  */
-import { VERBATIM_LANGUAGE } from './file-transformers';
+import { TABLE_LANGUAGE, VERBATIM_LANGUAGE } from './file-transformers';
+import { parseMarkdownTable } from './markdown-table';
 
 /** Lists and quotes nest at most this deep; deeper lines are kept at this depth. */
 export const MAX_NESTING = 16;
@@ -38,9 +39,9 @@ function fenceFor(lines: string[]): string {
 }
 
 /** Lines kept exactly as written: a code block the exporter writes back without its fence. */
-export function verbatimBlock(lines: string[]): string {
+export function verbatimBlock(lines: string[], language = VERBATIM_LANGUAGE): string {
   const fence = fenceFor(lines);
-  return [`${fence}${VERBATIM_LANGUAGE}`, ...lines, fence].join('\n');
+  return [`${fence}${language}`, ...lines, fence].join('\n');
 }
 
 /** Expands leading tabs and caps indentation and quote depth. */
@@ -118,7 +119,8 @@ export function preprocessMarkdown(source: string): PreprocessResult {
         while (i + 1 < lines.length && lines[i + 1]!.trim() !== '' && !(startsIndentedCode && !/^( {4}|\t)/.test(lines[i + 1]!))) block.push(lines[++i]!);
       }
       if (startsHtml) note('HTML was kept as text');
-      out.push(verbatimBlock(block));
+      // A well-formed table becomes a table (after the importer, see note-markdown.ts); the rest is kept as text.
+      out.push(startsTable && !startsHtml && parseMarkdownTable(block) ? verbatimBlock(block, TABLE_LANGUAGE) : verbatimBlock(block));
       previousBlank = false;
       continue;
     }

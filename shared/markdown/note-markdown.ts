@@ -4,14 +4,16 @@
  */
 import { $isCodeNode } from '@lexical/code';
 import { $isLinkNode, type LinkNode } from '@lexical/link';
-import { $convertFromMarkdownString, $convertToMarkdownString } from '@lexical/markdown';
+import { $convertFromMarkdownString, $convertToMarkdownString, type Transformer } from '@lexical/markdown';
 import { $isHeadingNode } from '@lexical/rich-text';
 import { $createParagraphNode, $getRoot, $isElementNode, $isTextNode, type LexicalEditor, type LexicalNode } from 'lexical';
 import type * as Y from 'yjs';
 import { $createNoteLinkNode, labelText } from '../note-link-node';
+import { createEntry } from '../catalog';
 import { bindNoteBody, createNoteEditor, readNoteBodyWith } from '../note-body';
 import { CODE_BACKSLASH, preprocessMarkdown } from './markdown-preprocess';
-import { exportTransformers, importTransformers, type ExportLinkResolver, type ImportLinkResolver } from './file-transformers';
+import { exportTransformers, importTransformers, TABLE_LANGUAGE, VERBATIM_LANGUAGE, type ExportLinkResolver, type ImportLinkResolver } from './file-transformers';
+import { $tableFromMarkdown, parseMarkdownTable } from './markdown-table';
 
 export interface ReadOptions {
   links?: ExportLinkResolver | null;
@@ -28,6 +30,8 @@ export function noteBodyToMarkdown(doc: Y.Doc, noteId: string, options: ReadOpti
 export interface WriteOptions {
   links?: ImportLinkResolver | null;
   editor?: LexicalEditor;
+  /** The member writing (history names them). */
+  author?: string;
 }
 
 export interface WriteResult {
@@ -41,7 +45,7 @@ export interface WriteResult {
 /** Replaces a note's body with Markdown, resolving links to other notes and collecting inline #tags. */
 export function markdownToNoteBody(doc: Y.Doc, noteId: string, markdown: string, options: WriteOptions = {}): WriteResult {
   const { markdown: prepared, warnings } = preprocessMarkdown(markdown);
-  const { editor, dispose } = bindNoteBody(doc, noteId, { editor: options.editor ?? createNoteEditor() });
+  const { editor, dispose } = bindNoteBody(doc, noteId, { editor: options.editor ?? createNoteEditor(), author: options.author });
   const links = options.links ?? null;
   let result: WriteResult = { tags: [], warnings, noteLinks: 0 };
   try {
@@ -50,6 +54,7 @@ export function markdownToNoteBody(doc: Y.Doc, noteId: string, markdown: string,
         $convertFromMarkdownString(prepared, importTransformers(links), undefined, false, true);
         // Every body starts with a block, written by the device that makes the note (see initNoteBody).
         if ($getRoot().getChildrenSize() === 0) $getRoot().append($createParagraphNode());
+        $tablesFromFences(importTransformers(links));
         $restoreCodeBackslashes();
         const noteLinks = links ? $linksToNotes(links) : 0;
         result = { tags: $inlineTags(), warnings, noteLinks };
@@ -62,6 +67,31 @@ export function markdownToNoteBody(doc: Y.Doc, noteId: string, markdown: string,
   return result;
 }
 
+/** A note's body as Markdown, links written as their titles (tests, diagnostics, the welcome note's checks). */
+export function readNoteMarkdown(doc: Y.Doc, noteId: string): string {
+  return noteBodyToMarkdown(doc, noteId);
+}
+
+/** Replaces a note's body with Markdown (no links to resolve), as the member `author`. */
+export function writeNoteMarkdown(doc: Y.Doc, noteId: string, markdown: string, author?: string): void {
+  markdownToNoteBody(doc, noteId, markdown, { author });
+}
+
+/**
+ * Writes a new note's first content (at least one empty paragraph). Written once, by the creating
+ * device: if every device that opened an empty note added a paragraph, they would all be kept.
+ */
+export function initNoteBody(doc: Y.Doc, noteId: string, markdown = '', author?: string): void {
+  markdownToNoteBody(doc, noteId, markdown, { author });
+}
+
+/** Adds a note to the catalog with its body written into `body` (the note's document); returns its id. */
+export function createNoteWithBody(catalog: Y.Doc, body: Y.Doc, options: Omit<Parameters<typeof createEntry>[1], 'id'>, markdown = ''): string {
+  const id = createEntry(catalog, { ...options, id: body.guid });
+  initNoteBody(body, id, markdown, options.author.id);
+  return id;
+}
+
 /** Every node under the root, without recursion (imported documents may nest deeply). */
 function $allNodes(): LexicalNode[] {
   const nodes: LexicalNode[] = [];
@@ -72,6 +102,24 @@ function $allNodes(): LexicalNode[] {
     if ($isElementNode(node)) stack.push(...[...node.getChildren()].reverse());
   }
   return nodes;
+}
+
+/** The tables the pre-processor fenced become tables, each cell's Markdown read with the same transformers. */
+function $tablesFromFences(transformers: Transformer[]): void {
+  for (const node of $allNodes()) {
+    if (!$isCodeNode(node) || node.getLanguage() !== TABLE_LANGUAGE) continue;
+    const table = parseMarkdownTable(node.getTextContent().split('\n'));
+    if (!table) {
+      node.setLanguage(VERBATIM_LANGUAGE);
+      continue;
+    }
+    node.replace(
+      $tableFromMarkdown(table, (cell, markdown) => {
+        const { markdown: prepared } = preprocessMarkdown(markdown.replace(/<br\s*\/?>/gi, '\n'));
+        $convertFromMarkdownString(prepared, transformers, cell, false, false);
+      }),
+    );
+  }
 }
 
 function $restoreCodeBackslashes(): void {

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser as PwBrowser, type Page } from 'playwright-core';
 import { DocStore } from '../../main/services/doc-store';
 import { logger } from '../../main/services/logger';
-import { readNoteMarkdown } from '../../shared/note-body';
+import { readNoteMarkdown } from '../../shared/markdown/note-markdown';
 import { listNotes } from '../../shared/catalog';
 import { body, CHROMIUM, CHROMIUM_ARGS, passFirstRun, removeDir, startHost, tempDir, title, waitSaved, type RunningHost } from './harness';
 

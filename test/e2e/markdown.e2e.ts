@@ -39,6 +39,20 @@ describe('Markdown in the app', () => {
     await body(page).click();
     await page.keyboard.type('Use **alcohol rub** first. See [[Welc');
     await page.getByRole('option', { name: 'Welcome to Commonplace' }).click();
+    // A table, typed cell by cell (Tab moves on), with a row added from the table's own buttons.
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Insert table' }).click();
+    await expect.poll(() => body(page).locator('table').count()).toBe(1);
+    for (const cell of ['Product', 'Contact time', 'Where']) {
+      await page.keyboard.type(cell);
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.type('Alcohol rub');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('20 s');
+    await page.getByRole('toolbar', { name: 'Table' }).getByRole('button', { name: 'Add row' }).click();
+    await expect.poll(() => body(page).locator('tr').count()).toBe(4);
+    expect(await body(page).locator('th').allTextContents()).toEqual(['Product', 'Contact time', 'Where']);
 
     await page.getByRole('button', { name: 'Markdown' }).click();
     await page.getByRole('radio', { name: 'This space' }).check();
@@ -55,6 +69,7 @@ describe('Markdown in the app', () => {
     expect(text).toContain('title: Hand hygiene');
     expect(text).toContain('infection control');
     expect(text).toContain('**alcohol rub**');
+    expect(text).toContain('| Product | Contact time | Where |\n| --- | --- | --- |\n| Alcohol rub | 20 s |  |\n|  |  |  |\n|  |  |  |');
     // A link between notes becomes a relative Markdown link to the other file.
     expect(text).toMatch(/\[Welcome to Commonplace\]\(<?Welcome(%20| )to(%20| )Commonplace\.md>?\)/);
     await page.getByRole('dialog', { name: 'Markdown' }).getByRole('button', { name: 'Close' }).click();

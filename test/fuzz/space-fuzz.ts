@@ -47,8 +47,9 @@ import {
   trashEntry,
   type AuthorRef,
 } from '../../shared/catalog';
-import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-shortcuts';
-import { bindNoteBody, initNoteBody, readNoteMarkdown, type NoteBodyBinding } from '../../shared/note-body';
+import { exportTransformers } from '../../shared/markdown/file-transformers';
+import { bindNoteBody, type NoteBodyBinding } from '../../shared/note-body';
+import { initNoteBody, readNoteMarkdown } from '../../shared/markdown/note-markdown';
 import { CATALOG_DOC_ID, newNoteDoc } from '../../shared/note-doc';
 import { NoteSyncEngine, type DocUpdate, type NoteSyncLink, type NoteSyncStore } from '../../shared/note-sync/engine';
 import { tryApplyUpdate } from '../../shared/safe-update';
@@ -578,7 +579,8 @@ export async function runSpaceFuzz(seed: number, options: FuzzOptions = {}): Pro
 /** Every editor bound on a replica shows what its body holds. */
 function checkLiveEditors(seed: number, replica: Replica, where: string, markdown = spaceFingerprint(replica.catalog, replica.notes).markdown): void {
   for (const [id, binding] of replica.editors) {
-    const live = binding.editor.getEditorState().read(() => $convertToMarkdownString(COMMONPLACE_TRANSFORMERS));
+    // The same conversion as readNoteMarkdown, so what differs is what the editor shows.
+    const live = binding.editor.getEditorState().read(() => $convertToMarkdownString(exportTransformers(null)));
     if (live !== markdown[id]) {
       throw new ConvergenceError(seed, `replica ${replica.index} ${where}: live editor of ${id} shows\n${JSON.stringify(live)}\nbut its body holds\n${JSON.stringify(markdown[id])}`);
     }

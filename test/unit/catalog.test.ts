@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { $getRoot } from 'lexical';
 import { bodyLinks, bodyText } from '../../shared/note-content';
-import { bindNoteBody, copyNoteBody, initNoteBody, readNoteMarkdown, writeNoteMarkdown } from '../../shared/note-body';
+import { bindNoteBody, copyNoteBody } from '../../shared/note-body';
+import { initNoteBody, readNoteMarkdown, writeNoteMarkdown } from '../../shared/markdown/note-markdown';
 import { newNoteDoc, noteBodyOf } from '../../shared/note-doc';
 import {
   addTag,

@@ -6,7 +6,8 @@ import { decodeRanges, deletedIn, deletionsOf, encodeRanges, rangesHave, subtrac
 import { revertChanges } from '../../shared/history/revert';
 import { viewText, viewVersion } from '../../shared/history/version-view';
 import { EMPTY_POINT, pointOf, versionUpdate, type DocPoint } from '../../shared/history/version-update';
-import { bindNoteBody, initNoteBody, readNoteMarkdown } from '../../shared/note-body';
+import { bindNoteBody } from '../../shared/note-body';
+import { initNoteBody, readNoteMarkdown } from '../../shared/markdown/note-markdown';
 import { newNoteDoc, noteBodyOf } from '../../shared/note-doc';
 
 const NOTE = 'note-history-1';

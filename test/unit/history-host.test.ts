@@ -17,7 +17,8 @@ import { createEntry, entryState, getEntry, initSpace, trashEntry } from '../../
 import { nameClient } from '../../shared/doc-clients';
 import { viewText } from '../../shared/history/version-view';
 import type { HostEventName, HostEvents } from '../../shared/host-api';
-import { bindNoteBody, initNoteBody, readNoteMarkdown } from '../../shared/note-body';
+import { bindNoteBody } from '../../shared/note-body';
+import { initNoteBody, readNoteMarkdown } from '../../shared/markdown/note-markdown';
 import { newNoteDoc } from '../../shared/note-doc';
 
 logger.setQuiet(true);

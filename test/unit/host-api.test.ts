@@ -11,7 +11,7 @@ import { logger } from '../../main/services/logger';
 import { HostError, MAX_STATE_VECTOR_BYTES, MAX_UPDATE_BYTES, type HostErrorCode, type HostEventName, type HostEvents } from '../../shared/host-api';
 import { parseHostCall } from '../../shared/host-schemas';
 import { createEntry, deleteEntryForever, entryState, getEntry, initSpace, trashEntry } from '../../shared/catalog';
-import { initNoteBody } from '../../shared/note-body';
+import { initNoteBody } from '../../shared/markdown/note-markdown';
 import { newNoteDoc } from '../../shared/note-doc';
 
 type SpaceUpdate = { spaceId: string; update: Uint8Array };

@@ -16,7 +16,7 @@ import { startWebHost } from '../../main/web/web-host';
 import { readSpaceReadOnly } from '../../main/services/doc-store';
 import { createEntry, initSpace, listNotes, recordMember } from '../../shared/catalog';
 import { nameClient } from '../../shared/doc-clients';
-import { initNoteBody, readNoteMarkdown, writeNoteMarkdown } from '../../shared/note-body';
+import { initNoteBody, readNoteMarkdown, writeNoteMarkdown } from '../../shared/markdown/note-markdown';
 import { newNoteDoc } from '../../shared/note-doc';
 
 let work: string;

@@ -85,8 +85,23 @@ describe('headless Markdown conversion', () => {
     expect(roundTrip('plain [link](https://example.org/v) text')).toBe('plain [link](https://example.org/v) text');
   });
 
-  it('keeps what notes cannot represent as verbatim text: tables, HTML, footnotes, math', () => {
-    const markdown = ['| a | b |\n|---|---|\n| 1 | 2 |', '<script>alert(1)</script>', 'Text with a note.[^1]', '[^1]: The footnote.', '$$\nx^2\n$$', '![image](pic.png)'].join('\n\n');
+  it('makes GFM tables tables, with header, alignment, inline formatting and escaped pipes, and writes them back', () => {
+    const markdown = '| Drug | Dose | Route |\n| :--- | :---: | ---: |\n| **Heparin** | 5 `ml` | IV \\| SC |\n| Saline | 10 ml<br>then 20 |  |';
+    const doc = space();
+    const id = doc.create({ author });
+    markdownToNoteBody(doc.body(id), id, markdown);
+    const shape = readNoteState(doc.body(id), id).read(() =>
+      $getRoot()
+        .getChildren()
+        .map((n) => `${n.getType()}:${n.getTextContent().replace(/\n/g, '/')}`),
+    );
+    expect(shape[0]).toMatch(/^table:/);
+    expect(shape[0]).toContain('Heparin');
+    expect(noteBodyToMarkdown(doc.body(id), id)).toBe(markdown);
+  });
+
+  it('keeps what notes cannot represent as verbatim text: tables that are not well formed, HTML, footnotes, math', () => {
+    const markdown = ['| a | b |\n|---|\n| 1 | 2 |', '<script>alert(1)</script>', 'Text with a note.[^1]', '[^1]: The footnote.', '$$\nx^2\n$$', '![image](pic.png)'].join('\n\n');
     expect(roundTrip(markdown)).toBe(markdown);
   });
 

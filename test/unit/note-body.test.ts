@@ -1,7 +1,8 @@
 import { $getRoot } from 'lexical';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { bindNoteBody, editorMatchesBody, readNoteMarkdown, releaseCollabNodes, writeNoteMarkdown } from '../../shared/note-body';
+import { bindNoteBody, editorMatchesBody, releaseCollabNodes } from '../../shared/note-body';
+import { readNoteMarkdown, writeNoteMarkdown } from '../../shared/markdown/note-markdown';
 import { noteBodyOf } from '../../shared/note-doc';
 import { $createMarkNode, $isMarkNode } from '@lexical/mark';
 import { $createParagraphNode, $createTextNode, $isElementNode } from 'lexical';
@@ -147,5 +148,32 @@ describe('note body round trip through Yjs and Lexical', () => {
     // Releasing what holds nothing is harmless.
     releaseCollabNodes(null);
     releaseCollabNodes(new Y.Map());
+  });
+
+  it('carries a table and an edit in one of its cells to the other editor', async () => {
+    const space = newSpace();
+    const id = space.create({ author });
+    const a = space.body(id);
+    writeNoteMarkdown(a, id, '| Drug | Dose |\n| --- | --- |\n| Heparin | 5 ml |');
+    const b = replicaOf(a, id);
+    const ea = bindNoteBody(a, id);
+    const eb = bindNoteBody(b, id);
+    ea.editor.update(
+      () => {
+        const table = $getRoot().getFirstChildOrThrow();
+        const row = $isElementNode(table) ? table.getChildAtIndex(1) : null;
+        const cell = $isElementNode(row) ? row.getChildAtIndex(1) : null;
+        const paragraph = $isElementNode(cell) ? cell.getFirstChild() : null;
+        if ($isElementNode(paragraph)) paragraph.append($createTextNode(' twice a day'));
+      },
+      { discrete: true },
+    );
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)));
+    await settled();
+    expect(eb.editor.getEditorState().read(() => $getRoot().getFirstChildOrThrow().getType())).toBe('table');
+    expect(editorMatchesBody(eb.binding)).toBe(true);
+    ea.dispose();
+    eb.dispose();
+    expect(readNoteMarkdown(b, id)).toContain('| Heparin | 5 ml twice a day |');
   });
 });

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { catalogNoteIds, catalogSchema, entryState, getEntry, spaceName, summarizeEntry } from '../../shared/catalog';
 import { splitLegacySpace } from '../../shared/legacy-space';
-import { readNoteMarkdown } from '../../shared/note-body';
+import { readNoteMarkdown } from '../../shared/markdown/note-markdown';
 import { readLegacySpace } from '../../main/services/legacy-store';
 import { DocStore, readSpaceReadOnly, type StoreProblem } from '../../main/services/doc-store';
 
