@@ -33,6 +33,8 @@ export interface NoteSummary {
   updatedAt: number;
   updatedBy: string;
   trashedAt: number | null;
+  /** The folder the note came from ('' for none): `Procedures/Lines`, as imported. */
+  folder: string;
 }
 
 export type NoteEntry = Y.Map<unknown>;
@@ -285,16 +287,35 @@ export function summarizeEntry(id: string, entry: NoteEntry): NoteSummary {
     updatedAt: updated.at,
     updatedBy: updated.by,
     trashedAt: typeof trashedAt === 'number' ? trashedAt : null,
+    folder: entryFolder(entry),
   };
 }
 
-export type NoteSort = 'updated' | 'title';
+/** The folder a note was imported from ('' for none). */
+export function entryFolder(entry: NoteEntry): string {
+  const folder = entry.get('folder');
+  return typeof folder === 'string' ? folder : '';
+}
+
+/** Remembers the folder a note belongs to (forward slashes, no leading or trailing one). */
+export function setEntryFolder(entry: NoteEntry, folder: string): void {
+  const clean = folder.split('/').filter((part) => part !== '' && part !== '.' && part !== '..').join('/');
+  if (clean) entry.set('folder', clean);
+  else if (entry.has('folder')) entry.delete('folder');
+}
+
+export type NoteSort = 'updated' | 'title' | 'folder';
 
 const titleCollator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 
 export function sortNotes(notes: NoteSummary[], sort: NoteSort): NoteSummary[] {
+  const byTitle = (a: NoteSummary, b: NoteSummary) => titleCollator.compare(a.title, b.title) || a.id.localeCompare(b.id);
   return notes.sort((a, b) =>
-    sort === 'title' ? titleCollator.compare(a.title, b.title) || a.id.localeCompare(b.id) : b.updatedAt - a.updatedAt || a.id.localeCompare(b.id),
+    sort === 'title'
+      ? byTitle(a, b)
+      : sort === 'folder'
+        ? titleCollator.compare(a.folder, b.folder) || byTitle(a, b)
+        : b.updatedAt - a.updatedAt || a.id.localeCompare(b.id),
   );
 }
 

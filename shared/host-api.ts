@@ -171,7 +171,7 @@ export interface MembersView {
 }
 
 /** One note in `space.summaries`, as an array to keep the message small. */
-export type SummaryRow = [id: string, title: string, tags: string[], createdAt: number, createdBy: string, updatedAt: number, updatedBy: string, trashedAt: number | null, state: 'active' | 'trashed'];
+export type SummaryRow = [id: string, title: string, tags: string[], createdAt: number, createdBy: string, updatedAt: number, updatedBy: string, trashedAt: number | null, state: 'active' | 'trashed', folder: string];
 
 export interface SyncInfo {
   /** False when LAN sync is off (`--no-lan`): only this machine's own signalling server is used. */

@@ -84,7 +84,7 @@ export class SpaceHost {
         const state = entryState(entry);
         if (state === 'deleted') return;
         const s = summarizeEntry(id, entry);
-        rows.push([id, s.title, s.tags, s.createdAt, s.createdBy, s.updatedAt, s.updatedBy, s.trashedAt, state]);
+        rows.push([id, s.title, s.tags, s.createdAt, s.createdBy, s.updatedAt, s.updatedBy, s.trashedAt, state, s.folder]);
       });
       this.summaryRows = JSON.stringify(rows);
     }

@@ -40,8 +40,8 @@ export class CatalogView {
     seed?: SummaryRow[],
   ) {
     if (seed && catalogNotes(catalog).size === 0) {
-      for (const [id, title, tags, createdAt, createdBy, updatedAt, updatedBy, trashedAt, state] of seed) {
-        this.summaries.set(id, { summary: { id, title, tags, createdAt, createdBy, updatedAt, updatedBy, trashedAt }, state });
+      for (const [id, title, tags, createdAt, createdBy, updatedAt, updatedBy, trashedAt, state, folder] of seed) {
+        this.summaries.set(id, { summary: { id, title, tags, createdAt, createdBy, updatedAt, updatedBy, trashedAt, folder }, state });
       }
     }
     this.view = this.computeView(catalogNotes(catalog).keys());

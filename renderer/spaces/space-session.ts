@@ -25,7 +25,7 @@ const NAMING = Symbol('naming');
 function parseRows(text: string): SummaryRow[] {
   try {
     const rows: unknown = JSON.parse(text);
-    return Array.isArray(rows) ? rows.filter((r): r is SummaryRow => Array.isArray(r) && r.length === 9 && typeof r[0] === 'string' && typeof r[1] === 'string' && Array.isArray(r[2])) : [];
+    return Array.isArray(rows) ? rows.filter((r): r is SummaryRow => Array.isArray(r) && r.length === 10 && typeof r[0] === 'string' && typeof r[1] === 'string' && Array.isArray(r[2])) : [];
   } catch {
     return [];
   }

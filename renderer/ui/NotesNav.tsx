@@ -13,8 +13,22 @@ const ROW_PX = 30;
 export type ListMode = 'notes' | 'trash';
 
 /** One row; memoised so opening another note re-renders two rows, not thousands. */
-const NoteLink = memo(function NoteLink({ note, spaceId, current, changed = false }: { note: { id: string; title: string }; spaceId: string; current: boolean; changed?: boolean }) {
+const NoteLink = memo(function NoteLink({
+  note,
+  spaceId,
+  current,
+  changed = false,
+  showFolder = false,
+}: {
+  note: { id: string; title: string; folder?: string };
+  spaceId: string;
+  current: boolean;
+  changed?: boolean;
+  /** Shows the folder the note came from before its title (the list sorted by folder). */
+  showFolder?: boolean;
+}) {
   const title = note.title || 'Untitled note';
+  const where = note.folder ? `${note.folder}/${title}` : title;
   const className = [note.title ? '' : 'untitled', changed ? 'changed' : ''].join(' ').trim() || undefined;
   return (
     <a
@@ -22,9 +36,10 @@ const NoteLink = memo(function NoteLink({ note, spaceId, current, changed = fals
       aria-current={current ? 'page' : undefined}
       aria-label={changed ? `${title} (changed by others since you last looked)` : undefined}
       className={className}
-      title={changed ? `${title}: changed by others since you last looked` : title}
+      title={changed ? `${where}: changed by others since you last looked` : where}
     >
       {changed && <span className="changed-dot" aria-hidden="true" />}
+      {showFolder && note.folder && <span className="note-folder">{note.folder}/</span>}
       {title}
     </a>
   );
@@ -40,7 +55,7 @@ export interface DeletedNote {
 const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 
 /** A list of notes that renders the rows in view (and a few around them) inside its own scroll area. */
-function NoteRows({ notes, spaceId, currentNoteId, unseen }: { notes: NoteSummary[]; spaceId: string; currentNoteId: string | null; unseen: ReadonlySet<string> }) {
+function NoteRows({ notes, spaceId, currentNoteId, unseen, byFolder }: { notes: NoteSummary[]; spaceId: string; currentNoteId: string | null; unseen: ReadonlySet<string>; byFolder: boolean }) {
   const scroller = useRef<HTMLDivElement>(null);
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer's functions change identity by design
   const rows = useVirtualizer({ count: notes.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: 12, initialRect: { width: 240, height: 600 } });
@@ -51,7 +66,7 @@ function NoteRows({ notes, spaceId, currentNoteId, unseen }: { notes: NoteSummar
           const note = notes[row.index]!;
           return (
             <li key={note.id} className="note-row" style={{ transform: `translateY(${row.start}px)` }}>
-              <NoteLink note={note} spaceId={spaceId} current={note.id === currentNoteId} changed={unseen.has(note.id)} />
+              <NoteLink note={note} spaceId={spaceId} current={note.id === currentNoteId} changed={unseen.has(note.id)} showFolder={byFolder} />
             </li>
           );
         })}
@@ -127,7 +142,7 @@ export function NotesNav({
             </button>
           </div>
           {trashed.length === 0 && <p className="muted">The trash is empty.</p>}
-          <NoteRows notes={trashed} spaceId={spaceId} currentNoteId={currentNoteId} unseen={unseen} />
+          <NoteRows notes={trashed} spaceId={spaceId} currentNoteId={currentNoteId} unseen={unseen} byFolder={false} />
           {recentlyDeleted.length > 0 && (
             <section aria-label="Recently deleted" className="recently-deleted">
               <div className="list-heading">Recently deleted</div>
@@ -154,6 +169,7 @@ export function NotesNav({
               <select aria-label="Sort notes" value={sort} onChange={(e) => onSort(e.target.value as NoteSort)}>
                 <option value="updated">Last updated</option>
                 <option value="title">Title</option>
+                <option value="folder">Folder</option>
               </select>
             </label>
             {tagFilter !== null && (
@@ -162,7 +178,7 @@ export function NotesNav({
               </button>
             )}
           </div>
-          <NoteRows notes={notes} spaceId={spaceId} currentNoteId={currentNoteId} unseen={unseen} />
+          <NoteRows notes={notes} spaceId={spaceId} currentNoteId={currentNoteId} unseen={unseen} byFolder={sort === 'folder'} />
           <button type="button" className="link-button trash-toggle" onClick={() => onMode('trash')}>
             Trash ({trashed.length})
           </button>

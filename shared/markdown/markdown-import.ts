@@ -4,7 +4,7 @@
  * note links, and a report per file. A bad file is reported and skipped; the rest carry on.
  */
 import * as Y from 'yjs';
-import { addTag, catalogNotes, createEntry, getEntry, initSpace, recordMember, setEntryTimes, type AuthorRef } from '../catalog';
+import { addTag, type AuthorRef, catalogNotes, createEntry, getEntry, initSpace, recordMember, setEntryFolder, setEntryTimes } from '../catalog';
 import { createNoteEditor } from '../note-body';
 import { newNoteDoc } from '../note-doc';
 import { safeRelativePath } from './file-names';
@@ -202,6 +202,8 @@ export async function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], optio
   doc.transact(() => {
     for (const plan of planned) {
       plan.id = createEntry(doc, { title: plan.title, author: options.author, now });
+      // The note remembers its folder: the list can show notes by folder, and export writes it back there.
+      setEntryFolder(getEntry(doc, plan.id)!, dirOf(plan.path));
       const target = { id: plan.id, title: plan.title };
       byPath.set(stripExtension(plan.path).toLowerCase(), target);
       for (const key of [slug(plan.title), slug(stripExtension(plan.path.split('/').pop()!)), slug(stripExtension(plan.path))]) {

@@ -5,7 +5,7 @@
 import type * as Y from 'yjs';
 import { catalogMembers, entryAuthors, getEntry, listNotes, spaceName, type NoteSummary } from '../catalog';
 import { createNoteEditor } from '../note-body';
-import { FolderNames } from './file-names';
+import { FolderNames, safeBaseName, safeRelativePath } from './file-names';
 import { formatFrontMatter } from './front-matter';
 import { encodeLinkPath, escapeLinkText } from './markdown-escape';
 import type { ExportLinkResolver } from './file-transformers';
@@ -47,9 +47,22 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
   const wanted = options.noteIds ? new Set(options.noteIds) : null;
   const notes = wanted ? all.filter((n) => wanted.has(n.id)) : all;
   const prefix = options.folder ? `${options.folder}/` : '';
-  const names = new FolderNames(wanted ? [] : ['index.md']);
+  // Each note goes back into the folder it came from, its name unique there (index.md is the root's).
+  const folders = new Map<string, FolderNames>([['', new FolderNames(wanted ? [] : ['index.md'])]]);
   const fileOf = new Map<string, string>();
-  for (const note of notes) fileOf.set(note.id, names.pick(note.title, '.md'));
+  for (const note of notes) {
+    const folder = exportFolder(note.folder);
+    if (!folders.has(folder)) folders.set(folder, new FolderNames());
+    const name = folders.get(folder)!.pick(note.title, '.md');
+    fileOf.set(note.id, folder ? `${folder}/${name}` : name);
+  }
+  // A wiki-link names a file by its name, or by its path when two folders hold that name.
+  const nameCount = new Map<string, number>();
+  for (const file of fileOf.values()) {
+    const name = file.split('/').pop()!.toLowerCase();
+    nameCount.set(name, (nameCount.get(name) ?? 0) + 1);
+  }
+  let fromFolder = '';
   const members = catalogMembers(doc);
   const titles = new Map(all.map((n) => [n.id, n.title]));
   const titleOf = (id: string): string | null => titles.get(id) ?? null;
@@ -58,14 +71,15 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
   /** `label` is the note's title (plain text), or a link's own label (inline Markdown). */
   const linkTo = (id: string, label: { title: string } | { markdown: string }, anchor = ''): string => {
     const file = fileOf.get(id)!;
-    const base = file.slice(0, -3);
+    const name = file.split('/').pop()!;
+    const base = (nameCount.get(name.toLowerCase())! > 1 ? file : name).slice(0, -3);
     const hash = anchor ? `#${anchor}` : '';
     if (options.wikilinks) {
       const text = 'title' in label ? label.title : labelText(label.markdown);
       return base === text ? `[[${base}${hash}]]` : `[[${base}${hash}|${wikiText(text)}]]`;
     }
     const text = 'title' in label ? escapeLinkText(label.title) : label.markdown;
-    return `[${text}](${encodeLinkPath(file)}${hash ? `#${anchor.replace(/[\s()<>]/g, encodeURIComponent)}` : ''})`;
+    return `[${text}](${encodeLinkPath(relativePath(fromFolder, file))}${hash ? `#${anchor.replace(/[\s()<>]/g, encodeURIComponent)}` : ''})`;
   };
   const links: ExportLinkResolver = {
     noteLink: (id, linkedTitle, { label, anchor }) => {
@@ -95,14 +109,32 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
       id: note.id,
     });
     const bodyDoc = await readBody(note.id);
+    fromFolder = exportFolder(note.folder);
     const body = noteBodyToMarkdown(bodyDoc, note.id, { links, editor });
     const discussion = options.comments === false ? '' : discussionSection(readThreads(bodyDoc));
     const text = `${front}\n${body}${body.endsWith('\n') || body === '' ? '' : '\n'}`;
     files.push({ path: prefix + fileOf.get(note.id)!, text: discussion ? `${text}\n${discussion}` : text });
     options.onProgress?.(index + 1, notes.length);
   }
+  fromFolder = '';
   if (!wanted) files.unshift({ path: `${prefix}index.md`, text: indexFile(spaceName(doc), notes, linkTo) });
   return files;
+}
+
+/** A note's folder as it may be written (a hostile or unusable one goes to the root). */
+function exportFolder(folder: string): string {
+  if (!folder) return '';
+  const safe = safeRelativePath(folder);
+  return safe ? safe.split('/').map((part) => safeBaseName(part, '_')).join('/') : '';
+}
+
+/** `to` (a path from the export's root) as seen from the folder `from`. */
+function relativePath(from: string, to: string): string {
+  const fromParts = from ? from.split('/') : [];
+  const toParts = to.split('/');
+  let same = 0;
+  while (same < fromParts.length && same < toParts.length - 1 && fromParts[same] === toParts[same]) same++;
+  return [...fromParts.slice(same).map(() => '..'), ...toParts.slice(same)].join('/');
 }
 
 /** Comment text as Markdown that shows it as written: characters Markdown would read as markup are escaped. */

@@ -101,5 +101,9 @@ describe('Markdown in the app', () => {
     await body(page).locator('a.note-link').click();
     await expect.poll(() => title(page).inputValue()).toBe('Sepsis screen');
     await expect.poll(() => body(page).locator('li[role="checkbox"]').count()).toBe(2);
+    // The notes remember their folders: the list sorted by folder shows them.
+    await notes.getByRole('combobox', { name: 'Sort notes' }).selectOption('folder');
+    await expect.poll(() => notes.getByRole('link', { name: /Blood cultures/ }).textContent()).toBe('Procedures/Blood cultures');
+    await notes.getByRole('combobox', { name: 'Sort notes' }).selectOption('updated');
   });
 });

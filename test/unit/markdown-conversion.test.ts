@@ -176,6 +176,51 @@ describe('links between notes', () => {
   });
 });
 
+describe('folders', () => {
+  it('remembers the folder each note came from, resolves links by path among notes of one title, and exports each note back into its folder', async () => {
+    const doc = space();
+    const summary = await doc.import(
+      [
+        file('Ward/Templates.md', 'Ward template. See [[Clinic/Templates]] and [the clinic one](../Clinic/Templates.md).'),
+        file('Clinic/Templates.md', 'Clinic template. Back to [[Ward/Templates|the ward one]].'),
+        file('Index note.md', 'Start at [[Ward/Templates]].'),
+      ],
+      { author },
+    );
+    const [ward, clinic, index] = summary.reports.map((r) => r.noteId!) as [string, string, string];
+    expect(listNotes(doc.catalog).map((n) => [n.title, n.folder]).sort()).toEqual([
+      ['Index note', ''],
+      ['Templates', 'Clinic'],
+      ['Templates', 'Ward'],
+    ]);
+    const json = (id: string) => JSON.stringify(readNoteState(doc.body(id), id).toJSON());
+    expect(json(ward)).toContain(clinic);
+    expect(json(ward)).not.toContain(ward);
+    expect(json(clinic)).toContain(ward);
+    expect(json(index)).toContain(ward);
+
+    const files = await doc.export();
+    expect(files.map((f) => f.path).sort()).toEqual(['Clinic/Templates.md', 'Index note.md', 'Ward/Templates.md', 'index.md']);
+    const text = (path: string) => files.find((f) => f.path === path)!.text;
+    expect(text('Ward/Templates.md')).toContain('See [Templates](../Clinic/Templates.md) and [the clinic one](../Clinic/Templates.md).');
+    expect(text('Index note.md')).toContain('Start at [Templates](Ward/Templates.md).');
+    expect(text('index.md')).toContain('(Clinic/Templates.md)');
+    // Two files of one name: wiki-links name them by path.
+    const wiki = await doc.export({ wikilinks: true });
+    expect(wiki.find((f) => f.path === 'Clinic/Templates.md')!.text).toContain('Back to [[Ward/Templates|the ward one]].');
+  });
+
+  it('never writes outside the export, whatever a folder is called', async () => {
+    const doc = space();
+    const id = doc.create({ author, title: 'Escape' });
+    getEntry(doc.catalog, id)!.set('folder', '../../etc');
+    const other = doc.create({ author, title: 'Odd' });
+    getEntry(doc.catalog, other)!.set('folder', 'a/CON/b:c');
+    const paths = (await doc.export()).map((f) => f.path).sort();
+    expect(paths).toEqual(['Escape.md', 'a/CON_/b-c/Odd.md', 'index.md']);
+  });
+});
+
 describe('link labels', () => {
   it('show code spans apart, drop emphasis markers and escapes, and keep snake_case', () => {
     expect(labelParts('the `:-` *expansion* of a\\_b c_d')).toEqual([

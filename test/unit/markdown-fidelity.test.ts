@@ -93,13 +93,17 @@ describe.skipIf(skipUnlessAvailable(existsSync(CORPUS) ? null : `the corpus is n
       const headingMoved = new RegExp(`^\\s*#\\s+${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*(\\n|$)`).test(source);
       const body = (headingMoved ? `# ${title}\n\n` : '') + bodyOf(text);
       const sourceDir = report.path.split('/').slice(0, -1).join('/');
-      if (normaliseMarkdown(linksByNote(body, '', idOfExportPath)) === normaliseMarkdown(linksByNote(source, sourceDir, idOfSourcePath))) identical++;
+      // Each note is exported back into the folder it came from.
+      const exportPath = [...idOfExportPath].find(([, id]) => id === report.noteId)![0];
+      expect(exportPath).toBe(report.path.replace(/[^/]+$/, exportPath.split('/').pop()!));
+      const exportDir = exportPath.split('/').slice(0, -1).join('/');
+      if (normaliseMarkdown(linksByNote(body, exportDir, idOfExportPath)) === normaliseMarkdown(linksByNote(source, sourceDir, idOfSourcePath))) identical++;
       else {
         different.push(report.path);
         // FIDELITY_DIFF=N prints the first differing line of the first N files that differ.
         if (process.env.FIDELITY_DIFF && different.length <= Number(process.env.FIDELITY_DIFF)) {
           const a = normaliseMarkdown(linksByNote(source, sourceDir, idOfSourcePath)).split('\n');
-          const b = normaliseMarkdown(linksByNote(body, '', idOfExportPath)).split('\n');
+          const b = normaliseMarkdown(linksByNote(body, exportDir, idOfExportPath)).split('\n');
           const at = a.findIndex((line, i) => line !== b[i]);
           console.log(`--- ${report.path} line ${at}\n  source: ${a[at]}\n  export: ${b[at]}`);
         }
