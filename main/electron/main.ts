@@ -22,9 +22,9 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isAllowedExternalUrl } from '../../shared/host-api';
-import { acquireDataDir, DataDirBusyError, defaultDataDir } from '../services/data-dir';
-import { HostService } from '../services/host-service';
-import { DEFAULT_SIGNALING_PORT, startLanSync, type LanSync } from '../services/lan-sync';
+import { DataDirBusyError, defaultDataDir } from '../services/data-dir';
+import { startHostRuntime, type HostRuntime } from '../services/host-runtime';
+import { DEFAULT_SIGNALING_PORT } from '../services/lan-sync';
 import { logger } from '../services/logger';
 import { inviteCodeFrom } from './invite-links';
 import { registerIpcRouter, windowClient, type IpcRouter } from './ipc-router';
@@ -40,8 +40,6 @@ import {
 } from './window-options';
 import { errorMessage } from '../../shared/errors';
 
-/** Longest a quit waits for queued writes before giving up on them. */
-const FLUSH_TIMEOUT_MS = 15_000;
 /**
  * Where Electron would fetch spellchecker dictionaries: loopback's discard port, so nothing leaves
  * the machine even if a download were tried (the spellchecker is off where it would need one).
@@ -62,10 +60,8 @@ const rendererDir = path.join(rootDir, 'dist', 'renderer');
 const preloadPath = path.join(rootDir, 'dist', 'electron', 'preload.cjs');
 
 let mainWindow: BrowserWindow | null = null;
-let service: HostService | null = null;
-let lanSync: LanSync | null = null;
+let runtime: HostRuntime | null = null;
 let router: IpcRouter | null = null;
-let dataDirLock: { release: () => void } | null = null;
 let shutdown: 'running' | 'flushing' | 'done' = 'running';
 
 function openExternal(url: string): Promise<boolean> {
@@ -214,8 +210,23 @@ function fail(title: string, message: string): void {
 
 async function start(): Promise<void> {
   const dataDir = defaultDataDir();
+  // Same switches as the web host: --no-lan keeps signalling on this machine, --signaling-port=N moves it.
+  const portSwitch = app.commandLine.getSwitchValue('signaling-port');
+  // The member's private keys are encrypted by the OS keychain where Electron can use one.
+  const keyProtection = safeStorage.isEncryptionAvailable()
+    ? { encrypt: (plain: string) => safeStorage.encryptString(plain), decrypt: (sealed: Buffer) => safeStorage.decryptString(sealed) }
+    : undefined;
   try {
-    dataDirLock = acquireDataDir(dataDir, { host: 'electron' });
+    runtime = await startHostRuntime({
+      dataDir,
+      host: 'electron',
+      version: app.getVersion(),
+      openExternal,
+      keyProtection,
+      lockHolder: 'electron',
+      syncRequired: false,
+      lan: { port: portSwitch ? Number(portSwitch) : DEFAULT_SIGNALING_PORT, lan: !app.commandLine.hasSwitch('no-lan'), fallbackToFreePort: !portSwitch },
+    });
   } catch (error) {
     if (error instanceof DataDirBusyError) {
       fail('Your notebook is already open', `${error.message}.\n\nClose it first, then start Commonplace again.`);
@@ -224,25 +235,7 @@ async function start(): Promise<void> {
     }
     return;
   }
-
-  // Same switches as the web host: --no-lan keeps signalling on this machine, --signaling-port=N moves it.
-  const portSwitch = app.commandLine.getSwitchValue('signaling-port');
-  try {
-    lanSync = await startLanSync({
-      port: portSwitch ? Number(portSwitch) : DEFAULT_SIGNALING_PORT,
-      lan: !app.commandLine.hasSwitch('no-lan'),
-      fallbackToFreePort: !portSwitch,
-    });
-  } catch (error) {
-    logger.warn(`peer-to-peer sync is unavailable: ${errorMessage(error)}`);
-  }
-  // The member's private keys are encrypted by the OS keychain where Electron can use one.
-  const keyProtection = safeStorage.isEncryptionAvailable()
-    ? { encrypt: (plain: string) => safeStorage.encryptString(plain), decrypt: (sealed: Buffer) => safeStorage.decryptString(sealed) }
-    : undefined;
-  service = new HostService({ dataDir, host: 'electron', version: app.getVersion(), openExternal, sync: lanSync ?? undefined, keyProtection });
-  void service.warmUp();
-  router = registerIpcRouter(ipcMain, service);
+  router = registerIpcRouter(ipcMain, runtime.service);
   secureSession(session.defaultSession);
   protocol.handle(APP_SCHEME, (request) =>
     serveAppRequest(request).catch((error: unknown) => {
@@ -255,38 +248,17 @@ async function start(): Promise<void> {
   logger.info(`desktop shell ${app.getVersion()} started; notebook at ${dataDir}`);
 }
 
-/** Writes everything queued, closes the store and gives the data directory back. */
+/** Writes everything queued (within a time limit), closes the store and gives the data directory back. */
 async function stop(): Promise<void> {
   router?.dispose();
   router = null;
-  const sync = lanSync;
-  lanSync = null;
-  await sync?.close().catch(() => {});
-  const running = service;
-  service = null;
-  if (running) {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        logger.error(`queued writes did not finish within ${FLUSH_TIMEOUT_MS / 1000} s; quitting anyway`);
-        resolve();
-      }, FLUSH_TIMEOUT_MS);
-    });
-    const closing = (async () => {
-      await running.flush();
-      await running.close();
-    })().catch((error: unknown) => {
-      logger.error(`closing the notebook failed: ${errorMessage(error)}`);
-    });
-    await Promise.race([closing, timeout]);
-    clearTimeout(timer);
-  }
-  releaseDataDir();
+  const running = runtime;
+  runtime = null;
+  await running?.stop();
 }
 
 function releaseDataDir(): void {
-  dataDirLock?.release();
-  dataDirLock = null;
+  runtime?.releaseLock();
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -322,7 +294,7 @@ if (!app.requestSingleInstanceLock()) {
     if (process.platform !== 'darwin') app.quit();
   });
   app.on('activate', () => {
-    if (!mainWindow && service) mainWindow = createMainWindow();
+    if (!mainWindow && runtime) mainWindow = createMainWindow();
   });
 
   app

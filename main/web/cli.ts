@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { acquireDataDir, DataDirBusyError, defaultDataDir } from '../services/data-dir';
-import { HostService } from '../services/host-service';
-import { DEFAULT_SIGNALING_PORT, startLanSync, type LanSync } from '../services/lan-sync';
+import { DataDirBusyError, defaultDataDir } from '../services/data-dir';
+import { startHostRuntime, type HostRuntime } from '../services/host-runtime';
+import { DEFAULT_SIGNALING_PORT } from '../services/lan-sync';
 import { logger } from '../services/logger';
 import { isValidToken, startWebHost } from './web-host';
 import { errorMessage } from '../../shared/errors';
@@ -68,32 +68,25 @@ async function main(): Promise<void> {
   const rendererDir = join(here, '..', 'renderer');
   const version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
-  let lock;
-  try {
-    lock = acquireDataDir(dataDir, { host: 'web host' });
-  } catch (error) {
-    if (error instanceof DataDirBusyError) {
-      process.stderr.write(`Commonplace: ${error.message}. Stop it first, or pass another --data-dir.\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  let sync: LanSync;
   // Pages of web hosts on loopback are let in anyway; with --allow-remote the page may have another origin.
   let servedOrigins: readonly string[] = [];
+  let runtime: HostRuntime;
   try {
-    sync = await startLanSync({
-      port: signalingPort,
-      lan: !values['no-lan'],
-      fallbackToFreePort: values['signaling-port'] === undefined,
-      allowOrigin: (origin) => servedOrigins.includes(origin),
+    runtime = await startHostRuntime({
+      dataDir,
+      host: 'web',
+      version,
+      lockHolder: 'web host',
+      syncRequired: true,
+      lan: { port: signalingPort, lan: !values['no-lan'], fallbackToFreePort: values['signaling-port'] === undefined, allowOrigin: (origin) => servedOrigins.includes(origin) },
     });
   } catch (error) {
-    lock.release();
-    process.stderr.write(`Commonplace: the signalling server could not start: ${errorMessage(error)}\n`);
+    if (error instanceof DataDirBusyError) process.stderr.write(`Commonplace: ${error.message}. Stop it first, or pass another --data-dir.\n`);
+    else process.stderr.write(`Commonplace: ${errorMessage(error)}\n`);
     process.exit(1);
   }
-  const service = new HostService({ dataDir, host: 'web', version, sync });
+  const { service } = runtime;
+  const sync = runtime.sync!;
   let host;
   try {
     host = await startWebHost({
@@ -106,14 +99,13 @@ async function main(): Promise<void> {
       token,
     });
   } catch (error) {
-    lock.release();
+    await runtime.stop();
     process.stderr.write(`Commonplace: ${errorMessage(error)}\n`);
     process.exit(1);
   }
   // The lock is readable by this user only: the command line finds the address and its token there.
-  lock.update({ url: host.url });
+  runtime.updateLock({ url: host.url });
   servedOrigins = host.origins();
-  void service.warmUp();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -122,9 +114,7 @@ async function main(): Promise<void> {
     logger.info(`${signal}: saving and stopping`);
     try {
       await host.close();
-      await sync.close();
-      await service.close();
-      lock.release();
+      await runtime.stop();
       process.exit(0);
     } catch (error) {
       logger.error(`could not stop cleanly: ${String(error)}`);

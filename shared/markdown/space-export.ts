@@ -51,7 +51,8 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
   const folders = new Map<string, FolderNames>([['', new FolderNames(wanted ? [] : ['index.md'])]]);
   const fileOf = new Map<string, string>();
   for (const note of notes) {
-    const folder = exportFolder(note.folder);
+    // Chosen notes (one note's export) are written side by side; a whole space keeps its folders.
+    const folder = wanted ? '' : exportFolder(note.folder);
     if (!folders.has(folder)) folders.set(folder, new FolderNames());
     const name = folders.get(folder)!.pick(note.title, '.md');
     fileOf.set(note.id, folder ? `${folder}/${name}` : name);
@@ -109,7 +110,7 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
       id: note.id,
     });
     const bodyDoc = await readBody(note.id);
-    fromFolder = exportFolder(note.folder);
+    fromFolder = wanted ? '' : exportFolder(note.folder);
     const body = noteBodyToMarkdown(bodyDoc, note.id, { links, editor });
     const discussion = options.comments === false ? '' : discussionSection(readThreads(bodyDoc));
     const text = `${front}\n${body}${body.endsWith('\n') || body === '' ? '' : '\n'}`;

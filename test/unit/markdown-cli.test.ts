@@ -80,8 +80,10 @@ describe('commonplace CLI', () => {
 
     const folder = join(work, 'out-folder');
     expect((await run('export', '--data-dir', dataDir, '--space', 'guild', '--out', folder)).code).toBe(0);
-    expect((await readdir(folder)).sort()).toEqual(['First.md', 'Second.md', 'index.md']);
-    expect(await readFile(join(folder, 'First.md'), 'utf8')).toContain('Links to [Second](Second.md).');
+    // Each note goes back into the folder it was imported from.
+    expect((await readdir(folder)).sort()).toEqual(['First.md', 'index.md', 'topic']);
+    expect(await readdir(join(folder, 'topic'))).toEqual(['Second.md']);
+    expect(await readFile(join(folder, 'First.md'), 'utf8')).toContain('Links to [Second](topic/Second.md).');
     expect(await readFile(join(folder, 'index.md'), 'utf8')).toContain('## craft');
 
     const zipPath = join(work, 'out.zip');
@@ -93,7 +95,7 @@ describe('commonplace CLI', () => {
     expect((await run('export', '--data-dir', dataDir, '--all', '--out', all)).code).toBe(0);
     expect(await readdir(join(all, 'Guild'))).toContain('index.md');
 
-    const id = /^id: (.+)$/m.exec(await readFile(join(folder, 'Second.md'), 'utf8'))![1]!;
+    const id = /^id: (.+)$/m.exec(await readFile(join(folder, 'topic', 'Second.md'), 'utf8'))![1]!;
     const one = join(work, 'out-one');
     expect((await run('export', '--data-dir', dataDir, '--space', 'Guild', '--note', id, '--out', one)).code).toBe(0);
     expect(await readdir(one)).toEqual(['Second.md']);
