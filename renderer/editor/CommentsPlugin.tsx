@@ -4,10 +4,10 @@
  * so a thread whose passage was deleted shows as detached. The threads themselves live in the note's
  * document (shared/comments.ts), not in the editor.
  */
-import { $isMarkNode, $wrapSelectionInMarkNode } from '@lexical/mark';
+import { $isMarkNode, $wrapSelectionInMarkNode, type MarkNode } from '@lexical/mark';
 import { useLexicalComposerContext } from '@lexical/react/LexicalComposerContext';
 import { $dfs, mergeRegister } from '@lexical/utils';
-import { $getSelection, $isRangeSelection, COMMAND_PRIORITY_EDITOR, COMMAND_PRIORITY_NORMAL, createCommand, KEY_DOWN_COMMAND, type LexicalCommand } from 'lexical';
+import { $getNearestNodeFromDOMNode, $getNodeByKey, $getSelection, $isRangeSelection, COMMAND_PRIORITY_EDITOR, COMMAND_PRIORITY_NORMAL, createCommand, KEY_DOWN_COMMAND, type LexicalCommand } from 'lexical';
 import { useEffect } from 'react';
 
 export const OPEN_COMMENT_COMMAND: LexicalCommand<void> = createCommand('OPEN_COMMENT_COMMAND');
@@ -18,8 +18,68 @@ export interface CommentDraft {
   anchor: (threadId: string) => void;
 }
 
-export function CommentsPlugin({ onDraft, onMarks }: { onDraft: (draft: CommentDraft | null) => void; onMarks: (ids: ReadonlySet<string>) => void }): null {
+/** What the page can ask of the editor about a thread. */
+export interface CommentsEditorApi {
+  /** Selects the thread's passage and scrolls it into view; false when it is not in the note. */
+  reveal(threadId: string): boolean;
+}
+
+export function CommentsPlugin({
+  onDraft,
+  onMarks,
+  onMarkClick,
+  onApi,
+}: {
+  onDraft: (draft: CommentDraft | null) => void;
+  onMarks: (ids: ReadonlySet<string>) => void;
+  /** A marked passage was clicked: the threads on it. */
+  onMarkClick?: (threadIds: string[]) => void;
+  onApi?: (api: CommentsEditorApi | null) => void;
+}): null {
   const [editor] = useLexicalComposerContext();
+  useEffect(() => {
+    if (!onApi) return;
+    onApi({
+      reveal: (threadId) => {
+        let found: MarkNode | null = null;
+        editor.getEditorState().read(() => {
+          for (const { node } of $dfs()) if ($isMarkNode(node) && node.getIDs().includes(threadId)) found ??= node;
+        });
+        if (!found) return false;
+        const key = (found as MarkNode).getKey();
+        editor.update(() => {
+          const mark = $getNodeByKey(key);
+          if ($isMarkNode(mark)) mark.select(0, mark.getChildrenSize());
+        });
+        editor.getElementByKey(key)?.scrollIntoView({ block: 'center' });
+        return true;
+      },
+    });
+    return () => onApi(null);
+  }, [editor, onApi]);
+  useEffect(() => {
+    if (!onMarkClick) return;
+    const onClick = (event: MouseEvent) => {
+      const element = (event.target as Element | null)?.closest?.('mark');
+      if (!element) return;
+      // Reading DOM nodes back needs the editor itself (not only its state) to be the active one.
+      editor.read(() => {
+        const node = $getNearestNodeFromDOMNode(element);
+        const mark = $isMarkNode(node) ? node : node?.getParents().find($isMarkNode);
+        if (mark) onMarkClick(mark.getIDs());
+      });
+    };
+    let current: HTMLElement | null = null;
+    const off = editor.registerRootListener((root, previous) => {
+      previous?.removeEventListener('click', onClick);
+      root?.addEventListener('click', onClick);
+      current = root;
+    });
+    return () => {
+      off();
+      current?.removeEventListener('click', onClick);
+    };
+  }, [editor, onMarkClick]);
   useEffect(() => {
     let last = '';
     const reportMarks = () =>

@@ -15,7 +15,7 @@ import { useEffect } from 'react';
 import type * as Y from 'yjs';
 import { EDITOR_NODES } from '../../shared/editor-nodes';
 import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-shortcuts';
-import { CommentsPlugin, type CommentDraft } from './CommentsPlugin';
+import { CommentsPlugin, type CommentDraft, type CommentsEditorApi } from './CommentsPlugin';
 import { NoteCollaborationPlugin } from './NoteCollaborationPlugin';
 import { TablePlugin } from './TablePlugin';
 import { NoteLinkPlugin } from './NoteLinkPlugin';
@@ -41,6 +41,8 @@ export function NoteEditor({
   authorId,
   onCommentDraft,
   onCommentMarks,
+  onCommentMarkClick,
+  onCommentsApi,
 }: {
   /** The note's own document. */
   doc: Y.Doc;
@@ -56,6 +58,8 @@ export function NoteEditor({
   onCommentDraft?: (draft: CommentDraft | null) => void;
   /** The ids of the threads whose passages are in the note. */
   onCommentMarks?: (ids: ReadonlySet<string>) => void;
+  onCommentMarkClick?: (threadIds: string[]) => void;
+  onCommentsApi?: (api: CommentsEditorApi | null) => void;
 }) {
   return (
     <LexicalComposer
@@ -87,7 +91,7 @@ export function NoteEditor({
       <TabIndentationPlugin />
       <MarkdownShortcutPlugin transformers={COMMONPLACE_TRANSFORMERS} />
       <NoteLinkPlugin currentNoteId={noteId} />
-      {onCommentDraft && onCommentMarks && <CommentsPlugin onDraft={onCommentDraft} onMarks={onCommentMarks} />}
+      {onCommentDraft && onCommentMarks && <CommentsPlugin onDraft={onCommentDraft} onMarks={onCommentMarks} onMarkClick={onCommentMarkClick} onApi={onCommentsApi} />}
     </LexicalComposer>
   );
 }

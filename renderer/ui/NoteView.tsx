@@ -16,7 +16,7 @@ import { VersionPane } from './history/VersionPane';
 import { SinceLastSeen } from './history/WhatsNew';
 import { memberLabel, timeFormat } from './member-names';
 import { CommentsPanel, useThreads } from './comments/CommentsPanel';
-import type { CommentDraft } from '../editor/CommentsPlugin';
+import type { CommentDraft, CommentsEditorApi } from '../editor/CommentsPlugin';
 
 /** What others changed in the note since the member last looked (read when it opens; then it counts as seen). */
 function useSinceLastSeen(session: SpaceSession, noteId: string): [NoteNews | null, () => void] {
@@ -169,6 +169,13 @@ export function NoteView({
     [onNotice],
   );
   const me = useCallback(() => ({ id: author.id, ...session.peers.member }), [author.id, session]);
+  const [commentsApi, setCommentsApi] = useState<CommentsEditorApi | null>(null);
+  const [focusedThread, setFocusedThread] = useState<string | null>(null);
+  const onCommentMarkClick = useCallback((threadIds: string[]) => {
+    setFocusedThread(threadIds[threadIds.length - 1] ?? null);
+    setCommentsOpen(true);
+    setHistoryOpen(false);
+  }, []);
   const [undoMember, setUndoMember] = useState<{ memberId: string; since: number } | null>(null);
   const [sinceSeen, dismissSinceSeen] = useSinceLastSeen(session, noteId);
   const { versions, error: historyError } = useVersions(session, noteId, historyOpen);
@@ -281,6 +288,8 @@ export function NoteView({
           authorId={author.id}
           onCommentDraft={onCommentDraft}
           onCommentMarks={setMarks}
+          onCommentMarkClick={onCommentMarkClick}
+          onCommentsApi={setCommentsApi}
         />
       ) : load === 'error' ? (
         <p className="note-problem" role="alert">
@@ -311,6 +320,11 @@ export function NoteView({
           draft={draft}
           editable={active && load === 'ready'}
           me={me}
+          focused={focusedThread}
+          onReveal={(threadId) => {
+            setFocusedThread(threadId);
+            commentsApi?.reveal(threadId);
+          }}
           onDraftDone={() => setDraft(null)}
           onClose={() => (setCommentsOpen(false), setDraft(null))}
         />

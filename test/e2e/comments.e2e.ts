@@ -92,6 +92,14 @@ describe.skipIf(skip)('comments between two members', () => {
     expect(await thread.textContent()).toContain('Ana');
     expect(await thread.locator('blockquote').textContent()).toBe(FIRST);
     await expect.poll(() => body(b).locator('mark').textContent(), poll).toBe(FIRST);
+    // The thread shows its passage in the note, and the passage leads back to its thread.
+    await thread.getByRole('button', { name: 'Show passage' }).click();
+    await expect.poll(() => b.evaluate(() => String(window.getSelection())), poll).toBe(FIRST);
+    await b.getByRole('button', { name: /^Comments/ }).click();
+    await expect.poll(() => panel(b).count(), poll).toBe(0);
+    await body(b).locator('mark').first().click();
+    await expect.poll(() => panel(b).count(), poll).toBe(1);
+    await expect.poll(() => openThreads(b).first().getAttribute('aria-current'), poll).toBe('true');
     await thread.getByRole('textbox', { name: 'Reply' }).fill('Yes, for a midline; 20 ml for a PICC.');
     await thread.getByRole('button', { name: 'Reply' }).click();
     await expect.poll(() => thread.textContent(), poll).toContain('20 ml for a PICC');

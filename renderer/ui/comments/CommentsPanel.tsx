@@ -105,6 +105,8 @@ export function CommentsPanel({
   draft,
   editable,
   me,
+  focused,
+  onReveal,
   onDraftDone,
   onClose,
 }: {
@@ -115,6 +117,10 @@ export function CommentsPanel({
   draft: CommentDraft | null;
   editable: boolean;
   me: () => CommentAuthor;
+  /** The thread last chosen (in the note or here): shown highlighted and scrolled to. */
+  focused: string | null;
+  /** Shows a thread's passage in the note. */
+  onReveal: (threadId: string) => void;
   onDraftDone: () => void;
   onClose: () => void;
 }) {
@@ -129,10 +135,23 @@ export function CommentsPanel({
   const open = threads.filter((t) => !t.resolved).sort((a, b) => Number(repliedToMe(b)) - Number(repliedToMe(a)));
   const resolved = threads.filter((t) => t.resolved);
   const thread = (t: CommentThread) => (
-    <li key={t.id} className="comment-thread" data-resolved={t.resolved} aria-label={`Thread on “${t.quote}”`}>
+    <li
+      key={t.id}
+      className="comment-thread"
+      data-resolved={t.resolved}
+      aria-current={focused === t.id ? 'true' : undefined}
+      aria-label={`Thread on “${t.quote}”`}
+      ref={focused === t.id ? (el) => el?.scrollIntoView({ block: 'nearest' }) : undefined}
+    >
       {!t.resolved && repliedToMe(t) && <span className="comment-badge">Replies to you</span>}
       <blockquote className="comment-quote">{t.quote || '(no text)'}</blockquote>
-      {!marks.has(t.id) && <p className="comment-detached muted">The passage was deleted: this thread is detached.</p>}
+      {!marks.has(t.id) ? (
+        <p className="comment-detached muted">The passage was deleted: this thread is detached.</p>
+      ) : (
+        <button type="button" className="link-button" onClick={() => onReveal(t.id)}>
+          Show passage
+        </button>
+      )}
       <ol className="comment-list">
         {t.comments.map((c) => (
           <li key={c.id}>
