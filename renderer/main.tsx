@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { getHost } from './platform/host';
 import { openSpace } from './spaces/space-session';
 import { App, LAST_SPACE_KEY } from './ui/App';
-import { parseRoute } from './ui/route';
+import { parseRoute } from './navigation/route';
 import './styles.css';
 
 const host = getHost();

@@ -1,23 +1,22 @@
 /** The notebook window: spaces, search, notes and tags on the left; the open note on the right. */
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { catalogMeta, catalogNotes, entryState, entryTitle, getEntry, initSpace, recordMember, renameSpace, restoreEntry, sortNotes, spaceName, touchEntry, trashEntry, type NoteSort } from '../../shared/catalog';
-import type { HostApi, SpaceSummary } from '../../shared/host-api';
-import { newId } from '../../shared/ids';
+import { catalogMeta, catalogNotes, entryState, entryTitle, getEntry, recordMember, renameSpace, restoreEntry, sortNotes, spaceName, touchEntry, trashEntry, type NoteSort } from '../../shared/catalog';
+import type { HostApi } from '../../shared/host-api';
 import { NoteLinkProvider } from '../editor/NoteLinkPlugin';
 import type { SaveState } from '../persistence/doc-persistence';
 import { useSearch } from '../search/use-search';
 import { createNote, deleteNotesForever, duplicateNote } from '../spaces/note-actions';
-import { closeSpace, openSpace, type SpaceSession } from '../spaces/space-session';
+import type { SpaceSession } from '../spaces/space-session';
 import { ConfirmDialog, PromptDialog } from './Dialog';
-import { ensureSpaces } from './first-run';
 import { NotesNav, TagsNav, type DeletedNote, type ListMode } from './NotesNav';
 import { WhatsNewDialog } from './history/WhatsNew';
 import * as Y from 'yjs';
 import { NoteView } from './NoteView';
 import { ProfileDialog } from './ProfileDialog';
-import { loadProfile, saveProfile, type Profile } from './profile';
+import { useProfile } from '../profile/use-profile';
+import { LAST_SPACE_KEY, useSpaces } from '../spaces/use-spaces';
 import { QuickSwitcher } from './QuickSwitcher';
-import { navigate, parseRoute, type Route } from './route';
+import { navigate, useRoute } from '../navigation/route';
 import { SpacesNav } from './SpacesNav';
 import { SyncPanel } from './sync/SyncPanel';
 import { errorMessage } from '../../shared/errors';
@@ -25,23 +24,10 @@ import { errorMessage } from '../../shared/errors';
 /** Export and import (and the zip library they use) load after the window has shown. */
 const MarkdownMenu = lazy(() => import('./MarkdownMenu').then((m) => ({ default: m.MarkdownMenu })));
 
-export const LAST_SPACE_KEY = 'commonplace.lastSpace';
+export { LAST_SPACE_KEY };
 /** Touching a note's "updated" fields on every keystroke would flood the doc; once in a while is enough. */
 const TOUCH_INTERVAL_MS = 3000;
 
-function useRoute(): Route {
-  const [route, setRoute] = useState(() => parseRoute(location.hash));
-  useEffect(() => {
-    const update = () => setRoute(parseRoute(location.hash));
-    window.addEventListener('hashchange', update);
-    window.addEventListener('popstate', update);
-    return () => {
-      window.removeEventListener('hashchange', update);
-      window.removeEventListener('popstate', update);
-    };
-  }, []);
-  return route;
-}
 
 /** Whether the host has every edit on disk. Its own component: it changes with every keystroke. */
 function SaveStatus({ session }: { session: SpaceSession }) {
@@ -84,43 +70,10 @@ type Pending =
   | { kind: 'profile' }
   | null;
 
-/** The member's profile: from the host (so a wiped browser keeps it), asked for on first run. */
-function useProfile(host: HostApi): [Profile | null, boolean, (p: Profile) => void] {
-  const [profile, setProfile] = useState<Profile | null>(null);
-  const [needsName, setNeedsName] = useState(false);
-  useEffect(() => {
-    return host.onConnection((connected) => {
-      if (!connected) return;
-      void host.call('profile.get', {}).then(({ profile: stored }) => {
-        const local = loadProfile();
-        if (stored) {
-          saveProfile(stored);
-          setProfile(stored);
-        } else {
-          setProfile(local);
-          setNeedsName(true);
-        }
-      });
-    });
-  }, [host]);
-  const save = useCallback(
-    (next: Profile) => {
-      saveProfile(next);
-      setProfile(next);
-      setNeedsName(false);
-      void host.call('profile.set', { profile: { id: next.id, name: next.name, color: next.color } });
-    },
-    [host],
-  );
-  return [profile, needsName, save];
-}
-
 export function App({ host }: { host: HostApi }) {
   const [profile, needsName, saveProfileEverywhere] = useProfile(host);
   const route = useRoute();
-  const [spaces, setSpaces] = useState<SpaceSummary[] | null>(null);
-  const [readySpaceId, setReadySpaceId] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { spaces, spaceId, session, ready, error, refresh: refreshSpaces, create: createSpaceNamed, removeOpen } = useSpaces(host, profile, route.spaceId);
   /** A failed action, shown above the note until dismissed. */
   const [notice, setNotice] = useState<string | null>(null);
   const [pending, setPending] = useState<Pending>(null);
@@ -132,40 +85,10 @@ export function App({ host }: { host: HostApi }) {
   const [switcherOpen, setSwitcherOpen] = useState(false);
   const lastTouch = useRef(new Map<string, number>());
 
-  const refreshSpaces = useCallback(async () => {
-    if (!profile) return;
-    setSpaces(await ensureSpaces(host, profile));
-  }, [host, profile]);
-
-  // Wait for the host and the profile, then list (or create) the spaces.
-  useEffect(() => {
-    if (!profile || spaces !== null) return;
-    return host.onConnection((connected) => {
-      if (connected) refreshSpaces().catch((e: unknown) => setError(errorMessage(e)));
-    });
-  }, [host, profile, spaces, refreshSpaces]);
-
-  const spaceId = useMemo(() => {
-    if (!spaces || spaces.length === 0) return null;
-    const wanted = route.spaceId ?? localStorage.getItem(LAST_SPACE_KEY);
-    return spaces.find((s) => s.id === wanted)?.id ?? spaces[0]!.id;
-  }, [spaces, route.spaceId]);
-
-  // Sessions are kept per space for the window's lifetime, so this is a lookup after the first time.
-  const session = useMemo(() => (spaceId ? openSpace(spaceId, host) : null), [spaceId, host]);
-  useEffect(() => {
-    if (!session) return;
-    localStorage.setItem(LAST_SPACE_KEY, session.spaceId);
-    let cancelled = false;
-    void session.ready().then(() => !cancelled && setReadySpaceId(session.spaceId));
-    return () => {
-      cancelled = true;
-    };
-  }, [session]);
-
-  const ready = session !== null && readySpaceId === session.spaceId;
-  const catalog = ready ? session.catalog : null;
-  const catalogView = ready ? session.view : null;
+  // `ready` holds only with a session: the catalog is decoded and its view built.
+  const live = ready ? session : null;
+  const catalog = live?.catalog ?? null;
+  const catalogView = live?.view ?? null;
   const view = useSyncExternalStore(catalogView?.subscribe ?? noSubscription, catalogView?.getView ?? emptyView);
   const news = useSyncExternalStore(session?.news.subscribe ?? noSubscription, session?.news.getView ?? emptyNews);
   const currentName = useSpaceName(session, ready);
@@ -180,7 +103,7 @@ export function App({ host }: { host: HostApi }) {
     const filtered = tagFilter ? view.active.filter((n) => n.tags.includes(tagFilter)) : view.active;
     return sort === 'updated' ? filtered : sortNotes([...filtered], sort);
   }, [view.active, tagFilter, sort]);
-  const hits = useSearch(ready ? session.search : null, query);
+  const hits = useSearch(live?.search ?? null, query);
 
   // A linked note may not be here yet (the local cache loaded, the host's copy has not): wait for the host.
   const [hostSyncedSpaceId, setHostSyncedSpaceId] = useState<string | null>(null);
@@ -246,36 +169,11 @@ export function App({ host }: { host: HostApi }) {
     requestAnimationFrame(() => document.querySelector<HTMLInputElement>('input[aria-label="Note title"]')?.focus());
   };
 
-  const createSpace = async (name: string) => {
-    const id = newId();
-    const created = openSpace(id, host);
-    initSpace(created.catalog, name);
-    recordMember(created.catalog, profile);
-    await created.whenSaved();
-    await refreshSpaces();
-    navigate({ spaceId: id, noteId: null });
-  };
+  const createSpace = (name: string) => createSpaceNamed(name, profile);
 
   const removeSpace = async () => {
-    const removed = spaceId;
-    // The host's copy goes first: if that fails, nothing is lost and the space stays open.
-    try {
-      await host.call('spaces.remove', { spaceId: removed });
-    } catch (e) {
-      setNotice(`Could not remove the space: ${errorMessage(e)}`);
-      return;
-    }
-    setReadySpaceId(null);
-    await closeSpace(removed, { forget: true });
-    localStorage.removeItem(LAST_SPACE_KEY);
-    const remaining = (spaces ?? []).filter((s) => s.id !== removed);
-    if (remaining.length > 0) {
-      setSpaces(remaining);
-      navigate({ spaceId: remaining[0]!.id, noteId: null });
-    } else {
-      navigate({ spaceId: null, noteId: null });
-      await refreshSpaces();
-    }
+    const problem = await removeOpen();
+    if (problem) setNotice(problem);
   };
 
   return (

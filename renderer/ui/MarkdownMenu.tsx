@@ -14,7 +14,7 @@ import { MAX_IMPORT_CALL_BYTES, MAX_IMPORT_CALL_FILES, MAX_MARKDOWN_FILE_BYTES, 
 import { FolderNames } from '../../shared/markdown/file-names';
 import type { AuthorRef } from '../../shared/catalog';
 import { Dialog } from './Dialog';
-import { loadProfile } from './profile';
+import { loadProfile } from '../profile/profile';
 import { errorMessage } from '../../shared/errors';
 
 type ExportScope = 'note' | 'space' | 'all';

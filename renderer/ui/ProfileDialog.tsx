@@ -1,7 +1,7 @@
 /** Asks a member for the name and colour their community sees (on first run, and whenever they edit it). */
 import { useState } from 'react';
 import { Dialog } from './Dialog';
-import { PROFILE_COLORS, type Profile } from './profile';
+import { PROFILE_COLORS, type Profile } from '../profile/profile';
 
 export function ProfileDialog({ open, profile, firstRun, onSave, onCancel }: { open: boolean; profile: Profile; firstRun: boolean; onSave: (p: Profile) => void; onCancel: () => void }) {
   const [name, setName] = useState(profile.name);

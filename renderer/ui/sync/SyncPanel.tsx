@@ -6,7 +6,7 @@ import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { entryTitle, getEntry, spaceName } from '../../../shared/catalog';
 import { getHost } from '../../platform/host';
 import type { SpaceSession } from '../../spaces/space-session';
-import type { Profile } from '../profile';
+import type { Profile } from '../../profile/profile';
 import { ConnectDialog } from './ConnectDialog';
 import { JoinDialog } from './JoinDialog';
 import { MembersDialog } from './MembersDialog';

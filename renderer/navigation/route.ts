@@ -1,4 +1,6 @@
 /** The open space and note live in the URL hash (#/space/ID/note/ID), so reload and back/forward land on them. */
+import { useEffect, useState } from 'react';
+
 export interface Route {
   spaceId: string | null;
   noteId: string | null;
@@ -23,4 +25,19 @@ export function navigate(route: Route, replace = false): void {
   if (replace) history.replaceState(null, '', hash);
   else history.pushState(null, '', hash);
   window.dispatchEvent(new HashChangeEvent('hashchange'));
+}
+
+/** The route the window shows, kept current as the hash changes. */
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  useEffect(() => {
+    const update = () => setRoute(parseRoute(location.hash));
+    window.addEventListener('hashchange', update);
+    window.addEventListener('popstate', update);
+    return () => {
+      window.removeEventListener('hashchange', update);
+      window.removeEventListener('popstate', update);
+    };
+  }, []);
+  return route;
 }

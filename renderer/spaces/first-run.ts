@@ -3,9 +3,9 @@ import { initSpace } from '../../shared/catalog';
 import type { HostApi, SpaceSummary } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
 import { WELCOME_MARKDOWN, WELCOME_TITLE } from '../../shared/welcome-note';
-import { createNote } from '../spaces/note-actions';
-import { openSpace } from '../spaces/space-session';
-import type { Profile } from './profile';
+import { createNote } from './note-actions';
+import { openSpace } from './space-session';
+import type { Profile } from '../profile/profile';
 
 export const DEFAULT_SPACE_NAME = 'My notebook';
 
