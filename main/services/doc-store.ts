@@ -17,6 +17,7 @@
  * A folder written by schema 1 (`snapshot.bin` + `log.bin`, one document per space) is migrated the
  * first time it is opened (legacy-space.ts), and its files are kept aside in `schema1-backup/`.
  */
+import { ObservableV2 } from 'lib0/observable';
 import { chmod, copyFile, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -317,7 +318,8 @@ export class SpaceStore {
   private queue: PendingAppend[] = [];
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
-  private readonly listeners = new Set<(docId: string, update: Uint8Array, origin: unknown) => void>();
+  /** Who listens (lib0's registry: `update` events). */
+  private readonly events = new ObservableV2<{ update: (docId: string, update: Uint8Array, origin: unknown) => void }>();
   /** The catalog encoded once, for clients that have nothing yet; dropped on every change. */
   private catalogState: Uint8Array | null = null;
 
@@ -573,8 +575,8 @@ export class SpaceStore {
 
   /** Told about every update applied (appends of any document); returns an unsubscribe function. */
   onUpdate(listener: (docId: string, update: Uint8Array, origin: unknown) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.events.on('update', listener);
+    return () => this.events.off('update', listener);
   }
 
   /** Applies a validated update and resolves once it is on disk (writes are batched). */
@@ -610,7 +612,7 @@ export class SpaceStore {
       record.digest = null;
       record.version++;
       records.push(encodeRecord(encodeLogPayload(docId, update)));
-      for (const listener of this.listeners) listener(docId, update, origin);
+      this.events.emit('update', [docId, update, origin]);
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record: records.length === 1 ? records[0]! : Buffer.concat(records), resolve, reject });
@@ -746,7 +748,7 @@ export class SpaceStore {
     this.pack = null;
     for (const doc of this.loaded.values()) doc.destroy();
     this.loaded.clear();
-    this.listeners.clear();
+    this.events.destroy();
     this.catalog.destroy();
   }
 }

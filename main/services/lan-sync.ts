@@ -2,6 +2,7 @@
  * LAN sync on a host: its signalling server, and (unless LAN sync is off) mDNS advertisement and
  * discovery of other hosts. Both hosts (Electron and the web host) compose it the same way.
  */
+import { ObservableV2 } from 'lib0/observable';
 import type { SyncInfo } from '../../shared/host-api';
 import { startLanDiscovery, type LanDiscovery } from './lan-discovery';
 import { logger } from './logger';
@@ -37,7 +38,8 @@ export async function startLanSync(options: LanSyncOptions): Promise<LanSync> {
     fallbackToFreePort: options.fallbackToFreePort ?? false,
     allowOrigin: options.allowOrigin,
   });
-  const listeners = new Set<(info: SyncInfo) => void>();
+  /** Who listens (lib0's registry: `change` events). */
+  const events = new ObservableV2<{ change: (info: SyncInfo) => void }>();
   let discovered: string[] = [];
   const info = (): SyncInfo => ({
     lan: options.lan,
@@ -49,7 +51,7 @@ export async function startLanSync(options: LanSyncOptions): Promise<LanSync> {
     try {
       discovery = startLanDiscovery(server.port, (peers) => {
         discovered = peers;
-        for (const listener of listeners) listener(info());
+        events.emit('change', [info()]);
       });
     } catch (error) {
       logger.warn(`mDNS discovery is unavailable: ${errorMessage(error)}`);
@@ -59,11 +61,11 @@ export async function startLanSync(options: LanSyncOptions): Promise<LanSync> {
   return {
     info,
     onChange: (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      events.on('change', listener);
+      return () => events.off('change', listener);
     },
     close: async () => {
-      listeners.clear();
+      events.destroy();
       await discovery?.close();
       await server.close();
     },

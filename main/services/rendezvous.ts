@@ -4,6 +4,7 @@
  * with the space key sealed for the joiner. Topics and messages are derived from and encrypted with
  * secrets only the parties hold (member-crypto.ts), so a server relays what it cannot read.
  */
+import { ObservableV2 } from 'lib0/observable';
 import { WebSocket } from 'ws';
 import { logger } from './logger';
 import { errorMessage } from '../../shared/errors';
@@ -29,12 +30,21 @@ export class Rendezvous {
   private readonly seen = new Set<string>();
   private closed = false;
 
-  private readonly handlers = new Set<(topic: string, data: string) => void>();
+  /** Who listens for messages (lib0's registry: `message` events). */
+  private readonly events = new ObservableV2<{ message: (topic: string, data: string) => void }>();
 
   /** Called with every message that arrives on a subscribed topic (once, whichever server it came through). */
   onMessage(handler: (topic: string, data: string) => void): () => void {
-    this.handlers.add(handler);
-    return () => this.handlers.delete(handler);
+    // One listener that throws must not keep the message from the others.
+    const safe = (topic: string, data: string) => {
+      try {
+        handler(topic, data);
+      } catch (error) {
+        logger.warn(`rendezvous: a message could not be handled: ${errorMessage(error)}`);
+      }
+    };
+    this.events.on('message', safe);
+    return () => this.events.off('message', safe);
   }
 
   private base: string[] = [];
@@ -154,13 +164,7 @@ export class Rendezvous {
     if (this.seen.has(data)) return;
     this.seen.add(data);
     if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.values().next().value!);
-    for (const handler of this.handlers) {
-      try {
-        handler(topic, data);
-      } catch (error) {
-        logger.warn(`rendezvous: a message could not be handled: ${errorMessage(error)}`);
-      }
-    }
+    this.events.emit('message', [topic, data]);
   }
 
   close(): void {

@@ -2,6 +2,7 @@
  * A space's members as this host sees them: the signed records of the catalog, read in order and
  * checked (shared/membership.ts), and the records this device makes, signed with its own key.
  */
+import { ObservableV2 } from 'lib0/observable';
 import * as Y from 'yjs';
 import { nameClient } from '../../shared/doc-clients';
 import { newId } from '../../shared/ids';
@@ -16,10 +17,11 @@ export const MEMBERSHIP_ORIGIN: ChangeOrigin = Object.freeze({ source: 'local' }
 
 export class SpaceMembership {
   private cached: Membership | null = null;
-  private readonly listeners = new Set<() => void>();
+  /** Who listens for changes (lib0's registry: `change` events). */
+  private readonly events = new ObservableV2<{ change: () => void }>();
   private readonly observer = () => {
     this.cached = null;
-    for (const listener of this.listeners) listener();
+    this.events.emit('change', []);
   };
 
   constructor(
@@ -34,8 +36,8 @@ export class SpaceMembership {
 
   /** Called after the records change. */
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
   }
 
   /** The valid records' outcome (computed again after the records change). */
@@ -162,7 +164,7 @@ export class SpaceMembership {
   }
 
   close(): void {
-    this.listeners.clear();
+    this.events.destroy();
     this.store.catalog.getArray(MEMBERSHIP_ARRAY).unobserve(this.observer);
   }
 }

@@ -3,6 +3,7 @@
  * local updates to the host (one batch in flight at a time), applies what other clients of the host
  * send, and on every (re)connect exchanges state vectors so either side restores what the other lacks.
  */
+import { ObservableV2 } from 'lib0/observable';
 import * as Y from 'yjs';
 import { HostError, type HostApi } from '../../shared/host-api';
 import { tryApplyUpdate } from '../../shared/safe-update';
@@ -66,7 +67,8 @@ export class DocPersistence {
   private connected = false;
   private synced = false;
   private destroyed = false;
-  private readonly listeners = new Set<(state: SaveState) => void>();
+  /** Who listens (lib0's registry: `state` events). */
+  private readonly events = new ObservableV2<{ state: (state: SaveState) => void }>();
   private readonly cleanups: Array<() => void> = [];
   private readonly firstSync: Promise<void>;
   private resolveFirstSync!: () => void;
@@ -128,15 +130,15 @@ export class DocPersistence {
   }
 
   onState(listener: (state: SaveState) => void): () => void {
-    this.listeners.add(listener);
+    this.events.on('state', listener);
     listener(this.state);
-    return () => this.listeners.delete(listener);
+    return () => this.events.off('state', listener);
   }
 
   private setState(state: SaveState): void {
     if (this.state === state) return;
     this.state = state;
-    for (const listener of this.listeners) listener(state);
+    this.events.emit('state', [state]);
   }
 
   private async reconcile(): Promise<void> {

@@ -1,4 +1,5 @@
 /** The HostApi over the web host's WebSocket, reconnecting with backoff when the host goes away. */
+import { ObservableV2 } from 'lib0/observable';
 import {
   HostError,
   type HostApi,
@@ -34,12 +35,13 @@ export function connectWebSocketHost(url: string): HostApi {
   let retryDelay = 250;
   const pending = new Map<number, Pending>();
   const eventListeners = new Map<string, Set<(payload: never) => void>>();
-  const connectionListeners = new Set<(connected: boolean) => void>();
+  /** Who listens (lib0's registry: `connection` events). */
+  const events = new ObservableV2<{ connection: (connected: boolean) => void }>();
 
   const setConnected = (value: boolean) => {
     if (connected === value) return;
     connected = value;
-    for (const listener of connectionListeners) listener(value);
+    events.emit('connection', [value]);
   };
 
   const open = () => {
@@ -93,9 +95,9 @@ export function connectWebSocketHost(url: string): HostApi {
       return () => set.delete(listener as (payload: never) => void);
     },
     onConnection(listener) {
-      connectionListeners.add(listener);
+      events.on('connection', listener);
       listener(connected);
-      return () => connectionListeners.delete(listener);
+      return () => events.off('connection', listener);
     },
   };
 }

@@ -2,12 +2,14 @@
  * Search and backlinks of a space, asked of the host, which indexes the stored notes: the renderer
  * holds no body it does not show. Views re-ask when the host says its index caught up with changes.
  */
+import { ObservableV2 } from 'lib0/observable';
 import type { HostApi } from '../../shared/host-api';
 import type { SearchHit } from '../../shared/search-index';
 
 export class SearchClient {
   private version = 0;
-  private readonly listeners = new Set<() => void>();
+  /** Who listens for changes (lib0's registry: `change` events). */
+  private readonly events = new ObservableV2<{ change: () => void }>();
   private readonly off: () => void;
 
   constructor(
@@ -17,7 +19,7 @@ export class SearchClient {
     this.off = host.on('space.indexed', ({ spaceId }) => {
       if (spaceId !== this.spaceId) return;
       this.version++;
-      for (const listener of this.listeners) listener();
+      this.events.emit('change', []);
     });
   }
 
@@ -33,14 +35,14 @@ export class SearchClient {
 
   /** For views of results: told when the index changed, so they ask again. */
   subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
   };
 
   getVersion = (): number => this.version;
 
   destroy(): void {
     this.off();
-    this.listeners.clear();
+    this.events.destroy();
   }
 }

@@ -3,6 +3,7 @@
  * the catalog alone. Built once when the space opens, then kept current entry by entry; bodies are
  * not in the catalog, so typing in a note never recomputes a list.
  */
+import { ObservableV2 } from 'lib0/observable';
 import type * as Y from 'yjs';
 import { catalogNotes, entryState, getEntry, sortNotes, summarizeEntry, tagCounts, type NoteState, type NoteSummary } from '../../shared/catalog';
 import type { SummaryRow } from '../../shared/host-api';
@@ -29,7 +30,8 @@ export interface SpaceView {
 
 export class CatalogView {
   private view: SpaceView;
-  private readonly listeners = new Set<() => void>();
+  /** Who listens for changes (lib0's registry: `change` events). */
+  private readonly events = new ObservableV2<{ change: () => void }>();
   private readonly observer: (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => void;
   /** Each note's summary and state, kept as the same object while it is unchanged (memoised rows stay put). */
   private readonly summaries = new Map<string, { summary: NoteSummary; state: NoteState }>();
@@ -83,12 +85,12 @@ export class CatalogView {
 
   private publish(view: SpaceView): void {
     this.view = view;
-    for (const listener of this.listeners) listener();
+    this.events.emit('change', []);
   }
 
   subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
   };
 
   getView = (): SpaceView => this.view;
@@ -111,6 +113,6 @@ export class CatalogView {
 
   destroy(): void {
     catalogNotes(this.catalog).unobserveDeep(this.observer);
-    this.listeners.clear();
+    this.events.destroy();
   }
 }

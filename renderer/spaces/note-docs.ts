@@ -106,7 +106,8 @@ export class NoteDocs {
   /** Released notes still open, oldest first. */
   private readonly resting: string[] = [];
   private readonly cache: NoteCache | null;
-  private readonly stateListeners = new Set<() => void>();
+  /** Who listens (lib0's registry: `change` events). */
+  private readonly events = new ObservableV2<{ change: () => void }>();
 
   constructor(
     private readonly spaceId: string,
@@ -123,7 +124,7 @@ export class NoteDocs {
     if (!note) {
       note = new OpenNote(noteId, this.host, this.spaceId, this.cache, new Set(this.notes.keys()), this.onLocalUpdate, created);
       note.persistence.onState(() => {
-        this.stateListeners.forEach((l) => l());
+        this.events.emit('change', []);
         if (this.resting.length > KEEP_OPEN) queueMicrotask(() => this.trim());
       });
       this.notes.set(noteId, note);
@@ -190,8 +191,8 @@ export class NoteDocs {
   }
 
   onSaveState(listener: () => void): () => void {
-    this.stateListeners.add(listener);
-    return () => this.stateListeners.delete(listener);
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
   }
 
   /** Deletes the browser's cached notes of this space (the space was removed from this device). */
@@ -203,7 +204,7 @@ export class NoteDocs {
     for (const note of this.notes.values()) note.close();
     this.notes.clear();
     this.resting.length = 0;
-    this.stateListeners.clear();
+    this.events.destroy();
   }
 }
 

@@ -3,6 +3,7 @@
  * reads it as an external store): the notes to mark in the list and what "What's new" lists. Asked
  * again when the host records versions, and after the member has seen a note.
  */
+import { ObservableV2 } from 'lib0/observable';
 import type { NoteNews } from '../../shared/history/history-types';
 import type { HostApi } from '../../shared/host-api';
 import { errorMessage } from '../../shared/errors';
@@ -20,7 +21,8 @@ const EMPTY: NewsView = { notes: [], unseen: new Set() };
 
 export class SpaceNews {
   private view: NewsView = EMPTY;
-  private readonly listeners = new Set<() => void>();
+  /** Who listens for changes (lib0's registry: `change` events). */
+  private readonly events = new ObservableV2<{ change: () => void }>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly offEvents: Array<() => void>;
   private destroyed = false;
@@ -44,8 +46,8 @@ export class SpaceNews {
   }
 
   subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
   };
 
   getView = (): NewsView => this.view;
@@ -65,7 +67,7 @@ export class SpaceNews {
       const { notes } = await this.host.call('space.news', { spaceId: this.spaceId, ...(complete ? { flush: true } : {}) });
       if (this.destroyed) return;
       this.view = { notes, unseen: new Set(notes.map((n) => n.noteId)) };
-      for (const listener of this.listeners) listener();
+      this.events.emit('change', []);
     } catch (error) {
       console.warn(`what is new in the space could not be read: ${errorMessage(error)}`);
     }
@@ -105,6 +107,6 @@ export class SpaceNews {
     this.destroyed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     for (const off of this.offEvents) off();
-    this.listeners.clear();
+    this.events.destroy();
   }
 }

@@ -13,6 +13,7 @@
  * y-webrtc would otherwise keep it, and ignore the peer's announcements, for good. (Two peers offering
  * at once, glare, is dealt with where the channels are: chunked-webrtc.ts.)
  */
+import { ObservableV2 } from 'lib0/observable';
 import type { Provider, UserState } from '@lexical/yjs';
 import type { WebrtcProvider } from 'y-webrtc';
 import { Awareness } from 'y-protocols/awareness';
@@ -153,7 +154,8 @@ export class PeerSync {
   private savedState: Record<string, unknown> | null = null;
   private destroyed = false;
   private current: SyncStatus = { state: 'offline', peers: 0, online: true, shared: false, epoch: 1, keyChangedAt: null, removed: false };
-  private readonly statusListeners = new Set<(status: SyncStatus) => void>();
+  /** Who listens (lib0's registry: `status` events). */
+  private readonly events = new ObservableV2<{ status: (status: SyncStatus) => void }>();
   private readonly cleanups: Array<() => void> = [];
   private readonly ready: Promise<void>;
   /** When each y-webrtc connection that has not opened yet was first seen. */
@@ -372,9 +374,9 @@ export class PeerSync {
   }
 
   onStatus(listener: (status: SyncStatus) => void): () => void {
-    this.statusListeners.add(listener);
+    this.events.on('status', listener);
     listener(this.current);
-    return () => this.statusListeners.delete(listener);
+    return () => this.events.off('status', listener);
   }
 
   private refreshStatus(): void {
@@ -392,7 +394,7 @@ export class PeerSync {
     const c = this.current;
     if (c.state === next.state && c.peers === next.peers && c.online === next.online && c.shared === next.shared && c.epoch === next.epoch && c.removed === next.removed && c.keyChangedAt === next.keyChangedAt) return;
     this.current = next;
-    for (const listener of this.statusListeners) listener(next);
+    this.events.emit('status', [next]);
   }
 
   /** Other members in this space now, with the note each has open. */
