@@ -1,6 +1,8 @@
 // Lint enforces where code may run: the folder says it, and a wrong import fails here, not in review.
-// Import cycles are refused by test/unit/import-cycles.test.ts: no ESLint plugin that finds them is a dependency.
+// Import cycles are refused here too (import-x/no-cycle), besides test/unit/import-cycles.test.ts.
 import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -28,6 +30,16 @@ function boundary(files, { modules = [], folders = [], why }) {
 export default tseslint.config(
   { ignores: ['dist/**', 'release/**', 'node_modules/**', '.tsbuild/**', 'test/fixtures/**'] },
   js.configs.recommended,
+  // A cycle makes module order matter (a value read before its module ran is undefined).
+  {
+    files: ['main/**/*.ts', 'shared/**/*.ts', 'renderer/**/*.{ts,tsx}'],
+    plugins: { 'import-x': importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver-next': [createTypeScriptImportResolver({ alwaysTryTypes: true })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
   ...tseslint.configs.recommended,
   {
     languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
