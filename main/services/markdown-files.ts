@@ -2,7 +2,8 @@
  * Markdown on disk: reading a folder, an Obsidian vault, a zip or one file for an import (within the
  * limits, without reading refused files), and writing an export to a folder or a zip.
  */
-import { lstat, mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from './private-files';
+import { lstat, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { safeRelativePath } from '../../shared/markdown/file-names';
 import { MAX_FILE_BYTES, MAX_IMPORT_FILES, MAX_IMPORT_TOTAL_BYTES } from '../../shared/markdown/limits';
@@ -85,14 +86,16 @@ async function readOneFile(full: string, rel: string, size: number): Promise<Imp
   return { path: rel, bytes: new Uint8Array(await readFile(full)) };
 }
 
+/** Mode of exported files (the umask applies): readable like any file the member writes. */
+const SHARED_FILE_MODE = 0o644;
+
 /** Writes an export: a zip file, or a folder that must be new or empty. */
 export async function writeExport(files: ExportedFile[], out: string, asZip: boolean): Promise<void> {
   const target = resolve(out);
   if (asZip) {
     await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.partial`;
-    await writeFile(tmp, zipTextFiles(files));
-    await rename(tmp, target);
+    // The same durability policy as the host's own files; an export is made to be shared, so not 0600.
+    await writeFileAtomic(target, zipTextFiles(files), SHARED_FILE_MODE);
     return;
   }
   const existing = await readdir(target).catch((error: NodeJS.ErrnoException) => {

@@ -70,9 +70,9 @@ export function syncDirectorySync(dir: string): void {
   }
 }
 
-/** Writes `data` to a new file of mode 0600 and fsyncs it; the file must not exist yet. */
-export async function writeNewPrivateFile(path: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(path, 'wx', PRIVATE_FILE_MODE);
+/** Writes `data` to a new file of mode 0600 (or `mode`) and fsyncs it; the file must not exist yet. */
+export async function writeNewPrivateFile(path: string, data: string | Uint8Array, mode = PRIVATE_FILE_MODE): Promise<void> {
+  const handle = await open(path, 'wx', mode);
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -92,11 +92,14 @@ export function writeNewPrivateFileSync(path: string, data: string | Uint8Array)
   }
 }
 
-/** Replaces `path` with `data` atomically and durably, as a file of mode 0600. The folder must exist. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Replaces `path` with `data` atomically and durably, as a file of mode 0600 (or `mode`, for files
+ * made to be shared, such as an export). The folder must exist.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = PRIVATE_FILE_MODE): Promise<void> {
   const temp = tempPathFor(path);
   try {
-    await writeNewPrivateFile(temp, data);
+    await writeNewPrivateFile(temp, data, mode);
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => {});
