@@ -1,4 +1,5 @@
 import { $createParagraphNode, $createTextNode, $getRoot } from 'lexical';
+import { parseMarkdownTable } from '../../shared/markdown/markdown-table';
 import { labelFromText, labelParts, labelText } from '../../shared/note-link-node';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -98,6 +99,22 @@ describe('headless Markdown conversion', () => {
     expect(shape[0]).toMatch(/^table:/);
     expect(shape[0]).toContain('Heparin');
     expect(noteBodyToMarkdown(doc.body(id), id)).toBe(markdown);
+  });
+
+  it('keeps a table too wide to be one as text, and reads ragged rows as GFM does', () => {
+    const wide = `| ${Array.from({ length: 65 }, (_, i) => `c${i}`).join(' | ')} |\n| ${Array.from({ length: 65 }, () => '---').join(' | ')} |`;
+    expect(roundTrip(wide)).toBe(wide);
+    expect(parseMarkdownTable(wide.split('\n'))).toBeNull();
+    // Missing cells are empty and extra ones are dropped; a pipe in code or escaped stays in its cell.
+    expect(parseMarkdownTable(['| a | b |', '|---|---|', '| 1 |', '| 1 | 2 | 3 |', '| `x|y` | p\\|q |'])).toEqual({
+      header: ['a', 'b'],
+      align: ['', ''],
+      rows: [
+        ['1', ''],
+        ['1', '2'],
+        ['`x|y`', 'p\\|q'],
+      ],
+    });
   });
 
   it('keeps what notes cannot represent as verbatim text: tables that are not well formed, HTML, footnotes, math', () => {
