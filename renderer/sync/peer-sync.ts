@@ -401,7 +401,7 @@ export class PeerSync {
   presence(): PresencePeer[] {
     const peers: PresencePeer[] = [];
     this.awareness.getStates().forEach((state, clientId) => {
-      if (clientId === this.presenceDoc.clientID || typeof state.name !== 'string') return;
+      if (clientId === this.awareness.clientID || typeof state.name !== 'string') return;
       peers.push({ clientId, ...safePresence(state), noteId: noteOf(state) });
     });
     return peers.sort((a, b) => a.name.localeCompare(b.name) || a.clientId - b.clientId);
@@ -415,7 +415,6 @@ export class PeerSync {
   /** A @lexical/yjs provider for one note's editor: its awareness shows only peers on that note. */
   noteProvider(noteId: string): Provider {
     const awareness = this.awareness;
-    const localId = this.presenceDoc.clientID;
     return {
       awareness: {
         getLocalState: () => awareness.getLocalState() as UserState | null,
@@ -423,7 +422,8 @@ export class PeerSync {
           const states = new Map<number, UserState>();
           awareness.getStates().forEach((state, clientId) => {
             // Cursors are drawn from these: a peer's name and colour reach the page only once checked.
-            if (clientId === localId) states.set(clientId, state as UserState);
+            // This window's own state is the awareness's (the presence document may change its client id).
+            if (clientId === awareness.clientID) states.set(clientId, state as UserState);
             else if (noteOf(state) === noteId) states.set(clientId, { ...state, ...safePresence(state) } as UserState);
           });
           return states;

@@ -77,6 +77,13 @@ describe('spaces and notes', () => {
     await expect.poll(() => notesNav.getByRole('link').first().textContent()).toBe('Flushing a PICC or midline');
     await search.fill('');
 
+    // Alone in the space, no caret but the browser's own is drawn over the editor (not even one's own name).
+    await body(page).click();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Shift+End');
+    await page.waitForTimeout(300);
+    expect(await page.locator('.remote-cursors').textContent()).toBe('');
+
     // Trash and restore.
     await notesNav.getByRole('link', { name: 'Dressing changes' }).click();
     await page.getByRole('button', { name: 'Move to trash' }).click();
