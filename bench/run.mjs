@@ -160,6 +160,16 @@ async function generate(node, count) {
   return { ...space, dataDir };
 }
 
+/** Debian's Chromium with a profile of its own, quiet (no background traffic), as every browser bench uses it. */
+function launchChromium(chromium, profile, { width, args = [] }) {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...args],
+    viewport: { width, height: 850 },
+  });
+}
+
 async function benchBrowser(node) {
   const { chromium } = await import('playwright-core');
   const profiles = [];
@@ -167,12 +177,7 @@ async function benchBrowser(node) {
   const launch = async () => {
     const dir = mkdtempSync(join(tmpdir(), 'commonplace-bench-profile-'));
     profiles.push(dir);
-    const context = await chromium.launchPersistentContext(dir, {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
-      viewport: { width: 1200, height: 850 },
-    });
+    const context = await launchChromium(chromium, dir, { width: 1200, args: ['--enable-precise-memory-info'] });
     await context.addInitScript(PAGE_PROBES);
     const page = context.pages()[0] ?? (await context.newPage());
     return { context, page };
@@ -373,12 +378,7 @@ async function benchHistory() {
   const space = await history.generateHistorySpace(dataDir, history.corpusWords(join(corpus, 'til'), 20_000), 1000);
   console.error(`  generated notes with ${space.many.versions} and ${space.long.versions} versions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const host = await startHost(dataDir);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 850 },
-  });
+  const context = await launchChromium(chromium, profile, { width: 1280 });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.addInitScript(() => window.addEventListener('click', () => (window.__clickedAt = performance.now()), { capture: true }));
@@ -547,12 +547,7 @@ async function benchComments() {
   const profile = mkdtempSync(join(tmpdir(), 'commonplace-bench-profile-'));
   const space = await comments.generateCommentsSpace(dataDir, history.corpusWords(join(corpus, 'til'), 20_000));
   const host = await startHost(dataDir);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 850 },
-  });
+  const context = await launchChromium(chromium, profile, { width: 1280 });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.addInitScript(() => window.addEventListener('click', () => (window.__clickedAt = performance.now()), { capture: true }));

@@ -11,7 +11,7 @@ export const COMMENTS_MAP = 'comments';
 /** Longest comment, in characters (the UI says so). */
 export const MAX_COMMENT_CHARS = 4000;
 /** Longest quote of the commented passage kept with a thread. */
-export const MAX_QUOTE_CHARS = 500;
+const MAX_QUOTE_CHARS = 500;
 
 export interface CommentAuthor {
   /** Member id. */

@@ -5,7 +5,6 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensurePrivateDirSync, tempPathFor, tightenPrivateTreeSync, writeFileAtomicSync, writeNewPrivateFileSync } from './private-files';
 import { logger } from './logger';
-import { errorMessage } from '../../shared/errors';
 
 /** The per-user data directory, following each platform's convention. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
@@ -159,6 +158,9 @@ function takeOverStaleLock(dataDir: string, path: string, ours: string, seen: Se
  * Takes the data directory for this process. A lock left by a dead process (or an unreadable one)
  * is taken over; when several processes race for it, one wins and the others get DataDirBusyError.
  */
+/** The folders of the data directory the host writes (spaces and their history, space keys). */
+const HOST_FOLDERS = ['spaces', 'secrets'];
+
 export function acquireDataDir(dataDir: string, info: Omit<LockInfo, 'pid' | 'startedAt'>): { release: () => void; update: (patch: Partial<LockInfo>) => void } {
   ensurePrivateDirSync(dataDir);
   const path = lockPath(dataDir);
@@ -189,11 +191,9 @@ export function acquireDataDir(dataDir: string, info: Omit<LockInfo, 'pid' | 'st
   }
   if (!acquired) throw new Error(`could not lock ${dataDir}: its lock kept changing`);
   heldHere.add(key);
-  try {
-    tightenPrivateTreeSync(dataDir);
-  } catch (error) {
-    logger.warn(`some files in the data directory could not be made private: ${errorMessage(error)}`);
-  }
+  // Only the host's own folders: the desktop app's data directory may also hold Electron's caches.
+  const problems = tightenPrivateTreeSync(dataDir, HOST_FOLDERS);
+  if (problems.length > 0) logger.warn(`some files in the data directory could not be made private (${problems.length}), first: ${problems[0]}`);
   let released = false;
   return {
     release: () => {

@@ -11,7 +11,7 @@ import { logger } from './logger';
 import { errorMessage } from '../../shared/errors';
 
 /** How long a shutdown waits for queued writes before it gives up (and says so). */
-export const FLUSH_TIMEOUT_MS = 15_000;
+const FLUSH_TIMEOUT_MS = 15_000;
 
 export interface HostRuntimeOptions extends Omit<HostServiceOptions, 'sync'> {
   /** Who holds the lock, as `commonplace` commands report it. */

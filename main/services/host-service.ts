@@ -50,6 +50,16 @@ export interface HostServiceOptions {
 
 type Handlers = { [M in HostMethod]: (client: HostClient, input: HostInput<M>) => Promise<HostResult<M>> };
 
+/** Runs a membership change: what the signed records do not allow becomes the caller's `forbidden` error. */
+async function asMember<T>(method: string, change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (error) {
+    if (error instanceof MembershipError) throw new HostError('forbidden', `${method}: ${error.message}`);
+    throw error;
+  }
+}
+
 function storeFailure(method: string, error: unknown): never {
   if (error instanceof InvalidUpdateError) throw new HostError('corrupt-update', `${method}: ${error.message}`);
   if (error instanceof StoreError) throw new HostError('unavailable', `${method}: ${error.message}`);
@@ -279,10 +289,10 @@ export class HostService {
       },
       'sync.info': async () => options.sync?.info() ?? { lan: false, signalingUrls: [], addresses: [] },
       'space.sharing': async (_client, { spaceId, create }) => {
-        const existing = await this.secrets.read(spaceId);
-        // A device removed from a space syncs it no more (it keeps its notes).
-        if (existing.removed) return { room: null, addresses: existing.addresses, epoch: existing.epoch ?? 1, removed: true };
+        // One read: a removed device's record keeps its key, so `create` never makes one for it.
         const sharing = await this.secrets.sharing(spaceId, create);
+        // A device removed from a space syncs it no more (it keeps its notes).
+        if (sharing.removed) return { room: null, addresses: sharing.addresses, epoch: sharing.epoch ?? 1, removed: true };
         // The first member to share a space is its creator and first owner.
         if (create && sharing.secret && this.memberId) await (await this.space(spaceId)).membership.register(true).catch((error: unknown) => logger.warn(`membership of space ${spaceId}: ${errorMessage(error)}`));
         return { room: sharing.secret ? roomFor(sharing.secret) : null, addresses: sharing.addresses, epoch: sharing.epoch ?? 1, removed: false };
@@ -290,17 +300,13 @@ export class HostService {
       'space.removeMember': async (_client, { spaceId, memberId }) => {
         const host = await this.space(spaceId);
         const key = randomBytes(32);
-        let epoch: number;
-        try {
-          epoch = await host.membership.remove(memberId, key);
-        } catch (error) {
-          if (error instanceof MembershipError) throw new HostError('forbidden', `space.removeMember: ${error.message}`);
-          throw error;
+        const epoch = await asMember('space.removeMember', () => host.membership.remove(memberId, key));
+        // The records' own change may have moved this host already (adopt): then windows heard of it.
+        if (await this.secrets.rotate(spaceId, key.toString('base64url'), epoch)) {
+          await this.refreshInvites();
+          this.broadcastKey(spaceId, epoch, false);
         }
-        await this.secrets.rotate(spaceId, key.toString('base64url'), epoch);
-        await this.refreshInvites();
         await this.epochs.announce(this.epochSpace(spaceId, host));
-        this.broadcastKey(spaceId, epoch, false);
         return this.members(spaceId);
       },
       'space.members': async (_client, { spaceId }) => this.members(spaceId),
@@ -311,25 +317,15 @@ export class HostService {
         if (!host.membership.isMember()) await host.membership.register(true);
         const token = randomToken();
         const expires = Date.now() + expiresInMs;
-        let invite: string;
-        try {
-          const spaceKey = { key: Buffer.from(sharing.secret, 'base64url'), epoch: sharing.epoch ?? 1 };
-          invite = await host.membership.createInvite(inviteRecordKeys(Buffer.from(token, 'base64url'), spaceKey), expires, singleUse);
-        } catch (error) {
-          if (error instanceof MembershipError) throw new HostError('forbidden', `space.createInvite: ${error.message}`);
-          throw error;
-        }
+        const spaceKey = { key: Buffer.from(sharing.secret, 'base64url'), epoch: sharing.epoch ?? 1 };
+        const invite = await asMember('space.createInvite', () => host.membership.createInvite(inviteRecordKeys(Buffer.from(token, 'base64url'), spaceKey), expires, singleUse));
         await this.refreshInvites();
         const addresses = [...(options.sync?.info().addresses ?? []), ...sharing.addresses].filter((a, i, all) => all.indexOf(a) === i).slice(0, 16);
         return { code: encodeTokenInvite({ spaceId, name: catalogSpaceName(host.store.catalog), token, addresses, expires }), invite, expires };
       },
       'space.revokeInvite': async (_client, { spaceId, invite }) => {
-        try {
-          await (await this.space(spaceId)).membership.revokeInvite(invite);
-        } catch (error) {
-          if (error instanceof MembershipError) throw new HostError('forbidden', `space.revokeInvite: ${error.message}`);
-          throw error;
-        }
+        const host = await this.space(spaceId);
+        await asMember('space.revokeInvite', () => host.membership.revokeInvite(invite));
         await this.refreshInvites();
         return this.members(spaceId);
       },
@@ -349,12 +345,8 @@ export class HostService {
         return { joined: true };
       },
       'space.makeOwner': async (_client, { spaceId, memberId }) => {
-        try {
-          await (await this.space(spaceId)).membership.makeOwner(memberId);
-        } catch (error) {
-          if (error instanceof MembershipError) throw new HostError('forbidden', `space.makeOwner: ${error.message}`);
-          throw error;
-        }
+        const host = await this.space(spaceId);
+        await asMember('space.makeOwner', () => host.membership.makeOwner(memberId));
         return this.members(spaceId);
       },
       'space.join': async (_client, { spaceId, secret, addresses }) => {
@@ -394,7 +386,8 @@ export class HostService {
         };
       },
       adopt: async ({ epoch, key }) => {
-        await this.secrets.rotate(spaceId, Buffer.from(key).toString('base64url'), epoch);
+        // The remover's own host gets here too (the key is sealed for it): it moved already.
+        if (!(await this.secrets.rotate(spaceId, Buffer.from(key).toString('base64url'), epoch))) return;
         logger.info(`space ${spaceId}: moved to space key ${epoch}`);
         await this.refreshInvites();
         this.broadcastKey(spaceId, epoch, false);

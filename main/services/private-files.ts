@@ -6,9 +6,10 @@
  * at any step leaves the old file or the new one, never a mix, and never an empty file.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants as fsConstants, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, type Dirent, constants as fsConstants, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { errorMessage } from '../../shared/errors';
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
@@ -32,16 +33,30 @@ export function ensurePrivateDirSync(dir: string): void {
 /**
  * Tightens a folder tree this host owns to 0700 folders and 0600 files: a mode applies only to what
  * is created with it, so files an older version (or a copy, or a restore from backup) left open to
- * others are closed when the host takes the folder. Links are left alone.
+ * others are closed when the host takes the folder. Links are left alone; `folders`, when given, are
+ * the only subfolders entered (the data directory may be shared with Electron's own files). An entry
+ * that cannot be tightened (gone meanwhile) does not stop the rest; the problems are returned.
  */
-export function tightenPrivateTreeSync(dir: string): void {
-  if (process.platform === 'win32') return;
-  chmodSync(dir, PRIVATE_DIR_MODE);
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+export function tightenPrivateTreeSync(dir: string, folders?: readonly string[]): string[] {
+  if (process.platform === 'win32') return [];
+  const problems: string[] = [];
+  const attempt = (what: string, work: () => void) => {
+    try {
+      work();
+    } catch (error) {
+      problems.push(`${what}: ${errorMessage(error)}`);
+    }
+  };
+  attempt(dir, () => chmodSync(dir, PRIVATE_DIR_MODE));
+  let entries: Dirent[] = [];
+  attempt(dir, () => (entries = readdirSync(dir, { withFileTypes: true })));
+  for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) tightenPrivateTreeSync(path);
-    else if (entry.isFile() && (statSync(path).mode & 0o077) !== 0) chmodSync(path, PRIVATE_FILE_MODE);
+    if (entry.isDirectory()) {
+      if (!folders || folders.includes(entry.name)) problems.push(...tightenPrivateTreeSync(path));
+    } else if (entry.isFile()) attempt(path, () => (statSync(path).mode & 0o077) !== 0 && chmodSync(path, PRIVATE_FILE_MODE));
   }
+  return problems;
 }
 
 /** A temporary name beside `path`, unique across processes and across concurrent writes in one process. */

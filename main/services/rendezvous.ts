@@ -100,7 +100,7 @@ export class Rendezvous {
 
   /** Sends `data` to every other subscriber of `topic` on every server. */
   publish(topic: string, data: string): void {
-    this.seen.add(data);
+    this.remember(data);
     for (const { socket } of this.connections.values()) {
       if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'publish', topic, data }));
     }
@@ -162,9 +162,14 @@ export class Rendezvous {
     if (type !== 'publish' || typeof topic !== 'string' || typeof data !== 'string' || !this.topics.has(topic)) return;
     // The same message through a second server (or our own, echoed) is handled once.
     if (this.seen.has(data)) return;
+    this.remember(data);
+    this.events.emit('message', [topic, data]);
+  }
+
+  /** Remembers a message (sent or received) to drop its copies; the oldest are forgotten first. */
+  private remember(data: string): void {
     this.seen.add(data);
     if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.values().next().value!);
-    this.events.emit('message', [topic, data]);
   }
 
   close(): void {

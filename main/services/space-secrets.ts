@@ -97,12 +97,13 @@ export class SpaceSecrets {
   }
 
   /** Moves the space to a newer key; the current one joins the earlier ones. */
-  rotate(spaceId: string, secret: string, epoch: number): Promise<void> {
+  rotate(spaceId: string, secret: string, epoch: number): Promise<boolean> {
     return this.serialize(spaceId, async () => {
       const record = await this.read(spaceId);
-      if ((record.epoch ?? 1) >= epoch) return;
+      if ((record.epoch ?? 1) >= epoch) return false;
       const previous = [...(record.previous ?? []), ...(record.secret ? [{ epoch: record.epoch ?? 1, secret: record.secret }] : [])];
       await this.write(spaceId, { ...record, secret, epoch, previous });
+      return true;
     });
   }
 

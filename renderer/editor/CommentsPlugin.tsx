@@ -4,7 +4,7 @@
  * so a thread whose passage was deleted shows as detached. The threads themselves live in the note's
  * document (shared/comments.ts), not in the editor.
  */
-import { $isMarkNode, $wrapSelectionInMarkNode, type MarkNode } from '@lexical/mark';
+import { $isMarkNode, $wrapSelectionInMarkNode, MarkNode } from '@lexical/mark';
 import { useLexicalComposerContext } from '@lexical/react/LexicalComposerContext';
 import { $dfs, mergeRegister } from '@lexical/utils';
 import { $getNearestNodeFromDOMNode, $getNodeByKey, $getSelection, $isRangeSelection, COMMAND_PRIORITY_EDITOR, COMMAND_PRIORITY_NORMAL, createCommand, KEY_DOWN_COMMAND, type LexicalCommand } from 'lexical';
@@ -81,20 +81,29 @@ export function CommentsPlugin({
     };
   }, [editor, onMarkClick]);
   useEffect(() => {
+    // Only mark nodes are followed (not every update: typing costs this nothing).
+    const idsByMark = new Map<string, string[]>();
     let last = '';
-    const reportMarks = () =>
-      editor.getEditorState().read(() => {
-        const ids = new Set<string>();
-        for (const { node } of $dfs()) if ($isMarkNode(node)) for (const id of node.getIDs()) ids.add(id);
-        const key = [...ids].sort().join(' ');
-        if (key !== last) {
-          last = key;
-          onMarks(ids);
-        }
-      });
-    reportMarks();
+    const report = () => {
+      const ids = new Set([...idsByMark.values()].flat());
+      const key = [...ids].sort().join(' ');
+      if (key !== last) {
+        last = key;
+        onMarks(ids);
+      }
+    };
+    report();
     return mergeRegister(
-      editor.registerUpdateListener(reportMarks),
+      editor.registerMutationListener(MarkNode, (mutations) => {
+        editor.getEditorState().read(() => {
+          for (const [key, mutation] of mutations) {
+            const node = mutation === 'destroyed' ? null : $getNodeByKey(key);
+            if ($isMarkNode(node)) idsByMark.set(key, node.getIDs());
+            else idsByMark.delete(key);
+          }
+        });
+        report();
+      }),
       editor.registerCommand(
         OPEN_COMMENT_COMMAND,
         () => {

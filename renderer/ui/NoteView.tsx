@@ -148,9 +148,11 @@ export function NoteView({
   const [provider] = useState(() => session.peers.noteProvider(noteId));
   const member = useCallback(() => session.peers.member, [session]);
   const active = state === 'active';
-  const [historyOpen, setHistoryOpen] = useState(false);
+  /** The panel beside the note: one at a time. */
+  const [panel, setPanel] = useState<'history' | 'comments' | null>(null);
+  const historyOpen = panel === 'history';
+  const commentsOpen = panel === 'comments';
   const [version, setVersion] = useState<number | null>(null);
-  const [commentsOpen, setCommentsOpen] = useState(false);
   const [draft, setDraft] = useState<CommentDraft | null>(null);
   const [marks, setMarks] = useState<ReadonlySet<string>>(new Set());
   const threads = useThreads(note.doc);
@@ -162,8 +164,7 @@ export function NoteView({
         return;
       }
       setDraft(next);
-      setCommentsOpen(true);
-      setHistoryOpen(false);
+      setPanel('comments');
       setVersion(null);
     },
     [onNotice],
@@ -173,8 +174,7 @@ export function NoteView({
   const [focusedThread, setFocusedThread] = useState<string | null>(null);
   const onCommentMarkClick = useCallback((threadIds: string[]) => {
     setFocusedThread(threadIds[threadIds.length - 1] ?? null);
-    setCommentsOpen(true);
-    setHistoryOpen(false);
+    setPanel('comments');
   }, []);
   const [undoMember, setUndoMember] = useState<{ memberId: string; since: number } | null>(null);
   const [sinceSeen, dismissSinceSeen] = useSinceLastSeen(session, noteId);
@@ -196,7 +196,7 @@ export function NoteView({
   };
   const focusBody = () => document.querySelector<HTMLElement>('[aria-label="Note body"]')?.focus();
   return (
-    <article className={historyOpen || commentsOpen ? 'note with-history' : 'note'}>
+    <article className={panel ? 'note with-history' : 'note'}>
       {!active && (
         <div className="trash-banner" role="note">
           This note is in the trash: restore it to edit it.
@@ -231,8 +231,7 @@ export function NoteView({
             className="link-button"
             aria-pressed={historyOpen}
             onClick={() => {
-              setHistoryOpen((open) => !open);
-              setCommentsOpen(false);
+              setPanel((open) => (open === 'history' ? null : 'history'));
               setVersion(null);
             }}
           >
@@ -243,8 +242,7 @@ export function NoteView({
             className="link-button"
             aria-pressed={commentsOpen}
             onClick={() => {
-              setCommentsOpen((open) => !open);
-              setHistoryOpen(false);
+              setPanel((open) => (open === 'comments' ? null : 'comments'));
               setVersion(null);
             }}
           >
@@ -309,7 +307,7 @@ export function NoteView({
           selfId={author.id}
           selected={version}
           onSelect={setVersion}
-          onClose={() => (setHistoryOpen(false), setVersion(null))}
+          onClose={() => (setPanel(null), setVersion(null))}
         />
       )}
       {commentsOpen && (
@@ -326,7 +324,7 @@ export function NoteView({
             commentsApi?.reveal(threadId);
           }}
           onDraftDone={() => setDraft(null)}
-          onClose={() => (setCommentsOpen(false), setDraft(null))}
+          onClose={() => (setPanel(null), setDraft(null))}
         />
       )}
       {undoMember && (

@@ -19,7 +19,7 @@ const MAX_COLUMNS = 64;
 const MAX_ROWS = 5000;
 
 /** A row's cells: split on pipes that are not escaped or in a code span, outer pipes dropped. */
-export function splitTableRow(line: string): string[] {
+function splitTableRow(line: string): string[] {
   const cells: string[] = [];
   let cell = '';
   let code = 0;
