@@ -109,11 +109,18 @@ export interface BrowserOptions {
 /** A Chromium process of its own with a persistent profile (so IndexedDB survives reloads, and can be wiped). */
 export async function openBrowser(url: string, profileDir?: string, options: BrowserOptions = {}): Promise<Browser> {
   const dir = profileDir ?? (await tempDir('profile'));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: options.executablePath ?? CHROMIUM,
-    headless: true,
-    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
-    viewport: { width: 1200, height: 850 },
+  const launch = () =>
+    chromium.launchPersistentContext(dir, {
+      executablePath: options.executablePath ?? CHROMIUM,
+      headless: true,
+      args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
+      viewport: { width: 1200, height: 850 },
+    });
+  // Several browsers starting at once on a busy machine: one may exit before its first page. Start it again once.
+  const context = await launch().catch(async (error: unknown) => {
+    if (!String(error).includes('has been closed')) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return launch();
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (error) => console.error('page error:', error.message));
