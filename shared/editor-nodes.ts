@@ -8,6 +8,7 @@ import { TableCellNode, TableNode, TableRowNode } from '@lexical/table';
 import { HeadingNode, QuoteNode } from '@lexical/rich-text';
 import { ParagraphNode, TabNode, TextNode, type Klass, type LexicalNode } from 'lexical';
 import { NoteLinkNode } from './note-link-node';
+import { AttachmentNode } from './attachments/attachment-node';
 
 export const EDITOR_NODES: ReadonlyArray<Klass<LexicalNode>> = [
   HeadingNode,
@@ -20,6 +21,8 @@ export const EDITOR_NODES: ReadonlyArray<Klass<LexicalNode>> = [
   AutoLinkNode,
   HorizontalRuleNode,
   NoteLinkNode,
+  // A file or image, named by its SHA-256 (the bytes are the host's: shared/attachments).
+  AttachmentNode,
   // A commented passage (the thread is in the note's document, shared/comments.ts).
   MarkNode,
   TableNode,

@@ -23,6 +23,8 @@ export const MAX_IMPORT_CALL_BYTES = 48 * 1024 * 1024;
 export const MAX_IMPORT_CALL_FILES = 5000;
 /** Most signalling addresses remembered per space (invite hints and manual connections). */
 export const MAX_SPACE_ADDRESSES = 32;
+/** Bytes one attachment.read may return. */
+export const MAX_ATTACHMENT_READ_BYTES = 4 * 1024 * 1024;
 /** Largest encoded message either transport accepts. */
 export const MAX_MESSAGE_BYTES = Math.ceil((MAX_UPDATE_BYTES * 4) / 3) + 64 * 1024;
 
@@ -42,7 +44,8 @@ export interface SpaceSummary {
 }
 
 export interface HostResults {
-  'app.info': { version: string; host: 'electron' | 'web'; platform: string };
+  /** `attachmentLimit`: the largest file this host stores as an attachment, in bytes. */
+  'app.info': { version: string; host: 'electron' | 'web'; platform: string; attachmentLimit: number };
   'spaces.list': { spaces: SpaceSummary[] };
   /** This device's member profile, or null before the member has chosen a name. */
   'profile.get': { profile: MemberProfile | null };
@@ -71,6 +74,16 @@ export interface HostResults {
   /** Updates from peers for documents the caller does not hold; resolves once they are on disk. */
   'notes.push': { saved: true };
   'space.search': { hits: SearchHit[] };
+  /** Attachments (shared/attachments): the size of each file on this device, or null where it is not. */
+  'attachment.stat': { sizes: Array<number | null> };
+  /** Bytes of a stored file (at most MAX_ATTACHMENT_READ_BYTES a call). */
+  'attachment.read': { bytes: Uint8Array };
+  /** A stored file's size and the SHA-256 of each of its chunks (what a peer checks them against); size null when absent. */
+  'attachment.chunks': { size: number | null; hashes: Uint8Array };
+  /** One chunk of a file, from this window or a peer; `complete` once every chunk is in and the bytes match the hash. */
+  'attachment.write': { complete: boolean };
+  /** Files the space's notes show that this device lacks, with the notes that show each. */
+  'attachment.missing': { missing: Array<{ hash: string; noteIds: string[] }> };
   /**
    * The space's notes as lists show them (not the deleted ones), so a window shows its list and its
    * note before it has decoded the catalog: a JSON array of SummaryRow, as text (the host keeps it
@@ -194,6 +207,8 @@ export interface HostEvents {
   'space.changed': { spaceId: string; noteIds: string[] };
   /** The space's search index and links caught up with changes: search results and backlinks may differ. */
   'space.indexed': { spaceId: string };
+  /** An attachment of the space is now stored on this device (from this window, another, or a peer). */
+  'space.attachment': { spaceId: string; hash: string };
   /** The space's key changed (a member was removed; sync moves to the new room), or this device was removed. */
   'space.key': { spaceId: string; epoch: number; removed: boolean };
   /** New versions were recorded for these documents (History, What's new and the list's marks may differ). */

@@ -3,8 +3,9 @@
  * with zod before any handler runs. Loaded by hosts and tools, not by the renderer.
  */
 import { z } from 'zod';
-import { HostError, MAX_DOCS_PER_CALL, MAX_IMPORT_CALL_BYTES, MAX_IMPORT_CALL_FILES, MAX_MARKDOWN_FILE_BYTES, MAX_PUSH_BYTES, MAX_QUERY_CHARS, MAX_SPACE_ADDRESSES, MAX_STATE_VECTOR_BYTES, MAX_UPDATE_BYTES, type HostMethod } from './host-api';
+import { HostError, MAX_ATTACHMENT_READ_BYTES, MAX_DOCS_PER_CALL, MAX_IMPORT_CALL_BYTES, MAX_IMPORT_CALL_FILES, MAX_MARKDOWN_FILE_BYTES, MAX_PUSH_BYTES, MAX_QUERY_CHARS, MAX_SPACE_ADDRESSES, MAX_STATE_VECTOR_BYTES, MAX_UPDATE_BYTES, type HostMethod } from './host-api';
 import { isHostPort } from './net-address';
+import { ATTACHMENT_CHUNK_BYTES } from './attachments/attachment';
 
 const bytes = (max: number) =>
   z
@@ -38,6 +39,10 @@ const memberIdSchema = z.string().max(64);
 
 /** A space secret as text: 32 random bytes in base64url without padding. */
 export const secretSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a space secret');
+
+/** An attachment's name: the lower-case hex SHA-256 of its bytes (it becomes a file name). */
+const attachmentHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'not an attachment hash');
+const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const hostInputSchemas = {
   'app.info': z.object({}).strict(),
@@ -73,6 +78,11 @@ export const hostInputSchemas = {
   'space.search': z
     .object({ spaceId: spaceIdSchema, query: z.string().max(MAX_QUERY_CHARS), limit: z.number().int().min(1).max(200).optional(), titlesOnly: z.boolean().optional() })
     .strict(),
+  'attachment.stat': z.object({ spaceId: spaceIdSchema, hashes: z.array(attachmentHashSchema).max(MAX_DOCS_PER_CALL) }).strict(),
+  'attachment.read': z.object({ spaceId: spaceIdSchema, hash: attachmentHashSchema, offset: byteCount, length: z.number().int().min(0).max(MAX_ATTACHMENT_READ_BYTES) }).strict(),
+  'attachment.chunks': z.object({ spaceId: spaceIdSchema, hash: attachmentHashSchema }).strict(),
+  'attachment.write': z.object({ spaceId: spaceIdSchema, hash: attachmentHashSchema, size: byteCount, offset: byteCount, bytes: bytes(ATTACHMENT_CHUNK_BYTES) }).strict(),
+  'attachment.missing': z.object({ spaceId: spaceIdSchema }).strict(),
   'shell.openExternal': z.object({ url: z.string().max(4096) }).strict(),
   'sync.info': z.object({}).strict(),
   'space.sharing': z.object({ spaceId: spaceIdSchema, create: z.boolean() }).strict(),

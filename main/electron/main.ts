@@ -212,6 +212,8 @@ async function start(): Promise<void> {
   const dataDir = defaultDataDir();
   // Same switches as the web host: --no-lan keeps signalling on this machine, --signaling-port=N moves it.
   const portSwitch = app.commandLine.getSwitchValue('signaling-port');
+  // --attachment-limit-mb=N as the web host's (a whole number of MB from 1 to 2048; anything else keeps 100).
+  const limitMb = Number(app.commandLine.getSwitchValue('attachment-limit-mb'));
   // The member's private keys are encrypted by the OS keychain where Electron can use one.
   const keyProtection = safeStorage.isEncryptionAvailable()
     ? { encrypt: (plain: string) => safeStorage.encryptString(plain), decrypt: (sealed: Buffer) => safeStorage.decryptString(sealed) }
@@ -225,6 +227,7 @@ async function start(): Promise<void> {
       keyProtection,
       lockHolder: 'electron',
       syncRequired: false,
+      attachmentLimit: Number.isInteger(limitMb) && limitMb >= 1 && limitMb <= 2048 ? limitMb * 1024 * 1024 : undefined,
       lan: { port: portSwitch ? Number(portSwitch) : DEFAULT_SIGNALING_PORT, lan: !app.commandLine.hasSwitch('no-lan'), fallbackToFreePort: !portSwitch },
     });
   } catch (error) {

@@ -4,6 +4,7 @@
  */
 import * as Y from 'yjs';
 import { HostError, isAllowedExternalUrl, type HostEventName, type HostEvents, type HostInput, type HostMethod, type HostResult, type SpaceSummary } from '../../shared/host-api';
+import { DEFAULT_ATTACHMENT_LIMIT_BYTES } from '../../shared/attachments/attachment';
 import { parseHostCall } from '../../shared/host-schemas';
 import { spaceName } from '../../shared/catalog';
 import { CATALOG_DOC_ID } from '../../shared/note-doc';
@@ -46,6 +47,8 @@ export interface HostServiceOptions {
   historyTiming?: HistoryTiming;
   /** Encrypts this device's private keys at rest (the desktop app's OS keychain). */
   keyProtection?: KeyProtection;
+  /** Largest attachment stored, in bytes (100 MB unless set). */
+  attachmentLimit?: number;
 }
 
 type Handlers = { [M in HostMethod]: (client: HostClient, input: HostInput<M>) => Promise<HostResult<M>> };
@@ -137,7 +140,7 @@ export class HostService {
     }, 120_000);
     this.invitesTimer.unref?.();
     this.handlers = {
-      'app.info': async () => ({ version: options.version, host: options.host, platform: process.platform }),
+      'app.info': async () => ({ version: options.version, host: options.host, platform: process.platform, attachmentLimit: options.attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT_BYTES }),
       'spaces.list': async () => ({ spaces: await this.listSpaces() }),
       'profile.get': async () => ({ profile: await readProfile(options.dataDir) }),
       'profile.set': async (_client, { profile }) => {
@@ -197,6 +200,29 @@ export class HostService {
         return { released: true };
       },
       'note.backlinks': async (_client, { spaceId, noteId }) => ({ noteIds: await (await this.space(spaceId)).search.backlinks(noteId) }),
+      'attachment.stat': async (_client, { spaceId, hashes }) => {
+        if (!(await this.store.hasSpace(spaceId))) return { sizes: hashes.map(() => null) };
+        const { attachments } = await this.space(spaceId);
+        return { sizes: await Promise.all(hashes.map((hash) => attachments.size(hash))) };
+      },
+      'attachment.read': async (_client, { spaceId, hash, offset, length }) => {
+        if (!(await this.store.hasSpace(spaceId))) throw new HostError('unavailable', 'attachment.read: this space is not on this device');
+        return { bytes: await (await this.space(spaceId)).attachments.read(hash, offset, length) };
+      },
+      'attachment.chunks': async (_client, { spaceId, hash }) => {
+        if (!(await this.store.hasSpace(spaceId))) return { size: null, hashes: new Uint8Array(0) };
+        const list = await (await this.space(spaceId)).attachments.chunkHashes(hash);
+        return list ? { size: list.size, hashes: list.hashes } : { size: null, hashes: new Uint8Array(0) };
+      },
+      'attachment.write': async (_client, { spaceId, hash, size, offset, bytes }) => {
+        const complete = await (await this.space(spaceId)).attachments.write(hash, size, offset, bytes);
+        if (complete) this.emitSpace(spaceId, 'space.attachment', { spaceId, hash });
+        return { complete };
+      },
+      'attachment.missing': async (_client, { spaceId }) => {
+        if (!(await this.store.hasSpace(spaceId))) return { missing: [] };
+        return { missing: await (await this.space(spaceId)).missingAttachments() };
+      },
       'notes.manifest': async (_client, { spaceId }) => ({ manifest: await (await this.space(spaceId)).manifest().manifest() }),
       'notes.bucketDocs': async (_client, { spaceId, buckets }) => ({ docs: await (await this.space(spaceId)).manifest().bucketDocs(buckets) }),
       'notes.stateVectors': async (_client, { spaceId, docIds }) => {
@@ -515,6 +541,7 @@ export class HostService {
           this.options.historyTiming,
           () => this.identity(),
           () => this.memberName,
+          this.options.attachmentLimit,
         ),
     );
     host.then(
@@ -590,7 +617,7 @@ export class HostService {
     this.clients.delete(client);
   }
 
-  private emitSpace<E extends 'space.indexed' | 'space.changed' | 'space.history'>(spaceId: string, event: E, payload: HostEvents[E], except?: HostClient): void {
+  private emitSpace<E extends 'space.indexed' | 'space.changed' | 'space.history' | 'space.attachment'>(spaceId: string, event: E, payload: HostEvents[E], except?: HostClient): void {
     for (const client of this.subscribers.get(spaceId) ?? []) if (client !== except) client.send(event, payload);
   }
 

@@ -13,6 +13,9 @@ import { SpaceHistory, type ChangeOrigin, type HistoryTiming } from './space-his
 import { SpaceMembership } from './space-membership';
 import type { Identity } from './member-crypto';
 import { errorMessage } from '../../shared/errors';
+import { join } from 'node:path';
+import { DEFAULT_ATTACHMENT_LIMIT_BYTES } from '../../shared/attachments/attachment';
+import { AttachmentStore } from './attachment-store';
 
 /** The origin of catalog edits the host makes itself (bringing a deleted note back to the trash). */
 export const HOST_ORIGIN: ChangeOrigin = Object.freeze({ source: 'host' });
@@ -21,6 +24,8 @@ export class SpaceHost {
   readonly search: SpaceSearch;
   readonly history: SpaceHistory;
   readonly membership: SpaceMembership;
+  /** The files the space's notes show, stored once by their SHA-256. */
+  readonly attachments: AttachmentStore;
   private manifestIndex: ManifestIndex | null = null;
   private readonly offUpdate: () => void;
   private readonly observer: (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => void;
@@ -39,7 +44,9 @@ export class SpaceHost {
     historyTiming?: HistoryTiming,
     identity: () => Promise<Identity> = () => Promise.reject(new Error('this host has no identity')),
     memberName: () => string = () => '',
+    attachmentLimit = DEFAULT_ATTACHMENT_LIMIT_BYTES,
   ) {
+    this.attachments = new AttachmentStore(join(store.dir, 'attachments'), attachmentLimit);
     this.search = new SpaceSearch(store, warn);
     this.history = new SpaceHistory(store, localMember, warn, historyTiming);
     this.membership = new SpaceMembership(store, identity, () => ({ id: localMember(), name: memberName() }), onCatalogEdit);
@@ -138,6 +145,13 @@ export class SpaceHost {
         this.onCatalogEdit(update);
       }
     }).catch((error: unknown) => this.warn(`checking deleted note ${noteId}: ${errorMessage(error)}`));
+  }
+
+  /** Attachments the space's notes show that this device does not have, with the notes that show each. */
+  async missingAttachments(): Promise<Array<{ hash: string; noteIds: string[] }>> {
+    const refs = await this.search.attachmentRefs();
+    const stored = new Set(await this.attachments.list());
+    return [...refs].filter(([hash]) => !stored.has(hash)).map(([hash, noteIds]) => ({ hash, noteIds }));
   }
 
   /** Resolves once every pending deletion check is done. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ObservableV2 } from 'lib0/observable';
 import * as Y from 'yjs';
 import { catalogNotes, entryState, getEntry, summarizeEntry, type NoteEntry } from '../../shared/catalog';
-import { bodyLinks, bodyText } from '../../shared/note-content';
+import { bodyAttachments, bodyLinks, bodyText } from '../../shared/note-content';
 import { CATALOG_DOC_ID, noteBodyOf } from '../../shared/note-doc';
 import { NoteSearchIndex, type SavedSearchIndex, type SearchHit } from '../../shared/search-index';
 import type { SpaceStore } from './doc-store';
@@ -18,7 +18,8 @@ import { writeFileAtomic } from './private-files';
 import { errorMessage } from '../../shared/errors';
 
 const FILE = 'search.json';
-const SAVED_VERSION = 1;
+/** 2: notes' attachments are kept as well (a version-1 file is indexed again once). */
+const SAVED_VERSION = 2;
 /** Changed notes are indexed again once edits pause this long… */
 const REINDEX_PAUSE_MS = 300;
 /** …or after this long of continuous editing at the latest. */
@@ -33,6 +34,8 @@ interface SavedFile {
   /** What each note was when indexed: body digest (hex), title, tags. */
   notes: Record<string, [string, string, string]>;
   links: Record<string, string[]>;
+  /** The attachments each note shows (only notes that show any). */
+  attachments: Record<string, string[]>;
   search: SavedSearchIndex;
 }
 
@@ -46,6 +49,7 @@ export interface SpaceSearchEvents {
 export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
   private index = new NoteSearchIndex();
   private readonly links = new Map<string, Set<string>>();
+  private readonly attachments = new Map<string, Set<string>>();
   private readonly indexedAs = new Map<string, [string, string, string]>();
   private readonly dirty = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -117,6 +121,7 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     }
     for (const [id, as] of Object.entries(saved.notes)) this.indexedAs.set(id, as);
     for (const [id, targets] of Object.entries(saved.links)) this.links.set(id, new Set(targets));
+    for (const [id, hashes] of Object.entries(saved.attachments)) this.attachments.set(id, new Set(hashes));
   }
 
   /** Indexes a note if its body, title or tags changed since it was last indexed (or `force`). */
@@ -133,18 +138,22 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     if (!force && before && before[0] === as[0] && before[1] === as[1] && before[2] === as[2] && this.index.has(id)) return;
     let text = '';
     let links = new Set<string>();
+    let attachments = new Set<string>();
     try {
       const doc = new Y.Doc();
       Y.applyUpdate(doc, await this.space.readState(id));
       const body = noteBodyOf(doc, id);
       text = bodyText(body);
       links = bodyLinks(body);
+      attachments = bodyAttachments(body);
       doc.destroy();
     } catch (error) {
       this.warn(`note ${id} could not be read for search: ${errorMessage(error)}`);
     }
     this.index.set({ id, title: summary.title, body: text, tags: summary.tags });
     this.links.set(id, links);
+    if (attachments.size > 0) this.attachments.set(id, attachments);
+    else this.attachments.delete(id);
     this.indexedAs.set(id, as);
     this.unsaved = true;
   }
@@ -153,6 +162,7 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     if (!this.index.has(id) && !this.links.has(id)) return;
     this.index.remove(id);
     this.links.delete(id);
+    this.attachments.delete(id);
     this.indexedAs.delete(id);
     this.unsaved = true;
   }
@@ -195,6 +205,7 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
       version: SAVED_VERSION,
       notes: Object.fromEntries(this.indexedAs),
       links: Object.fromEntries([...this.links].map(([id, targets]) => [id, [...targets]])),
+      attachments: Object.fromEntries([...this.attachments].map(([id, hashes]) => [id, [...hashes]])),
       search: this.index.save(),
     };
     try {
@@ -217,6 +228,14 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     const from: string[] = [];
     for (const [id, targets] of this.links) if (id !== noteId && targets.has(noteId)) from.push(id);
     return from;
+  }
+
+  /** Every attachment the space's notes show (trashed notes included: they may come back), with the notes that show it. */
+  async attachmentRefs(): Promise<Map<string, string[]>> {
+    await this.ready;
+    const refs = new Map<string, string[]>();
+    for (const [id, hashes] of this.attachments) for (const hash of hashes) refs.set(hash, [...(refs.get(hash) ?? []), id]);
+    return refs;
   }
 
   get size(): number {

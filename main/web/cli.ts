@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_ATTACHMENT_LIMIT_BYTES } from '../../shared/attachments/attachment';
 import { DataDirBusyError, defaultDataDir } from '../services/data-dir';
 import { startHostRuntime, type HostRuntime } from '../services/host-runtime';
 import { DEFAULT_SIGNALING_PORT } from '../services/lan-sync';
@@ -16,7 +17,7 @@ import { errorMessage } from '../../shared/errors';
 /** The documented default port; when it is taken, a free one is used. */
 export const DEFAULT_PORT = 4317;
 
-const USAGE = `usage: npm run web -- [--port N] [--data-dir DIR] [--signaling-port N] [--no-lan] [--host ADDR --allow-remote]
+const USAGE = `usage: npm run web -- [--port N] [--data-dir DIR] [--signaling-port N] [--no-lan] [--attachment-limit-mb N] [--host ADDR --allow-remote]
 
   Prints the address to open, with a token that changes at every start (the page and its
   connection to this host need it). COMMONPLACE_TOKEN=... in the environment keeps one token
@@ -27,6 +28,7 @@ const USAGE = `usage: npm run web -- [--port N] [--data-dir DIR] [--signaling-po
   --signaling-port N  port of the peer-to-peer signalling server (default ${DEFAULT_SIGNALING_PORT}, or a free
                    port if that one is taken; 0 for any free port)
   --no-lan         no LAN sync: signalling on 127.0.0.1 only and no mDNS (peers on this machine still sync)
+  --attachment-limit-mb N  largest file a note may attach, in MB (default 100)
   --host ADDR      address to listen on (default 127.0.0.1)
   --allow-remote   allow a --host beyond loopback (anyone who reaches it can read your notes)`;
 
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
         'allow-remote': { type: 'boolean', default: false },
         'signaling-port': { type: 'string' },
         'no-lan': { type: 'boolean', default: false },
+        'attachment-limit-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -61,6 +64,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not ${values.port}`);
   const signalingPort = values['signaling-port'] === undefined ? DEFAULT_SIGNALING_PORT : Number(values['signaling-port']);
   if (!Number.isInteger(signalingPort) || signalingPort < 0 || signalingPort > 65535) fail(`--signaling-port must be a port number, not ${values['signaling-port']}`);
+  const limitMb = values['attachment-limit-mb'] === undefined ? DEFAULT_ATTACHMENT_LIMIT_BYTES / 1024 / 1024 : Number(values['attachment-limit-mb']);
+  if (!Number.isInteger(limitMb) || limitMb < 1 || limitMb > 2048) fail(`--attachment-limit-mb must be a whole number of MB from 1 to 2048, not ${values['attachment-limit-mb']}`);
   const token = process.env.COMMONPLACE_TOKEN || undefined;
   if (token !== undefined && !isValidToken(token)) fail('COMMONPLACE_TOKEN must be at least 32 letters, digits, - or _');
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
@@ -78,6 +83,7 @@ async function main(): Promise<void> {
       version,
       lockHolder: 'web host',
       syncRequired: true,
+      attachmentLimit: limitMb * 1024 * 1024,
       lan: { port: signalingPort, lan: !values['no-lan'], fallbackToFreePort: values['signaling-port'] === undefined, allowOrigin: (origin) => servedOrigins.includes(origin) },
     });
   } catch (error) {

@@ -18,6 +18,7 @@ import { COMMONPLACE_TRANSFORMERS } from '../../shared/markdown-shortcuts';
 import { CommentsPlugin, type CommentDraft, type CommentsEditorApi } from './CommentsPlugin';
 import { NoteCollaborationPlugin } from './NoteCollaborationPlugin';
 import { TablePlugin } from './TablePlugin';
+import { AttachmentPlugin } from './AttachmentPlugin';
 import { NoteLinkPlugin } from './NoteLinkPlugin';
 import { normalizeLinkUrl, ToolbarPlugin } from './ToolbarPlugin';
 import { editorTheme } from './theme';
@@ -91,6 +92,7 @@ export function NoteEditor({
       <TabIndentationPlugin />
       <MarkdownShortcutPlugin transformers={COMMONPLACE_TRANSFORMERS} />
       <NoteLinkPlugin currentNoteId={noteId} />
+      <AttachmentPlugin />
       {onCommentDraft && onCommentMarks && <CommentsPlugin onDraft={onCommentDraft} onMarks={onCommentMarks} onMarkClick={onCommentMarkClick} onApi={onCommentsApi} />}
     </LexicalComposer>
   );

@@ -1,6 +1,7 @@
 /** The editor's toolbar and keyboard shortcuts: block types, inline formats, links, lists, undo/redo. */
 import { OPEN_COMMENT_COMMAND } from './CommentsPlugin';
 import { insertTable } from './TablePlugin';
+import { ATTACH_FILES_COMMAND } from './AttachmentPlugin';
 import { $createCodeNode } from '@lexical/code';
 import { $createHorizontalRuleNode } from '@lexical/extension';
 import { $isLinkNode, TOGGLE_LINK_COMMAND } from '@lexical/link';
@@ -33,7 +34,7 @@ import {
   type LexicalEditor,
   type TextFormatType,
 } from 'lexical';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { isAllowedExternalUrl } from '../../shared/host-api';
 
 type BlockType = 'paragraph' | HeadingTagType | 'quote' | 'code' | 'bullet' | 'number' | 'check';
@@ -117,6 +118,7 @@ export function ToolbarPlugin(): React.JSX.Element {
   const [canRedo, setCanRedo] = useState(false);
   const [linkDraft, setLinkDraft] = useState<string | null>(null);
   const [linkError, setLinkError] = useState<string | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
 
   // Runs on every editor update: state changes only when the selection's formats really change.
   const refresh = useCallback(() => {
@@ -246,6 +248,23 @@ export function ToolbarPlugin(): React.JSX.Element {
           <path d="M2.5 3.5h11v9h-11zM2.5 6.5h11M2.5 9.5h11M6.2 3.5v9M9.8 3.5v9" fill="none" stroke="currentColor" strokeWidth="1.2" />
         </svg>
       </button>
+      <button type="button" aria-label="Attach file" title="Attach a file or image (or paste or drop one)" onMouseDown={keepFocus} onClick={() => fileInput.current?.click()}>
+        <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+          <path d="M10.5 4.5l-5 5a1.4 1.4 0 0 0 2 2l5.5-5.5a2.8 2.8 0 0 0-4-4L3.5 7.5a4.2 4.2 0 0 0 6 6l4-4" fill="none" stroke="currentColor" strokeWidth="1.3" strokeLinecap="round" />
+        </svg>
+      </button>
+      <input
+        ref={fileInput}
+        type="file"
+        multiple
+        hidden
+        aria-label="Files to attach"
+        onChange={(event) => {
+          const files = Array.from(event.target.files ?? []);
+          event.target.value = '';
+          if (files.length > 0) editor.dispatchCommand(ATTACH_FILES_COMMAND, files);
+        }}
+      />
       <button type="button" aria-label="Comment" title="Comment on the selected passage (Ctrl+Alt+M)" onMouseDown={keepFocus} onClick={() => editor.dispatchCommand(OPEN_COMMENT_COMMAND, undefined)}>
         <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
           <path d="M3 3.5h10v7H7l-3 2.5v-2.5H3z" fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinejoin="round" />

@@ -12,6 +12,7 @@ import { catalogDatabase, legacySpaceDatabase } from '../persistence/note-cache'
 import { SearchClient } from '../search/search-client';
 import { TitleIndex } from '../search/title-index';
 import { PeerSync } from '../sync/peer-sync';
+import { SpaceAttachments } from '../attachments/space-attachments';
 import { PEER_ORIGIN, SpaceSyncStore } from '../sync/space-sync-store';
 import { CatalogView } from './catalog-view';
 import { NoteDocs } from './note-docs';
@@ -53,6 +54,8 @@ export class SpaceSession {
   readonly notes: NoteDocs;
   /** Sync with other members' devices (WebRTC), and the space's presence. */
   readonly peers: PeerSync;
+  /** The files the space's notes show: added, shown, fetched from peers. */
+  readonly attachments: SpaceAttachments;
   readonly search: SearchClient;
   /** What others changed since this member last looked (the list's marks, What's new). */
   readonly news: SpaceNews;
@@ -105,7 +108,8 @@ export class SpaceSession {
     this.notes = new NoteDocs(spaceId, host, (noteId, update, origin) => {
       if (origin !== PEER_ORIGIN) this.peers.engine.broadcast(noteId, update);
     });
-    this.peers = new PeerSync(spaceId, host, new SpaceSyncStore(host, spaceId, this.catalog, (noteId) => this.notes.get(noteId)));
+    this.attachments = new SpaceAttachments(spaceId, host);
+    this.peers = new PeerSync(spaceId, host, new SpaceSyncStore(host, spaceId, this.catalog, (noteId) => this.notes.get(noteId)), this.attachments);
     this.search = new SearchClient(host, spaceId);
     this.news = new SpaceNews(host, spaceId);
     // Once the catalog came from the host, rows the host listed but the catalog lacks are gone.
@@ -224,6 +228,7 @@ export class SpaceSession {
     this.search.destroy();
     this.news.destroy();
     this.peers.destroy();
+    this.attachments.destroy();
     this.notes.destroy();
     this.durable.destroy();
     void this.localCache?.destroy();

@@ -22,6 +22,8 @@ import { HostError, type HostApi, type SpaceRoom, type SyncInfo } from '../../sh
 import { isSignalingUrl } from '../../shared/net-address';
 import { NoteSyncEngine, type NoteSyncLink, type NoteSyncStore } from '../../shared/note-sync/engine';
 import { isNoteSyncMessage } from '../../shared/note-sync/protocol';
+import type { AttachmentExchange } from '../../shared/attachments/attachment-exchange';
+import { isAttachmentMessage } from '../../shared/attachments/attachment-protocol';
 import { chunkedWrtc, type ChunkedDataChannel } from './chunked-webrtc';
 import { peerMessageProblem } from './peer-message-guard';
 import { errorMessage } from '../../shared/errors';
@@ -165,6 +167,8 @@ export class PeerSync {
     readonly spaceId: string,
     private readonly host: HostApi,
     store: NoteSyncStore,
+    /** Attachments travel on the same channels (shared/attachments); told when peers come and go. */
+    private readonly attachments?: { exchange: AttachmentExchange; peersChanged(): void },
   ) {
     this.engine = new NoteSyncEngine(store);
     this.engine.on('status', () => this.refreshStatus());
@@ -220,7 +224,7 @@ export class PeerSync {
   }
 
   private stopProvider(): void {
-    for (const link of this.links.values()) this.engine.removeLink(link);
+    for (const link of this.links.values()) this.dropLink(link);
     this.links.clear();
     this.provider?.destroy();
     this.provider = null;
@@ -246,12 +250,18 @@ export class PeerSync {
           link = { send: (message) => channel.send(message) };
           this.links.set(channel, link);
           this.engine.addLink(link);
+          this.attachments?.exchange.addLink(link);
+          this.attachments?.peersChanged();
         }
         return link;
       };
       const wrtc = chunkedWrtc({
         check: peerMessageProblem,
         intercept: (message, channel) => {
+          if (isAttachmentMessage(message)) {
+            if (channel.readyState === 'open' && this.attachments) this.attachments.exchange.receive(linkOf(channel), message);
+            return true;
+          }
           if (!isNoteSyncMessage(message)) return false;
           if (channel.readyState === 'open') this.engine.receive(linkOf(channel), message);
           return true;
@@ -260,7 +270,7 @@ export class PeerSync {
         onClose: (channel) => {
           const link = this.links.get(channel);
           this.links.delete(channel);
-          if (link) this.engine.removeLink(link);
+          if (link) this.dropLink(link);
         },
       });
       const provider = new WebrtcProvider(room.name, this.presenceDoc, {
@@ -278,6 +288,12 @@ export class PeerSync {
       this.refreshStatus();
     })();
     return this.starting;
+  }
+
+  private dropLink(link: NoteSyncLink): void {
+    this.engine.removeLink(link);
+    this.attachments?.exchange.removeLink(link);
+    this.attachments?.peersChanged();
   }
 
   /** Adds newly known signalling servers without dropping the connections already open. */
@@ -385,7 +401,7 @@ export class PeerSync {
     for (const [channel, link] of this.links) {
       if (channel.readyState !== 'closed' && channel.readyState !== 'closing') continue;
       this.links.delete(channel);
-      this.engine.removeLink(link);
+      this.dropLink(link);
     }
     const documents = this.engine.status();
     const peers = this.online ? documents.peers : 0;

@@ -3,6 +3,8 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, useS
 import { catalogMeta, catalogNotes, entryState, entryTitle, getEntry, recordMember, renameSpace, restoreEntry, sortNotes, spaceName, touchEntry, trashEntry, type NoteSort } from '../../shared/catalog';
 import type { HostApi } from '../../shared/host-api';
 import { NoteLinkProvider } from '../editor/NoteLinkPlugin';
+import { AttachmentProvider } from '../editor/AttachmentPlugin';
+import { memberLabel } from './member-names';
 import type { SaveState } from '../persistence/doc-persistence';
 import { useSearch } from '../search/use-search';
 import { createNote, deleteNotesForever, duplicateNote } from '../spaces/note-actions';
@@ -186,6 +188,14 @@ export function App({ host }: { host: HostApi }) {
         createNote: (id, title) => void createNote(session, profile, { id, title }),
       }}
     >
+      <AttachmentProvider
+        value={{
+          attachments: session.attachments,
+          memberId: profile?.id ?? '',
+          memberName: (id) => memberLabel(catalog, id, profile?.id ?? ''),
+          onProblem: setNotice,
+        }}
+      >
       <div className="app">
         <aside className="sidebar">
           <div className="sidebar-top">
@@ -376,6 +386,7 @@ export function App({ host }: { host: HostApi }) {
       {pending?.kind === 'profile' && (
         <ProfileDialog open profile={profile} firstRun={false} onSave={(p) => (setPending(null), saveProfileEverywhere(p))} onCancel={() => setPending(null)} />
       )}
+      </AttachmentProvider>
     </NoteLinkProvider>
   );
 }

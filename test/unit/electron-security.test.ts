@@ -204,7 +204,7 @@ describe('the IPC router', () => {
 
   it('answers a valid call from the app window', async () => {
     const reply = await routeCall(service, client, appSender, 'app.info', {});
-    expect(reply).toEqual({ ok: true, result: { version: '0.0.0-test', host: 'electron', platform: process.platform } });
+    expect(reply).toEqual({ ok: true, result: { version: '0.0.0-test', host: 'electron', platform: process.platform, attachmentLimit: 100 * 1024 * 1024 } });
   });
 
   it.each<[string, CallSender]>([

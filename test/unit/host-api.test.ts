@@ -163,7 +163,7 @@ describe('HostService.handle', () => {
   const client = new RecordingClient();
 
   it('answers app.info', async () => {
-    await expect(service.handle(client, 'app.info', {})).resolves.toEqual({ version: '1.2.3-test', host: 'web', platform: process.platform });
+    await expect(service.handle(client, 'app.info', {})).resolves.toEqual({ version: '1.2.3-test', host: 'web', platform: process.platform, attachmentLimit: 100 * 1024 * 1024 });
   });
 
   it.each([['nope'], ['toString'], [7]])('rejects the method %j as unknown-method', async (method) => {

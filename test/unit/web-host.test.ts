@@ -405,7 +405,7 @@ describe('web host: WebSocket', () => {
   it('answers app.info', async () => {
     const client = await connect();
     const reply = await client.call('app.info', {});
-    expect(reply).toEqual({ id: 1, ok: true, result: { version: '7.7.7-test', host: 'web', platform: process.platform } });
+    expect(reply).toEqual({ id: 1, ok: true, result: { version: '7.7.7-test', host: 'web', platform: process.platform, attachmentLimit: 100 * 1024 * 1024 } });
   });
 
   it('round-trips updates as {"$bytes"} through space.append and space.sync', async () => {

@@ -1,0 +1,217 @@
+/**
+ * The files of one space as a window sees them: adding a file (hashed here, stored by the host in
+ * chunks), showing one (read from the host into a blob URL), and fetching what this device lacks from
+ * peers (`AttachmentExchange` on the space's data channels): what the member looks at first, the
+ * rest of what the space's notes show in the background.
+ */
+import { ObservableV2 } from 'lib0/observable';
+import { AttachmentExchange, type AttachmentSource, type FetchState } from '../../shared/attachments/attachment-exchange';
+import { ATTACHMENT_CHUNK_BYTES, chunkCount, cleanFileName, DEFAULT_ATTACHMENT_LIMIT_BYTES, formatBytes, isShownInline, readImageFacts, toHex } from '../../shared/attachments/attachment';
+import type { AttachmentFacts } from '../../shared/attachments/attachment-node';
+import { MAX_ATTACHMENT_READ_BYTES, type HostApi } from '../../shared/host-api';
+import { errorMessage } from '../../shared/errors';
+
+/** Chunk writes to the host in flight while adding a file. */
+const UPLOADS_IN_FLIGHT = 4;
+/** Blob URLs kept for files shown lately (a note with many photos scrolls back without reading again). */
+const URLS_KEPT = 64;
+/** The background asks the host what is missing at most this often. */
+const MISSING_CHECK_MS = 5_000;
+
+export type AttachmentAvailability =
+  | { state: 'stored' }
+  | { state: 'checking' }
+  | { state: 'fetching'; received: number; size: number }
+  | { state: 'unavailable' };
+
+export class AttachmentTooLarge extends Error {}
+
+export class SpaceAttachments {
+  readonly exchange: AttachmentExchange;
+  private readonly urls = new Map<string, Promise<string>>();
+  private readonly stored = new Set<string>();
+  private readonly events = new ObservableV2<{ change: (hash: string) => void }>();
+  private readonly cleanups: Array<() => void> = [];
+  private limit = DEFAULT_ATTACHMENT_LIMIT_BYTES;
+  private missingTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastMissingCheck = 0;
+  private destroyed = false;
+
+  constructor(
+    readonly spaceId: string,
+    private readonly host: HostApi,
+  ) {
+    const source: AttachmentSource = {
+      chunks: async (hash) => {
+        const { size, hashes } = await host.call('attachment.chunks', { spaceId, hash });
+        return size === null ? null : { size, hashes };
+      },
+      read: async (hash, offset, length) => (await host.call('attachment.read', { spaceId, hash, offset, length })).bytes,
+      write: async (hash, size, offset, bytes) => (await host.call('attachment.write', { spaceId, hash, size, offset, bytes })).complete,
+      has: (hash) => this.has(hash),
+      sha256: async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)),
+    };
+    this.exchange = new AttachmentExchange(source, { warn: (message) => console.warn(`space ${spaceId}: ${message}`) });
+    this.exchange.on('state', (hash, state: FetchState) => {
+      if (state.state === 'stored') this.stored.add(hash);
+      this.events.emit('change', [hash]);
+    });
+    this.cleanups.push(
+      host.on('space.attachment', (event) => {
+        if (event.spaceId !== spaceId) return;
+        this.stored.add(event.hash);
+        this.events.emit('change', [event.hash]);
+        this.exchange.announce(event.hash);
+      }),
+      // Notes changed: they may show files this device lacks.
+      host.on('space.indexed', (event) => event.spaceId === spaceId && this.scheduleMissingCheck()),
+    );
+    void host.call('app.info', {}).then((info) => (this.limit = info.attachmentLimit), () => {});
+  }
+
+  /** The largest file the host stores. */
+  get limitBytes(): number {
+    return this.limit;
+  }
+
+  /** A peer connected or left: fetch in the background what the notes show and this device lacks. */
+  peersChanged(): void {
+    if (this.exchange.peers > 0) this.scheduleMissingCheck();
+  }
+
+  private scheduleMissingCheck(): void {
+    if (this.missingTimer !== null || this.destroyed) return;
+    const wait = Math.max(0, this.lastMissingCheck + MISSING_CHECK_MS - Date.now());
+    this.missingTimer = setTimeout(() => {
+      this.missingTimer = null;
+      this.lastMissingCheck = Date.now();
+      if (this.exchange.peers === 0) return;
+      this.host.call('attachment.missing', { spaceId: this.spaceId }).then(
+        ({ missing }) => this.exchange.want(missing.map((m) => m.hash)),
+        (error: unknown) => console.warn(`space ${this.spaceId}: missing attachments: ${errorMessage(error)}`),
+      );
+    }, wait);
+  }
+
+  async has(hash: string): Promise<boolean> {
+    if (this.stored.has(hash)) return true;
+    const [size] = (await this.host.call('attachment.stat', { spaceId: this.spaceId, hashes: [hash] })).sizes;
+    if (size === null || size === undefined) return false;
+    this.stored.add(hash);
+    return true;
+  }
+
+  onChange(listener: (hash: string) => void): () => void {
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
+  }
+
+  /** Where a file stands on this device: stored, being fetched, or not to be had from anyone online. */
+  availability(hash: string): AttachmentAvailability {
+    if (this.stored.has(hash)) return { state: 'stored' };
+    const state = this.exchange.state(hash);
+    if (state?.state === 'fetching') return state;
+    if (state?.state === 'unavailable') return { state: 'unavailable' };
+    return { state: 'checking' };
+  }
+
+  /**
+   * Makes sure a file the member looks at is here: checks the host, then asks peers ahead of the
+   * background. Resolves whether it is stored.
+   */
+  async ensure(hash: string): Promise<boolean> {
+    if (await this.has(hash)) {
+      this.events.emit('change', [hash]);
+      return true;
+    }
+    const stored = await this.exchange.fetch(hash);
+    this.events.emit('change', [hash]);
+    return stored;
+  }
+
+  /**
+   * A blob URL of a stored file, typed `mime` only for images shown through <img> (where an SVG never
+   * runs script); anything else is an opaque download, never a page of this origin.
+   */
+  url(hash: string, mime: string, inline: boolean): Promise<string> {
+    const key = `${hash}\n${inline ? mime : ''}`;
+    let url = this.urls.get(key);
+    if (!url) {
+      url = this.readAll(hash).then((parts) => URL.createObjectURL(new Blob(parts, { type: inline ? mime : 'application/octet-stream' })));
+      url.catch(() => this.urls.delete(key));
+      this.urls.set(key, url);
+      this.trimUrls();
+    }
+    return url;
+  }
+
+  private trimUrls(): void {
+    while (this.urls.size > URLS_KEPT) {
+      const [key, oldest] = this.urls.entries().next().value!;
+      this.urls.delete(key);
+      void oldest.then((u) => setTimeout(() => URL.revokeObjectURL(u), 60_000), () => {});
+    }
+  }
+
+  private async readAll(hash: string): Promise<Uint8Array<ArrayBuffer>[]> {
+    const [size] = (await this.host.call('attachment.stat', { spaceId: this.spaceId, hashes: [hash] })).sizes;
+    if (size === null || size === undefined) throw new Error('not on this device');
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    for (let offset = 0; offset < size; offset += MAX_ATTACHMENT_READ_BYTES) {
+      const { bytes } = await this.host.call('attachment.read', { spaceId: this.spaceId, hash, offset, length: MAX_ATTACHMENT_READ_BYTES });
+      parts.push(bytes as Uint8Array<ArrayBuffer>);
+    }
+    return parts;
+  }
+
+  /**
+   * Adds a file: checks the limit, hashes it, and has the host store it. Resolves with the node's facts
+   * as soon as the file can be shown (the bytes are already in a blob URL here); `stored` resolves once
+   * the host has every chunk.
+   */
+  async add(file: File, by: string): Promise<{ facts: AttachmentFacts; stored: Promise<void> }> {
+    if (file.size > this.limit) throw new AttachmentTooLarge(`${cleanFileName(file.name)} is ${formatBytes(file.size)}: attachments are limited to ${formatBytes(this.limit)}.`);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const hash = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+    const image = readImageFacts(bytes.subarray(0, Math.min(bytes.byteLength, 512 * 1024)));
+    const facts: AttachmentFacts = {
+      hash,
+      name: cleanFileName(file.name || (image ? `image.${image.mime.split('/')[1]!.replace('+xml', '')}` : 'file')),
+      mime: image?.mime ?? (file.type || 'application/octet-stream'),
+      size: bytes.byteLength,
+      alt: '',
+      width: image?.width ?? 0,
+      height: image?.height ?? 0,
+      by,
+    };
+    const inline = isShownInline(facts.mime, facts.width, facts.height);
+    // Shown from the bytes in hand, before the host has them.
+    if (inline) this.urls.set(`${hash}\n${facts.mime}`, Promise.resolve(URL.createObjectURL(new Blob([bytes], { type: facts.mime }))));
+    const stored = this.upload(hash, bytes);
+    return { facts, stored };
+  }
+
+  private async upload(hash: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
+    if (await this.has(hash)) return;
+    const total = chunkCount(bytes.byteLength);
+    let next = 0;
+    const worker = async () => {
+      while (next < total) {
+        const offset = next++ * ATTACHMENT_CHUNK_BYTES;
+        await this.host.call('attachment.write', { spaceId: this.spaceId, hash, size: bytes.byteLength, offset, bytes: bytes.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES) });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(UPLOADS_IN_FLIGHT, total) }, worker));
+    this.stored.add(hash);
+    this.events.emit('change', [hash]);
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    if (this.missingTimer !== null) clearTimeout(this.missingTimer);
+    for (const cleanup of this.cleanups) cleanup();
+    this.exchange.destroy();
+    for (const url of this.urls.values()) void url.then((u) => URL.revokeObjectURL(u), () => {});
+    this.urls.clear();
+  }
+}
