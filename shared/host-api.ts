@@ -17,7 +17,7 @@ export const MAX_PUSH_BYTES = 48 * 1024 * 1024;
 export const MAX_QUERY_CHARS = 500;
 /** Largest state vector one call may carry (a vector is a few bytes per client). */
 export const MAX_STATE_VECTOR_BYTES = 1024 * 1024;
-/** Markdown import over the API: one file, the files of one call together, and files per call. */
+/** Markdown import over the API: one Markdown file (any other file may fill the call), the files of one call together, and files per call. */
 export const MAX_MARKDOWN_FILE_BYTES = 10 * 1024 * 1024;
 export const MAX_IMPORT_CALL_BYTES = 48 * 1024 * 1024;
 export const MAX_IMPORT_CALL_FILES = 5000;

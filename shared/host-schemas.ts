@@ -126,8 +126,22 @@ export const hostInputSchemas = {
       spaceId: spaceIdSchema,
       /** Names the space when this import creates it. */
       spaceName: z.string().max(200).optional(),
-      files: z.array(z.object({ path: z.string().min(1).max(1024), bytes: bytes(MAX_MARKDOWN_FILE_BYTES) }).strict()).max(MAX_IMPORT_CALL_FILES).optional(),
+      // A Markdown file is held to its own limit; another file (an attachment) only to the call's, then to the host's attachment limit.
+      files: z
+        .array(
+          z
+            .object({ path: z.string().min(1).max(1024), bytes: bytes(MAX_IMPORT_CALL_BYTES) })
+            .strict()
+            .refine((f) => !/\.(md|markdown|mdown|mkd)$/i.test(f.path) || f.bytes.byteLength <= MAX_MARKDOWN_FILE_BYTES, { message: `larger than ${MAX_MARKDOWN_FILE_BYTES} bytes for a Markdown file` }),
+        )
+        .max(MAX_IMPORT_CALL_FILES)
+        .optional(),
       zip: bytes(MAX_IMPORT_CALL_BYTES).optional(),
+      /** Files the window already stored as attachments (attachment.write), by their path in the import: read only if a note shows them. */
+      attachments: z
+        .array(z.object({ path: z.string().min(1).max(1024), hash: attachmentHashSchema, size: byteCount }).strict())
+        .max(MAX_IMPORT_CALL_FILES)
+        .optional(),
       author: z.object({ id: z.string().min(1).max(64), name: z.string().max(200) }).strict().optional(),
       folderTags: z.boolean().optional(),
     })

@@ -10,14 +10,16 @@ import * as Y from 'yjs';
 import { catalogMembers, listNotes, spaceName } from '../../shared/catalog';
 import { MAX_UPDATE_BYTES } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
-import { importIntoCatalog, type ImportSummary } from '../../shared/markdown/markdown-import';
+import { importIntoCatalog, IMPORT_AUTHOR_ID, type ImportSummary } from '../../shared/markdown/markdown-import';
+import { ATTACHMENT_CHUNK_BYTES, DEFAULT_ATTACHMENT_LIMIT_BYTES } from '../../shared/attachments/attachment';
+import { AttachmentStore, attachmentHashOf } from '../services/attachment-store';
 import { acquireDataDir, DataDirBusyError, defaultDataDir, readLock } from '../services/data-dir';
 import { DocStore } from '../services/doc-store';
 import { readImportSource, writeExport } from '../services/markdown-files';
 import { BodyBatcher, importIntoStore } from '../services/markdown-host';
 import { exportMarkdownFiles, findSpace, readOnlySource, storeSource, type ExportScope, type SpaceSource } from '../services/markdown-service';
 import { chainStart, HISTORY_FILE, readHistoryFile, stateAtVersion } from '../services/history-log';
-import { connectToHost } from './host-connection';
+import { connectToHost, type HostConnection } from './host-connection';
 import { errorMessage } from '../../shared/errors';
 
 const USAGE = `usage: npm run commonplace -- <command> [options]
@@ -26,7 +28,8 @@ const USAGE = `usage: npm run commonplace -- <command> [options]
       List the spaces with their ids and note counts.
 
   export  --data-dir DIR (--space NAME_OR_ID [--note ID [--version N]] | --all) --out PATH [--zip] [--wikilinks] [--no-comments]
-      Write Markdown files with YAML front matter (a folder, or a .zip with --zip).
+      Write Markdown files with YAML front matter (a folder, or a .zip with --zip),
+      and the files notes show in attachments/.
       --all puts every space in its own subfolder; --note exports one note, and
       --version one of its versions (see history). Links between notes are relative
       links, or [[wiki-links]] with --wikilinks. A note's open comment threads follow
@@ -37,7 +40,8 @@ const USAGE = `usage: npm run commonplace -- <command> [options]
       who, words added and removed.
 
   import  --data-dir DIR --space NAME_OR_ID --from PATH [--folder-tags] [--author NAME]
-      Import a folder of Markdown files, an Obsidian vault, a .zip or one .md file.
+      Import a folder of Markdown files, an Obsidian vault, a .zip or one .md file,
+      with the images and files its notes show.
       A --space that matches no space's name or id creates a space with that name.
       --folder-tags tags each note with the folders it sits in.
 
@@ -135,9 +139,10 @@ async function runExport(dataDir: string, values: Record<string, string | boolea
     reading = withBody(source, scope.noteId, state);
   }
   const started = performance.now();
-  const { files, noteCount } = await exportMarkdownFiles(reading, scope, { wikilinks: Boolean(values.wikilinks), comments: !values['no-comments'] });
+  const { files, noteCount, missing } = await exportMarkdownFiles(reading, scope, { wikilinks: Boolean(values.wikilinks), comments: !values['no-comments'] });
   await source.close();
   await writeExport(files, outPath, Boolean(values.zip));
+  for (const line of missing) process.stderr.write(`warning: ${line}\n`);
   out(`exported ${noteCount} notes (${files.length} files) to ${outPath} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return 0;
 }
@@ -157,7 +162,7 @@ function withBody(source: SpaceSource, noteId: string, state: Uint8Array): Space
     open: async (id) => {
       const space = await source.open(id);
       return {
-        catalog: space.catalog,
+        ...space,
         body: async (wanted) => {
           if (wanted !== noteId) return space.body(wanted);
           const doc = new Y.Doc({ guid: noteId });
@@ -218,12 +223,23 @@ function printReport(summary: ImportSummary, skippedFolders: string[]): void {
   out(`imported ${summary.imported}, skipped ${summary.skipped}, failed ${summary.failed}`);
 }
 
+/** Sends a file to the running host in chunks (each checked there), as a window does; resolves to its hash. */
+async function uploadAttachment(host: HostConnection, spaceId: string, bytes: Uint8Array): Promise<string> {
+  const hash = attachmentHashOf(bytes);
+  const [size] = (await host.call('attachment.stat', { spaceId, hashes: [hash] })).sizes;
+  if (size != null) return hash;
+  for (let offset = 0; offset < Math.max(bytes.byteLength, 1); offset += ATTACHMENT_CHUNK_BYTES) {
+    await host.call('attachment.write', { spaceId, hash, size: bytes.byteLength, offset, bytes: bytes.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES) });
+  }
+  return hash;
+}
+
 async function runImport(dataDir: string, values: Record<string, string | boolean | undefined>): Promise<number> {
   if (typeof values.space !== 'string' || !values.space.trim()) throw new UsageError('import needs --space NAME_OR_ID');
   if (typeof values.from !== 'string') throw new UsageError('import needs --from PATH');
   const from = values.from;
-  const { files, skippedFolders } = await readImportSource(from);
-  const author = { id: 'markdown-import', name: typeof values.author === 'string' ? values.author : 'Markdown import' };
+  let { files, skippedFolders } = await readImportSource(from);
+  const author = { id: IMPORT_AUTHOR_ID, name: typeof values.author === 'string' ? values.author : 'Markdown import' };
   const options = { author, folderTags: Boolean(values['folder-tags']) };
   const spaceArg = values.space.trim();
   const lock = readLock(dataDir);
@@ -245,6 +261,9 @@ async function runImport(dataDir: string, values: Record<string, string | boolea
       return 1;
     }
     try {
+      const { attachmentLimit = DEFAULT_ATTACHMENT_LIMIT_BYTES } = await host.call('app.info', {});
+      // The files were read against the default attachment limit; this host may keep larger or smaller ones.
+      if (attachmentLimit !== DEFAULT_ATTACHMENT_LIMIT_BYTES) ({ files, skippedFolders } = await readImportSource(from, { attachmentLimit }));
       const { spaces } = await host.call('spaces.list', {});
       const match = spaces.find((s) => s.id === spaceArg) ?? spaces.find((s) => s.name.trim().toLowerCase() === spaceArg.toLowerCase());
       const spaceId = match?.id ?? newId();
@@ -252,7 +271,13 @@ async function runImport(dataDir: string, values: Record<string, string | boolea
       if (match) Y.applyUpdate(catalog, (await host.call('space.sync', { spaceId, stateVector: Y.encodeStateVector(catalog) })).update);
       // Bodies go to the host in batches as they are written; the catalog's entries last, in one change.
       const bodies = new BodyBatcher(async (updates) => void (await host.call('notes.push', { spaceId, updates })));
-      const result = await importIntoCatalog(catalog, files, { ...options, onBody: bodies.add, newSpaceName: match ? undefined : spaceArg });
+      const result = await importIntoCatalog(catalog, files, {
+        ...options,
+        onBody: bodies.add,
+        newSpaceName: match ? undefined : spaceArg,
+        storeAttachment: (bytes) => uploadAttachment(host, spaceId, bytes),
+        attachmentLimit,
+      });
       await bodies.flush();
       summary = result.summary;
       if (result.catalogUpdate) {
@@ -279,7 +304,9 @@ async function runImport(dataDir: string, values: Record<string, string | boolea
       const found = await findSpace(storeSource(store), spaceArg);
       const spaceId = found?.id ?? newId();
       const space = await store.space(spaceId);
-      const result = await importIntoStore(space, files, { ...options, newSpaceName: found ? undefined : spaceArg });
+      // No host runs (this process holds the lock): the space's attachment folder is this process's to write.
+      const attachments = new AttachmentStore(join(space.dir, 'attachments'), DEFAULT_ATTACHMENT_LIMIT_BYTES);
+      const result = await importIntoStore(space, files, { ...options, newSpaceName: found ? undefined : spaceArg, attachments });
       summary = result.summary;
       await store.flush();
       where = `${found ? 'space' : 'new space'} "${found?.name ?? spaceArg}" (${spaceId}) in ${join(dataDir)}`;

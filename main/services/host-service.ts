@@ -388,7 +388,7 @@ export class HostService {
       'space.addAddress': async (_client, { spaceId, address }) => ({ addresses: await this.secrets.addAddress(spaceId, address) }),
       'space.exportMarkdown': (_client, input) => exportMarkdownZip(this.store, input),
       'space.importMarkdown': async (_client, input) => {
-        const { spaceId, catalogUpdate, noteIds, result } = await importMarkdownIntoStore(this.store, input);
+        const { spaceId, catalogUpdate, noteIds, result } = await importMarkdownIntoStore(this.store, input, async (id) => (await this.space(id)).attachments);
         // The import's origin is no client: every subscriber, the caller's window included, applies it.
         if (catalogUpdate) this.broadcastCatalog(spaceId, catalogUpdate);
         if (noteIds.length > 0) this.broadcastChanged(spaceId, noteIds);

@@ -1,6 +1,7 @@
 /**
  * Markdown on disk: reading a folder, an Obsidian vault, a zip or one file for an import (within the
- * limits, without reading refused files), and writing an export to a folder or a zip.
+ * limits, without reading refused files; other files only when a note shows them), and writing an
+ * export to a folder or a zip.
  */
 import { writeFileAtomic } from './private-files';
 import { lstat, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -9,7 +10,8 @@ import { safeRelativePath } from '../../shared/markdown/file-names';
 import { MAX_FILE_BYTES, MAX_IMPORT_FILES, MAX_IMPORT_TOTAL_BYTES } from '../../shared/markdown/limits';
 import type { ImportFile } from '../../shared/markdown/markdown-import';
 import type { ExportedFile } from '../../shared/markdown/space-export';
-import { looksLikeZip, unzipForImport, zipTextFiles } from '../../shared/markdown/zip';
+import { DEFAULT_UNZIP_LIMITS, looksLikeZip, unzipForImport, zipExportFiles } from '../../shared/markdown/zip';
+import { DEFAULT_ATTACHMENT_LIMIT_BYTES, formatBytes } from '../../shared/attachments/attachment';
 
 /** A zip larger than this is refused before it is read. */
 export const MAX_ZIP_BYTES = MAX_IMPORT_TOTAL_BYTES;
@@ -27,13 +29,17 @@ async function readHead(path: string, length: number): Promise<Uint8Array> {
   }
 }
 
-/** What an import reads from a path: a folder (vault), a .zip, or a single Markdown file. */
-export async function readImportSource(path: string): Promise<{ files: ImportFile[]; skippedFolders: string[] }> {
+/**
+ * What an import reads from a path: a folder (vault), a .zip, or a single Markdown file. Files that are
+ * not Markdown are read only when a note shows them, and none over `attachmentLimit` (the host's).
+ */
+export async function readImportSource(path: string, options: { attachmentLimit?: number } = {}): Promise<{ files: ImportFile[]; skippedFolders: string[] }> {
+  const attachmentLimit = options.attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT_BYTES;
   const info = await lstat(path);
   if (info.isFile()) {
     if (looksLikeZip(await readHead(path, 4))) {
       if (info.size > MAX_ZIP_BYTES) throw new Error(`${basename(path)} is larger than the ${MAX_ZIP_BYTES / 1024 / 1024} MB limit for a zip`);
-      return { files: unzipForImport(new Uint8Array(await readFile(path))), skippedFolders: [] };
+      return { files: unzipForImport(new Uint8Array(await readFile(path)), { ...DEFAULT_UNZIP_LIMITS, maxAttachmentBytes: attachmentLimit }), skippedFolders: [] };
     }
     return { files: [await readOneFile(path, basename(path), info.size)], skippedFolders: [] };
   }
@@ -60,7 +66,7 @@ export async function readImportSource(path: string): Promise<{ files: ImportFil
         continue;
       }
       if (!MARKDOWN.test(entry.name)) {
-        files.push({ path: rel, bytes: new Uint8Array(0) }); // reported as an attachment, never read
+        files.push(await deferredFile(full, rel, attachmentLimit));
         continue;
       }
       if (files.length >= MAX_IMPORT_FILES) {
@@ -86,6 +92,13 @@ async function readOneFile(full: string, rel: string, size: number): Promise<Imp
   return { path: rel, bytes: new Uint8Array(await readFile(full)) };
 }
 
+/** A file that is not Markdown: its size now, its bytes only if a note shows it (refused unread over the limit). */
+async function deferredFile(full: string, rel: string, limit: number): Promise<ImportFile> {
+  const size = (await lstat(full)).size;
+  if (size > limit) return { path: rel, refused: `larger than the ${formatBytes(limit)} limit for attachments (${formatBytes(size)}): not read` };
+  return { path: rel, deferred: { size, read: async () => new Uint8Array(await readFile(full)) } };
+}
+
 /** Mode of exported files (the umask applies): readable like any file the member writes. */
 const SHARED_FILE_MODE = 0o644;
 
@@ -95,7 +108,7 @@ export async function writeExport(files: ExportedFile[], out: string, asZip: boo
   if (asZip) {
     await mkdir(dirname(target), { recursive: true });
     // The same durability policy as the host's own files; an export is made to be shared, so not 0600.
-    await writeFileAtomic(target, zipTextFiles(files), SHARED_FILE_MODE);
+    await writeFileAtomic(target, zipExportFiles(files), SHARED_FILE_MODE);
     return;
   }
   const existing = await readdir(target).catch((error: NodeJS.ErrnoException) => {
@@ -109,6 +122,6 @@ export async function writeExport(files: ExportedFile[], out: string, asZip: boo
     const full = join(target, ...rel.split('/'));
     if (!full.startsWith(target + sep)) throw new Error(`refusing to write outside ${out}`);
     await mkdir(dirname(full), { recursive: true });
-    await writeFile(full, file.text, { flag: 'wx' });
+    await writeFile(full, file.bytes ?? file.text, { flag: 'wx' });
   }
 }

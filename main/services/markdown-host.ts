@@ -1,9 +1,9 @@
 /** The host's side of 'space.exportMarkdown' and 'space.importMarkdown'. */
 import { catalogMeta } from '../../shared/catalog';
 import { HostError, type HostInput, type HostResult } from '../../shared/host-api';
-import { importIntoCatalog, type ImportFile } from '../../shared/markdown/markdown-import';
+import { importIntoCatalog, IMPORT_AUTHOR_ID, type ImportFile } from '../../shared/markdown/markdown-import';
 import { safeBaseName } from '../../shared/markdown/file-names';
-import { unzipForImport, zipTextFiles } from '../../shared/markdown/zip';
+import { DEFAULT_UNZIP_LIMITS, unzipForImport, zipExportFiles } from '../../shared/markdown/zip';
 import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import { InvalidUpdateError, StoreError, type DocStore, type SpaceStore } from './doc-store';
 import { exportMarkdownFiles, MarkdownExportError, storeSource, type ExportScope } from './markdown-service';
@@ -16,7 +16,7 @@ export async function exportMarkdownZip(store: DocStore, input: HostInput<'space
   try {
     const { files, name, noteCount } = await exportMarkdownFiles(storeSource(store), scope, { wikilinks: input.wikilinks, comments: input.comments });
     const fileName = `${safeBaseName(name.slice(0, 80), 'Commonplace')}.zip`;
-    return { zip: zipTextFiles(files), fileName, noteCount };
+    return { zip: zipExportFiles(files), fileName, noteCount };
   } catch (error) {
     if (error instanceof MarkdownExportError) throw new HostError('invalid-input', `space.exportMarkdown: ${error.message}`);
     throw error;
@@ -51,16 +51,31 @@ export class BodyBatcher {
   }
 }
 
-/** Imports into a space of the store: bodies as they are written, then the catalog; durable before it is reported. */
+/** Where an import stores the files its notes show: a space's AttachmentStore (or anything with its `put` and `limit`). */
+export interface AttachmentSink {
+  put(bytes: Uint8Array): Promise<string>;
+  readonly limit: number;
+  /** For files a window stored before its import call (the space's AttachmentStore has both). */
+  size?(hash: string): Promise<number | null>;
+  read?(hash: string, offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** Imports into a space of the store: attachments and bodies as they are written, then the catalog; durable before it is reported. */
 export async function importIntoStore(
   space: SpaceStore,
   files: ImportFile[],
-  options: { author: { id: string; name: string }; folderTags?: boolean; newSpaceName?: string },
+  options: { author: { id: string; name: string }; folderTags?: boolean; newSpaceName?: string; attachments?: AttachmentSink },
 ): Promise<{ catalogUpdate: Uint8Array | null; noteIds: string[]; summary: Awaited<ReturnType<typeof importIntoCatalog>>['summary'] }> {
   const origin: ChangeOrigin = { source: 'import', member: options.author.id };
   const bodies = new BodyBatcher((updates) => space.appendMany(updates, origin));
+  const { attachments, ...rest } = options;
   try {
-    const { catalogUpdate, summary } = await importIntoCatalog(space.catalog, files, { ...options, onBody: bodies.add });
+    const { catalogUpdate, summary } = await importIntoCatalog(space.catalog, files, {
+      ...rest,
+      onBody: bodies.add,
+      storeAttachment: attachments ? (bytes) => attachments.put(bytes) : undefined,
+      attachmentLimit: attachments?.limit,
+    });
     await bodies.flush();
     if (catalogUpdate) await space.append(CATALOG_DOC_ID, catalogUpdate, origin);
     return { catalogUpdate, noteIds: bodies.noteIds, summary };
@@ -70,25 +85,48 @@ export async function importIntoStore(
   }
 }
 
+/** Files a window stored before its import call, as the import reads them: only if a note shows them. */
+async function storedFiles(listed: NonNullable<HostInput<'space.importMarkdown'>['attachments']>, sink: AttachmentSink | undefined): Promise<ImportFile[]> {
+  const files: ImportFile[] = [];
+  for (const { path, hash } of listed) {
+    const size = sink?.size ? await sink.size(hash) : null;
+    if (size === null || !sink?.read) {
+      files.push({ path, refused: 'the window did not store this file before the import' });
+      continue;
+    }
+    const read = sink.read.bind(sink);
+    files.push({ path, deferred: { size, read: () => read(hash, 0, size) } });
+  }
+  return files;
+}
+
+/**
+ * 'space.importMarkdown' on a host's store. `attachmentsOf` gives the space's AttachmentStore (the one
+ * the host already holds: a second store on the same folder would drop the first one's partial files);
+ * without it, files that are not Markdown are skipped.
+ */
 export async function importMarkdownIntoStore(
   store: DocStore,
   input: HostInput<'space.importMarkdown'>,
+  attachmentsOf?: (spaceId: string) => Promise<AttachmentSink>,
 ): Promise<{ spaceId: string; catalogUpdate: Uint8Array | null; noteIds: string[]; result: HostResult<'space.importMarkdown'> }> {
+  const attachments = attachmentsOf ? await attachmentsOf(input.spaceId) : undefined;
   let files: ImportFile[];
   if (input.zip) {
     try {
-      files = unzipForImport(input.zip);
+      files = unzipForImport(input.zip, { ...DEFAULT_UNZIP_LIMITS, maxAttachmentBytes: attachments?.limit ?? DEFAULT_UNZIP_LIMITS.maxAttachmentBytes });
     } catch (error) {
       throw new HostError('invalid-input', `space.importMarkdown: ${errorMessage(error)}`);
     }
-  } else files = input.files ?? [];
+  } else files = [...(input.files ?? []), ...(await storedFiles(input.attachments ?? [], attachments))];
   const space = await store.space(input.spaceId);
   // New is a space nobody has named yet (a window may have opened its folder already).
   const isNew = !catalogMeta(space.catalog).has('name');
   const { catalogUpdate, noteIds, summary } = await importIntoStore(space, files, {
-    author: input.author ?? { id: 'markdown-import', name: 'Markdown import' },
+    author: input.author ?? { id: IMPORT_AUTHOR_ID, name: 'Markdown import' },
     folderTags: input.folderTags,
     newSpaceName: isNew ? (input.spaceName ?? 'Imported notes') : undefined,
+    attachments,
   });
   return { spaceId: input.spaceId, catalogUpdate, noteIds, result: { spaceId: input.spaceId, ...summary } };
 }

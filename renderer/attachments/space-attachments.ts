@@ -26,6 +26,24 @@ export type AttachmentAvailability =
 
 export class AttachmentTooLarge extends Error {}
 
+/** The lower-case hex SHA-256 of bytes (WebCrypto: off the main thread). */
+export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+}
+
+/** Hands a file to the host in chunks (a few in flight); resolves once the host has checked and kept it. */
+export async function uploadAttachment(host: HostApi, spaceId: string, hash: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
+  const total = chunkCount(bytes.byteLength);
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      const offset = next++ * ATTACHMENT_CHUNK_BYTES;
+      await host.call('attachment.write', { spaceId, hash, size: bytes.byteLength, offset, bytes: bytes.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(UPLOADS_IN_FLIGHT, total) }, worker));
+}
+
 export class SpaceAttachments {
   readonly exchange: AttachmentExchange;
   private readonly urls = new Map<string, Promise<string>>();
@@ -172,7 +190,7 @@ export class SpaceAttachments {
   async add(file: File, by: string): Promise<{ facts: AttachmentFacts; stored: Promise<void> }> {
     if (file.size > this.limit) throw new AttachmentTooLarge(`${cleanFileName(file.name)} is ${formatBytes(file.size)}: attachments are limited to ${formatBytes(this.limit)}.`);
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const hash = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+    const hash = await sha256Hex(bytes);
     const image = readImageFacts(bytes.subarray(0, Math.min(bytes.byteLength, 512 * 1024)));
     const facts: AttachmentFacts = {
       hash,
@@ -193,15 +211,7 @@ export class SpaceAttachments {
 
   private async upload(hash: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
     if (await this.has(hash)) return;
-    const total = chunkCount(bytes.byteLength);
-    let next = 0;
-    const worker = async () => {
-      while (next < total) {
-        const offset = next++ * ATTACHMENT_CHUNK_BYTES;
-        await this.host.call('attachment.write', { spaceId: this.spaceId, hash, size: bytes.byteLength, offset, bytes: bytes.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES) });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(UPLOADS_IN_FLIGHT, total) }, worker));
+    await uploadAttachment(this.host, this.spaceId, hash, bytes);
     this.stored.add(hash);
     this.events.emit('change', [hash]);
   }

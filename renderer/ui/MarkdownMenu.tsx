@@ -10,6 +10,8 @@
  */
 import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { useRef, useState, type ChangeEvent } from 'react';
+import { formatBytes } from '../../shared/attachments/attachment';
+import { sha256Hex, uploadAttachment } from '../attachments/space-attachments';
 import { MAX_IMPORT_CALL_BYTES, MAX_IMPORT_CALL_FILES, MAX_MARKDOWN_FILE_BYTES, type HostApi, type HostResults } from '../../shared/host-api';
 import { FolderNames } from '../../shared/markdown/file-names';
 import type { AuthorRef } from '../../shared/catalog';
@@ -59,6 +61,39 @@ function ProgressBar({ progress }: { progress: Progress | null }) {
       <span>{progress.label}</span>
     </div>
   );
+}
+
+/**
+ * Stores the folder's other files that a note names (by file name, as written or URL-encoded) as
+ * attachments, so an import shows them; the rest are reported as not used. Returns what was stored.
+ */
+async function storeShownFiles(
+  host: HostApi,
+  spaceId: string,
+  others: Array<{ path: string; file: File }>,
+  texts: string[],
+  reports: FileReport[],
+  onProgress: (done: number) => void,
+): Promise<Array<{ path: string; hash: string; size: number }>> {
+  const { attachmentLimit } = await host.call('app.info', {});
+  const stored: Array<{ path: string; hash: string; size: number }> = [];
+  for (const [index, { path, file }] of others.entries()) {
+    onProgress(index);
+    const name = path.split('/').pop()!;
+    if (!texts.some((text) => text.includes(name) || text.includes(encodeURI(name)) || text.includes(encodeURIComponent(name)))) {
+      reports.push({ path, status: 'skipped', messages: ['not Markdown, and no note shows it: skipped'] });
+      continue;
+    }
+    if (file.size > attachmentLimit) {
+      reports.push({ path, status: 'failed', messages: [`larger than the ${formatBytes(attachmentLimit)} limit for attachments: not read`] });
+      continue;
+    }
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const hash = await sha256Hex(bytes);
+    await uploadAttachment(host, spaceId, hash, bytes);
+    stored.push({ path, hash, size: bytes.byteLength });
+  }
+  return stored;
 }
 
 export function MarkdownMenu({ host, spaceId, noteId = null, author }: MarkdownMenuProps) {
@@ -128,12 +163,14 @@ export function MarkdownMenu({ host, spaceId, noteId = null, author }: MarkdownM
         // Read what can be imported; refuse what is too large by its size, without reading it.
         const batches: Array<Array<{ path: string; bytes: Uint8Array }>> = [[]];
         let batchBytes = 0;
+        const others: Array<{ path: string; file: File }> = [];
+        const texts: string[] = [];
         for (const [index, file] of files.entries()) {
           const path = (file.webkitRelativePath || file.name).split('/').slice(file.webkitRelativePath ? 1 : 0).join('/');
           setProgress({ label: `Reading ${path}…`, done: index, total: files.length * 2 });
           if (/(^|\/)(\.obsidian|\.trash|\.git)\//.test(path)) continue;
           if (!MARKDOWN.test(path)) {
-            local.push({ path, status: 'skipped', messages: ['not a Markdown file (attachment): skipped'] });
+            others.push({ path, file });
             continue;
           }
           if (file.size > MAX_MARKDOWN_FILE_BYTES) {
@@ -144,18 +181,27 @@ export function MarkdownMenu({ host, spaceId, noteId = null, author }: MarkdownM
             batches.push([]);
             batchBytes = 0;
           }
-          batches[batches.length - 1]!.push({ path, bytes: new Uint8Array(await file.arrayBuffer()) });
+          const bytes = new Uint8Array(await file.arrayBuffer());
+          texts.push(new TextDecoder().decode(bytes));
+          batches[batches.length - 1]!.push({ path, bytes });
           batchBytes += file.size;
         }
+        // Files the notes may show (their names appear in a note) are stored first, so every part of the import can show them.
+        const attachments = await storeShownFiles(host, spaceId, others, texts, local, (done) => setProgress({ label: 'Storing attached files…', done: files.length - others.length + done, total: files.length * 2 }));
         for (const [index, batch] of batches.entries()) {
           if (batch.length === 0) continue;
           setProgress({ label: `Importing (part ${index + 1} of ${batches.length})…`, done: files.length + Math.round(((index + 0.5) / batches.length) * files.length), total: files.length * 2 });
-          const result = await host.call('space.importMarkdown', { spaceId, files: batch, author: authorRef });
+          const result = await host.call('space.importMarkdown', { spaceId, files: batch, attachments, author: authorRef });
           all.push(...result.reports);
         }
         if (batches.length > 1) setStatus('The folder was imported in parts; links between parts stay ordinary links.');
       }
       all.push(...local);
+      // A stored file is offered to every part of a folder's import: it counts once, as imported where a note showed it.
+      const rank = { imported: 0, failed: 1, skipped: 2 } as const;
+      const byPath = new Map<string, FileReport>();
+      for (const report of all) if (!byPath.has(report.path) || rank[report.status] < rank[byPath.get(report.path)!.status]) byPath.set(report.path, report);
+      all.splice(0, all.length, ...byPath.values());
       setReports(all);
       const count = (s: FileReport['status']) => all.filter((r) => r.status === s).length;
       setStatus((previous) => `Imported ${count('imported')}, skipped ${count('skipped')}, failed ${count('failed')}.${previous ? ` ${previous}` : ''}`);

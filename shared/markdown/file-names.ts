@@ -70,3 +70,35 @@ export function safeRelativePath(path: string): string | null {
   if (segments.some((s) => s === '..' || /[\u0000-\u001f]/.test(s))) return null;
   return segments.join('/');
 }
+
+/** The folder part of a forward-slash path ('' at the root). */
+export function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i === -1 ? '' : path.slice(0, i);
+}
+
+/** Joins a relative link to the folder of the file it is in; null when it leaves the import. */
+export function resolveRelative(fromDir: string, href: string): string | null {
+  let target = href.split('#')[0]!.split('?')[0]!;
+  if (target.startsWith('<') && target.endsWith('>')) target = target.slice(1, -1);
+  try {
+    target = decodeURIComponent(target);
+  } catch {
+    // keep it as written
+  }
+  if (!target) return null;
+  const parts = target.startsWith('/') ? [] : fromDir.split('/').filter(Boolean);
+  for (const segment of target.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (parts.length === 0) return null;
+      parts.pop();
+    } else parts.push(segment);
+  }
+  return parts.join('/');
+}
+
+/** App settings, trash and version control in a vault or zip: never notes, never attachments. */
+export function isIgnoredPath(path: string): boolean {
+  return /(^|\/)(\.obsidian|\.trash|\.git|__MACOSX)(\/|$)/.test(path);
+}

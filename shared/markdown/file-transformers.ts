@@ -1,6 +1,6 @@
 /**
  * The transformer sets the headless converter uses: the editor's own set plus what a file needs and
- * typing does not (note links, underline, verbatim blocks, minimal escaping, hard line breaks).
+ * typing does not (note links, attachments, underline, verbatim blocks, minimal escaping, hard line breaks).
  */
 import { $isCodeNode, CodeNode } from '@lexical/code';
 import { $convertToMarkdownString, type ElementTransformer, type MultilineElementTransformer, type TextMatchTransformer, type Transformer } from '@lexical/markdown';
@@ -10,7 +10,10 @@ import { $createTextNode, $isLineBreakNode, $isParagraphNode, $isTextNode, LineB
 import { $isQuoteNode } from '@lexical/rich-text';
 import { COMMONPLACE_TRANSFORMERS } from '../markdown-shortcuts';
 import { $createNoteLinkNode, $isNoteLinkNode, labelFromText, NoteLinkNode } from '../note-link-node';
-import { escapeBlockStart, joinEmphasisAroundLinks, protectUnescapedCharacters, restoreKept } from './markdown-escape';
+import { encodeLinkPath, escapeBlockStart, joinEmphasisAroundLinks, protectUnescapedCharacters, restoreKept } from './markdown-escape';
+import { $createAttachmentNode, $isAttachmentNode, AttachmentNode, type AttachmentFacts } from '../attachments/attachment-node';
+import { cleanFileName } from '../attachments/attachment';
+import { altFor, attachmentLink, EMBED_PATTERN, embedAlt, IMAGE_PATTERN, unescapeMarkdown } from './attachment-syntax';
 
 /**
  * The code-block language that marks Markdown Commonplace cannot represent (tables, HTML, math,
@@ -34,10 +37,12 @@ export interface NoteLinkDetail {
   anchor: string;
 }
 
-/** How an export writes links between notes. */
+/** How an export writes links between notes, and the files notes show. */
 export interface ExportLinkResolver {
   /** Markdown for a link to the note, or null to write the link's text as plain text. */
   noteLink(noteId: string, linkedTitle: string, detail: NoteLinkDetail): string | null;
+  /** Markdown for an attachment (by default an image or link to its bare name). */
+  attachment?(facts: AttachmentFacts): string;
 }
 
 /** How an import finds the notes that links point to. */
@@ -45,6 +50,14 @@ export interface ImportLinkResolver {
   byTitle(title: string): NoteLinkTarget | null;
   /** A relative link destination (as written, not decoded) from the file being imported. */
   byPath(href: string): NoteLinkTarget | null;
+}
+
+/** How an import finds the files of the import that notes show (already stored, with their facts; alt ''). */
+export interface ImportAttachmentResolver {
+  /** The file an `![[embed]]` names (a bare name or partial path). */
+  byName(target: string): AttachmentFacts | null;
+  /** The file a relative link or image destination (as written, not decoded) points to. */
+  byPath(href: string): AttachmentFacts | null;
 }
 
 const VERBATIM: MultilineElementTransformer = {
@@ -91,6 +104,8 @@ const TEXT: TextMatchTransformer = {
     const protectedText = protectUnescapedCharacters(text);
     let out = protectedText === null ? exportFormat(node, text) : restoreKept(exportFormat(node, protectedText));
     if (node.hasFormat('underline') && text.trim() !== '') out = out.replace(/^(\s*)([\s\S]*?)(\s*)$/, '$1<u>$2</u>$3');
+    // `!` right before an attachment's `[name](…)` would make it an image.
+    if (out.endsWith('!') && $isAttachmentNode(node.getNextSibling())) out = `${out.slice(0, -1)}\\!`;
     return out;
   },
   importRegExp: /<u>([^<>\n]+)<\/u>/,
@@ -129,6 +144,52 @@ function noteLinkTransformer(exportLinks: ExportLinkResolver | null, importLinks
   };
 }
 
+/** An attachment as its resolver writes it, or as an image or link to its bare name. */
+function attachmentExport(exportLinks: ExportLinkResolver | null): TextMatchTransformer {
+  return {
+    dependencies: [AttachmentNode],
+    export: (node) => {
+      if (!$isAttachmentNode(node)) return null;
+      const facts = node.getFacts();
+      if (exportLinks?.attachment) return exportLinks.attachment(facts);
+      const name = cleanFileName(facts.name);
+      return attachmentLink(facts, encodeLinkPath(name), name);
+    },
+    regExp: /^(?!)/,
+    type: 'text-match',
+  };
+}
+
+/** Makes `match` an attachment node when `facts` names a stored file; says where the match ends, or false. */
+function attachmentImport(pattern: RegExp, facts: (match: RegExpMatchArray) => AttachmentFacts | null, keepAsText: (match: RegExpMatchArray) => boolean): TextMatchTransformer {
+  return {
+    dependencies: [AttachmentNode],
+    importRegExp: pattern,
+    regExp: /^(?!)/,
+    // A reference to no file of the import is left to the other transformers (a link, a wiki-link), or kept as text.
+    getEndIndex: (_node, match) => (facts(match) || keepAsText(match) ? (match.index ?? 0) + match[0].length : false),
+    replace: (textNode, match) => {
+      const found = facts(match);
+      if (found) textNode.replace($createAttachmentNode(found));
+    },
+    type: 'text-match',
+  };
+}
+
+/** `![[file]]` and `![alt](path)` as attachment nodes (links to files are made attachments after the import). */
+function attachmentImports(attachments: ImportAttachmentResolver): TextMatchTransformer[] {
+  const embed = (match: RegExpMatchArray): AttachmentFacts | null => {
+    const found = attachments.byName(match[1]!);
+    return found && { ...found, alt: altFor(embedAlt(match[2] ?? ''), found.name) };
+  };
+  const image = (match: RegExpMatchArray): AttachmentFacts | null => {
+    const found = attachments.byPath(unescapeMarkdown(match[2] ?? match[3] ?? ''));
+    return found && { ...found, alt: altFor(unescapeMarkdown(match[1]!), found.name) };
+  };
+  // `![](x)` is no link either: kept whole, so what follows it is still read.
+  return [attachmentImport(EMBED_PATTERN, embed, () => false), attachmentImport(IMAGE_PATTERN, image, (match) => match[1] === '')];
+}
+
 /** A table as GFM lines, each cell's content read with the same transformers. */
 function tableTransformer(transformers: Transformer[]): ElementTransformer {
   return {
@@ -144,12 +205,12 @@ function tableTransformer(transformers: Transformer[]): ElementTransformer {
 /** Transformers for reading a note out as Markdown. */
 export function exportTransformers(links: ExportLinkResolver | null): Transformer[] {
   const transformers: Transformer[] = [];
-  transformers.push(VERBATIM, tableTransformer(transformers), ...COMMONPLACE_TRANSFORMERS, PARAGRAPH, noteLinkTransformer(links, null), LINE_BREAK, TEXT);
+  transformers.push(VERBATIM, tableTransformer(transformers), ...COMMONPLACE_TRANSFORMERS, PARAGRAPH, noteLinkTransformer(links, null), attachmentExport(links), LINE_BREAK, TEXT);
   return transformers;
 }
 
 /** Transformers for writing Markdown into a note. */
-export function importTransformers(links: ImportLinkResolver | null): Transformer[] {
-  // Wiki-links first: on a tie Lexical keeps the earlier transformer, and LINK would read `[[a]] [b](c)` as one link.
-  return [noteLinkTransformer(null, links), ...COMMONPLACE_TRANSFORMERS, TEXT];
+export function importTransformers(links: ImportLinkResolver | null, attachments: ImportAttachmentResolver | null = null): Transformer[] {
+  // Embeds and wiki-links first: on a tie Lexical keeps the earlier transformer, and LINK would read `[[a]] [b](c)` as one link.
+  return [...(attachments ? attachmentImports(attachments) : []), noteLinkTransformer(null, links), ...COMMONPLACE_TRANSFORMERS, TEXT];
 }

@@ -1,13 +1,14 @@
 /**
  * Markdown files (a folder, an Obsidian vault, or a zip's entries) into notes of a space: titles,
  * tags and times from front matter, [[wiki-links]] and relative links between the files resolved to
- * note links, and a report per file. A bad file is reported and skipped; the rest carry on.
+ * note links, the other files notes show stored as attachments, and a report per file. A bad file is
+ * reported and skipped; the rest carry on.
  */
 import * as Y from 'yjs';
 import { addTag, type AuthorRef, catalogNotes, createEntry, getEntry, initSpace, recordMember, setEntryFolder, setEntryTimes } from '../catalog';
 import { createNoteEditor } from '../note-body';
 import { newNoteDoc } from '../note-doc';
-import { safeRelativePath } from './file-names';
+import { dirOf, isIgnoredPath, resolveRelative, safeRelativePath } from './file-names';
 import { frontMatterAliases, frontMatterString, frontMatterTags, frontMatterTime, splitFrontMatter } from './front-matter';
 import { MAX_FILE_BYTES, MAX_IMPORT_FILES } from './limits';
 import { verbatimBlock } from './markdown-preprocess';
@@ -15,13 +16,19 @@ import type { ImportLinkResolver, NoteLinkTarget } from './file-transformers';
 import { markdownToNoteBody } from './note-markdown';
 import { INDEX_MARKER } from './space-export';
 import { errorMessage } from '../errors';
+import { ImportAttachments } from './markdown-attachments';
 
 export interface ImportFile {
   path: string;
   /** The file's bytes; absent when the reader already refused it (then `refused` says why). */
   bytes?: Uint8Array;
   refused?: string;
+  /** A file read only if a note shows it (a folder's attachments): its size, and how to read it. */
+  deferred?: { size: number; read: () => Promise<Uint8Array> };
 }
+
+/** The author id of an import nobody in particular made (the command line's, the API's default). */
+export const IMPORT_AUTHOR_ID = 'markdown-import';
 
 export type FileStatus = 'imported' | 'skipped' | 'failed';
 
@@ -42,6 +49,13 @@ export interface ImportOptions {
   /** Tag each note with the folders it sits in (`git/rebase.md` gets the tag `git`). */
   folderTags?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Stores a file a note shows and resolves to its hash (hosts: the space's attachment store). Without
+   * it, files that are not Markdown are skipped and references to them stay as written.
+   */
+  storeAttachment?: (bytes: Uint8Array) => Promise<string>;
+  /** Largest attachment stored (the host's limit); larger files are refused unread. */
+  attachmentLimit?: number;
 }
 
 export interface ImportSummary {
@@ -52,7 +66,6 @@ export interface ImportSummary {
 }
 
 const MARKDOWN_EXTENSION = /\.(md|markdown|mdown|mkd)$/i;
-const IGNORED_FOLDER = /(^|\/)(\.obsidian|\.trash|\.git|__MACOSX)(\/|$)/;
 
 /** Decodes a file as UTF-8 text, or says why it is not text. */
 export function decodeMarkdown(bytes: Uint8Array): { text: string; warning: string | null } | { error: string } {
@@ -80,32 +93,6 @@ function stripExtension(path: string): string {
   return path.replace(MARKDOWN_EXTENSION, '');
 }
 
-function dirOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i === -1 ? '' : path.slice(0, i);
-}
-
-/** Joins a relative link to the folder of the file it is in; null when it leaves the import. */
-function resolveRelative(fromDir: string, href: string): string | null {
-  let target = href.split('#')[0]!.split('?')[0]!;
-  if (target.startsWith('<') && target.endsWith('>')) target = target.slice(1, -1);
-  try {
-    target = decodeURIComponent(target);
-  } catch {
-    // keep it as written
-  }
-  if (!target) return null;
-  const parts = target.startsWith('/') ? [] : fromDir.split('/').filter(Boolean);
-  for (const segment of target.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') {
-      if (parts.length === 0) return null;
-      parts.pop();
-    } else parts.push(segment);
-  }
-  return parts.join('/');
-}
-
 interface Planned {
   report: FileReport;
   path: string;
@@ -127,6 +114,8 @@ export async function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], optio
   const planned: Planned[] = [];
   const aliases = new Map<string, Planned>();
   let markdownFiles = 0;
+  const by = options.author.id === IMPORT_AUTHOR_ID ? '' : options.author.id;
+  const attachments = options.storeAttachment ? new ImportAttachments({ store: options.storeAttachment, limit: options.attachmentLimit, by }) : null;
 
   for (const file of files) {
     const path = safeRelativePath(file.path);
@@ -137,12 +126,13 @@ export async function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], optio
       report.messages.push('unsafe file name (absolute, or climbs out with ..): ignored');
       continue;
     }
-    if (IGNORED_FOLDER.test(path)) {
+    if (isIgnoredPath(path)) {
       report.messages.push('app settings or trash folder: skipped');
       continue;
     }
     if (!MARKDOWN_EXTENSION.test(path)) {
-      report.messages.push('not a Markdown file (attachment): skipped');
+      if (attachments) attachments.add(path, file, report);
+      else report.messages.push('not a Markdown file (attachment): skipped');
       continue;
     }
     if (++markdownFiles > MAX_IMPORT_FILES) {
@@ -222,10 +212,12 @@ export async function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], optio
         return resolved === null ? null : (byPath.get(stripExtension(resolved).toLowerCase()) ?? null);
       },
     };
+    if (attachments) plan.report.messages.push(...(await attachments.prepare(plan.body, plan.path)));
     const body = newNoteDoc(plan.id);
     let update: Uint8Array | null = null;
     try {
-      const result = markdownToNoteBody(body, plan.id, plan.body, { links, editor });
+      const result = markdownToNoteBody(body, plan.id, plan.body, { links, editor, attachments: attachments?.resolver(plan.path) });
+      attachments?.markUsed(result.attachments);
       update = Y.encodeStateAsUpdate(body);
       const entry = getEntry(doc, plan.id)!;
       doc.transact(() => {
@@ -248,6 +240,7 @@ export async function importMarkdownFiles(doc: Y.Doc, files: ImportFile[], optio
     }
     options.onProgress?.(index + 1, planned.length);
   }
+  attachments?.finish();
 
   return {
     reports,

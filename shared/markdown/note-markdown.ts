@@ -12,8 +12,10 @@ import { $createNoteLinkNode, labelText } from '../note-link-node';
 import { createEntry } from '../catalog';
 import { bindNoteBody, createNoteEditor, readNoteBodyWith } from '../note-body';
 import { CODE_BACKSLASH, preprocessMarkdown } from './markdown-preprocess';
-import { exportTransformers, importTransformers, TABLE_LANGUAGE, VERBATIM_LANGUAGE, type ExportLinkResolver, type ImportLinkResolver } from './file-transformers';
+import { exportTransformers, importTransformers, TABLE_LANGUAGE, VERBATIM_LANGUAGE, type ExportLinkResolver, type ImportAttachmentResolver, type ImportLinkResolver } from './file-transformers';
 import { $tableFromMarkdown, parseMarkdownTable } from './markdown-table';
+import { $createAttachmentNode, $isAttachmentNode } from '../attachments/attachment-node';
+import { altFor } from './attachment-syntax';
 
 export interface ReadOptions {
   links?: ExportLinkResolver | null;
@@ -29,6 +31,8 @@ export function noteBodyToMarkdown(doc: Y.Doc, noteId: string, options: ReadOpti
 
 export interface WriteOptions {
   links?: ImportLinkResolver | null;
+  /** Files of the import that embeds, images and links to files become attachments of. */
+  attachments?: ImportAttachmentResolver | null;
   editor?: LexicalEditor;
   /** The member writing (history names them). */
   author?: string;
@@ -40,6 +44,8 @@ export interface WriteResult {
   warnings: string[];
   /** How many links became links to notes. */
   noteLinks: number;
+  /** The hashes of the files the body shows. */
+  attachments: string[];
 }
 
 /** Replaces a note's body with Markdown, resolving links to other notes and collecting inline #tags. */
@@ -47,17 +53,19 @@ export function markdownToNoteBody(doc: Y.Doc, noteId: string, markdown: string,
   const { markdown: prepared, warnings } = preprocessMarkdown(markdown);
   const { editor, dispose } = bindNoteBody(doc, noteId, { editor: options.editor ?? createNoteEditor(), author: options.author });
   const links = options.links ?? null;
-  let result: WriteResult = { tags: [], warnings, noteLinks: 0 };
+  const attachments = options.attachments ?? null;
+  let result: WriteResult = { tags: [], warnings, noteLinks: 0, attachments: [] };
   try {
     editor.update(
       () => {
-        $convertFromMarkdownString(prepared, importTransformers(links), undefined, false, true);
+        $convertFromMarkdownString(prepared, importTransformers(links, attachments), undefined, false, true);
         // Every body starts with a block, written by the device that makes the note (see initNoteBody).
         if ($getRoot().getChildrenSize() === 0) $getRoot().append($createParagraphNode());
-        $tablesFromFences(importTransformers(links));
+        $tablesFromFences(importTransformers(links, attachments));
         $restoreCodeBackslashes();
+        if (attachments) $linksToAttachments(attachments);
         const noteLinks = links ? $linksToNotes(links) : 0;
-        result = { tags: $inlineTags(), warnings, noteLinks };
+        result = { tags: $inlineTags(), warnings, noteLinks, attachments: $attachmentHashes() };
       },
       { discrete: true },
     );
@@ -143,6 +151,19 @@ function $linksToNotes(links: ImportLinkResolver): number {
     count++;
   }
   return count;
+}
+
+/** Links to files of the import become attachments, their text the alt text when it is not the file's name. */
+function $linksToAttachments(attachments: ImportAttachmentResolver): void {
+  for (const node of $allNodes()) {
+    if (!$isLinkNode(node)) continue;
+    const found = attachments.byPath((node as LinkNode).getURL());
+    if (found) node.replace($createAttachmentNode({ ...found, alt: altFor(node.getTextContent(), found.name) }));
+  }
+}
+
+function $attachmentHashes(): string[] {
+  return [...new Set($allNodes().filter($isAttachmentNode).map((node) => node.getFacts().hash))];
 }
 
 /** A link's text as the inline Markdown a label keeps: code spans and emphasis, brackets escaped. */

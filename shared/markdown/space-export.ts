@@ -1,6 +1,7 @@
 /**
  * A space as a folder of Markdown files: one file per active note with YAML front matter, links
- * between notes as relative links (or [[wiki-links]]), and an index.md listing the notes by tag.
+ * between notes as relative links (or [[wiki-links]]), an index.md listing the notes by tag, and
+ * the files the notes show, each once, in attachments/.
  */
 import type * as Y from 'yjs';
 import { catalogMembers, entryAuthors, getEntry, listNotes, spaceName, type NoteSummary } from '../catalog';
@@ -12,11 +13,17 @@ import type { ExportLinkResolver } from './file-transformers';
 import { noteBodyToMarkdown } from './note-markdown';
 import { labelText } from '../note-link-node';
 import { readThreads, type CommentThread } from '../comments';
+import { isAttachmentHash } from '../attachments/attachment';
+import { ATTACHMENT_FOLDER, ExportAttachments } from './markdown-attachments';
+import { attachmentEmbed, attachmentLink } from './attachment-syntax';
 
 export interface ExportedFile {
   /** Forward-slash path relative to the export's root. */
   path: string;
+  /** A Markdown file's text ('' for a binary file). */
   text: string;
+  /** A binary file's content (an attachment). */
+  bytes?: Uint8Array;
 }
 
 export interface SpaceExportOptions {
@@ -29,6 +36,10 @@ export interface SpaceExportOptions {
   /** A folder inside the export to put the files in (for exports of every space). */
   folder?: string;
   onProgress?: (done: number, total: number) => void;
+  /** An attachment's bytes, or null when this device does not have them (the file is then linked, not written). */
+  readAttachment?: (hash: string) => Promise<Uint8Array | null>;
+  /** Told of each attachment the notes show that could not be included (`path` as it is linked). */
+  onMissingAttachment?: (attachment: { hash: string; path: string }) => void;
 }
 
 /** Marks the generated table of contents, so importing an export does not make it a note. */
@@ -68,6 +79,9 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
   const titles = new Map(all.map((n) => [n.id, n.title]));
   const titleOf = (id: string): string | null => titles.get(id) ?? null;
 
+  if (!folders.has(ATTACHMENT_FOLDER)) folders.set(ATTACHMENT_FOLDER, new FolderNames());
+  const attachments = new ExportAttachments(folders.get(ATTACHMENT_FOLDER)!, Boolean(options.wikilinks));
+
   const wikiText = (text: string) => text.replace(/[[\]|]/g, ' ');
   /** `label` is the note's title (plain text), or a link's own label (inline Markdown). */
   const linkTo = (id: string, label: { title: string } | { markdown: string }, anchor = ''): string => {
@@ -95,6 +109,11 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
       }
       return null;
     },
+    attachment: (facts) => {
+      const file = attachments.fileFor(facts);
+      const name = file.slice(ATTACHMENT_FOLDER.length + 1);
+      return options.wikilinks ? attachmentEmbed(facts, name) : attachmentLink(facts, encodeLinkPath(relativePath(fromFolder, file)), name);
+    },
   };
 
   const editor = createNoteEditor();
@@ -119,6 +138,19 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
   }
   fromFolder = '';
   if (!wanted) files.unshift({ path: `${prefix}index.md`, text: indexFile(spaceName(doc), notes, linkTo) });
+  files.push(...(await attachmentFiles(attachments, prefix, options)));
+  return files;
+}
+
+/** The attachments the notes showed, read one after another; one this device lacks is linked and reported. */
+async function attachmentFiles(attachments: ExportAttachments, prefix: string, options: SpaceExportOptions): Promise<ExportedFile[]> {
+  const files: ExportedFile[] = [];
+  for (const { hash, path } of attachments.files()) {
+    // A hash that is no hash (a hostile peer's node) is never handed on as a file name.
+    const bytes = isAttachmentHash(hash) && options.readAttachment ? await options.readAttachment(hash).catch(() => null) : null;
+    if (bytes) files.push({ path: prefix + path, text: '', bytes });
+    else options.onMissingAttachment?.({ hash, path: prefix + path });
+  }
   return files;
 }
 

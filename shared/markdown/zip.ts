@@ -3,33 +3,43 @@
  * or the whole archive, as soon as it passes the limits: a zip bomb costs at most the limits.
  */
 import { Unzip, UnzipInflate, strToU8, zipSync, type Zippable } from 'fflate';
-import { safeRelativePath } from './file-names';
+import { isIgnoredPath, safeRelativePath } from './file-names';
 import { MAX_FILE_BYTES, MAX_IMPORT_FILES, MAX_IMPORT_TOTAL_BYTES } from './limits';
 import type { ImportFile } from './markdown-import';
 import { errorMessage } from '../errors';
+import { DEFAULT_ATTACHMENT_LIMIT_BYTES, formatBytes } from '../attachments/attachment';
 
-/** Packs text files into a zip. */
-export function zipTextFiles(files: Array<{ path: string; text: string }>): Uint8Array {
+/** Packs an export's files into a zip: text, and the bytes of binary files (attachments). */
+export function zipExportFiles(files: Array<{ path: string; text: string; bytes?: Uint8Array }>): Uint8Array {
   const tree: Zippable = {};
-  for (const file of files) tree[file.path] = [strToU8(file.text), { level: 6 }];
+  // Attachments are mostly compressed already (images, PDFs): a light level costs little and still shrinks text.
+  for (const file of files) tree[file.path] = file.bytes ? [file.bytes, { level: 1 }] : [strToU8(file.text), { level: 6 }];
   return zipSync(tree);
 }
 
 export interface UnzipLimits {
+  /** A Markdown file. */
   maxFileBytes: number;
+  /** Any other file (an attachment): the host's attachment limit. */
+  maxAttachmentBytes?: number;
   maxFiles: number;
   maxTotalBytes: number;
 }
 
-export const DEFAULT_UNZIP_LIMITS: UnzipLimits = { maxFileBytes: MAX_FILE_BYTES, maxFiles: MAX_IMPORT_FILES, maxTotalBytes: MAX_IMPORT_TOTAL_BYTES };
+export const DEFAULT_UNZIP_LIMITS: UnzipLimits = {
+  maxFileBytes: MAX_FILE_BYTES,
+  maxAttachmentBytes: DEFAULT_ATTACHMENT_LIMIT_BYTES,
+  maxFiles: MAX_IMPORT_FILES,
+  maxTotalBytes: MAX_IMPORT_TOTAL_BYTES,
+};
 
 /** Bytes of compressed input handed to the inflater per step (deflate expands at most ~1032×). */
 const STEP = 16 * 1024;
 
 /**
- * The entries of a zip as import files. Unsafe names are returned refused (never used as paths);
- * entries over the per-file limit are refused without being inflated further; once the archive
- * passes the file-count or total-size limit, the remaining entries are refused.
+ * The entries of a zip as import files, Markdown and attachments. Unsafe names are returned refused
+ * (never used as paths); entries over their limit are refused without being inflated further; once
+ * the archive passes the file-count or total-size limit, the remaining entries are refused.
  */
 export function unzipForImport(zip: Uint8Array, limits: UnzipLimits = DEFAULT_UNZIP_LIMITS): ImportFile[] {
   const files: ImportFile[] = [];
@@ -50,16 +60,19 @@ export function unzipForImport(zip: Uint8Array, limits: UnzipLimits = DEFAULT_UN
       file.refused = `the zip holds more than ${limits.maxFiles} files: not extracted`;
       return;
     }
-    if (!/\.(md|markdown|mdown|mkd)$/i.test(path)) {
-      file.bytes = new Uint8Array(0); // attachments are reported, not read
+    if (isIgnoredPath(path)) {
+      file.bytes = new Uint8Array(0); // app settings, trash, version control: reported by the import, never inflated
       return;
     }
-    if (entry.originalSize !== undefined && entry.originalSize > limits.maxFileBytes) {
-      file.refused = `larger than the ${limits.maxFileBytes / 1024 / 1024} MB limit for one file (declared ${entry.originalSize} bytes)`;
+    const markdown = /\.(md|markdown|mdown|mkd)$/i.test(path);
+    const maxBytes = markdown ? limits.maxFileBytes : (limits.maxAttachmentBytes ?? DEFAULT_ATTACHMENT_LIMIT_BYTES);
+    const kind = markdown ? 'one file' : 'attachments';
+    if (entry.originalSize !== undefined && entry.originalSize > maxBytes) {
+      file.refused = `larger than the ${formatBytes(maxBytes)} limit for ${kind} (declared ${entry.originalSize} bytes)`;
       return;
     }
     if (total >= limits.maxTotalBytes) {
-      file.refused = `the zip inflates to more than ${limits.maxTotalBytes / 1024 / 1024} MB: not extracted`;
+      file.refused = `the zip inflates to more than ${formatBytes(limits.maxTotalBytes)}: not extracted`;
       return;
     }
     const chunks: Uint8Array[] = [];
@@ -74,12 +87,10 @@ export function unzipForImport(zip: Uint8Array, limits: UnzipLimits = DEFAULT_UN
       }
       size += data.length;
       total += data.length;
-      if (size > limits.maxFileBytes || total > limits.maxTotalBytes) {
+      if (size > maxBytes || total > limits.maxTotalBytes) {
         stopped = true;
         file.refused =
-          size > limits.maxFileBytes
-            ? `inflates to more than the ${limits.maxFileBytes / 1024 / 1024} MB limit for one file: not extracted`
-            : `the zip inflates to more than ${limits.maxTotalBytes / 1024 / 1024} MB: not extracted`;
+          size > maxBytes ? `inflates to more than the ${formatBytes(maxBytes)} limit for ${kind}: not extracted` : `the zip inflates to more than ${formatBytes(limits.maxTotalBytes)}: not extracted`;
         entry.terminate();
         return;
       }
