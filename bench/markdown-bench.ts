@@ -1,9 +1,14 @@
 /**
  * Markdown benchmarks: exporting 2,000 notes to a folder (goal: under 2 s) and importing the til corpus
- * (goal: under 10 s). `runMarkdownBench()` returns the samples; bench/markdown.bench.mjs runs it standalone.
+ * (goal: under 10 s); with attachments, exporting the til corpus plus 200 images (goal: 3 s) and
+ * importing a vault of 2,000 notes and 500 images into a real attachment store (goal: 15 s).
+ * `runMarkdownBench()` returns the samples; bench/markdown.bench.mjs runs it standalone.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { deflateSync } from 'node:zlib';
+import { AttachmentStore } from '../main/services/attachment-store';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
@@ -63,11 +68,119 @@ export async function runMarkdownBench(options: { corpus?: string; runs?: number
       await writeExport(await exportSpace(space, readBody), out, false);
       exportTimes.push(performance.now() - started);
     }
+    const withImages = await attachmentBench(corpus, scratch, runs);
     return [
       { name: `export ${noteCount} notes to a folder`, unit: 'ms', samples: exportTimes.map(Math.round) },
       { name: `import the til corpus (${markdown.length} files)`, unit: 'ms', samples: importTimes.map(Math.round) },
+      ...withImages,
     ];
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** A PNG of `side`×`side` random pixels (it hardly compresses: a photo's weight without a camera). */
+function noisePng(side: number, seed: number): Buffer {
+  const raw = Buffer.alloc((side * 3 + 1) * side);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < raw.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    raw[i] = i % (side * 3 + 1) === 0 ? 0 : x & 0xff;
+  }
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = table[(c ^ b) & 0xff]! ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(data.length + 12);
+    out.writeUInt32BE(data.length);
+    typed.copy(out, 4);
+    out.writeUInt32BE(crc(typed), data.length + 8);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(side, 0);
+  header.writeUInt32BE(side, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Writes a vault: the corpus's notes (copied until there are `notes`), `images` of them embedding one image each. */
+async function writeVault(corpus: string, dir: string, notes: number, images: number): Promise<void> {
+  const { files } = await readImportSource(corpus);
+  const markdown = files.filter((f) => f.path.endsWith('.md') && f.bytes);
+  await mkdir(join(dir, 'images'), { recursive: true });
+  for (let i = 0; i < notes; i++) {
+    const source = markdown[i % markdown.length]!;
+    const path = i < markdown.length ? source.path : `copies-${Math.floor(i / markdown.length)}/${source.path}`;
+    await mkdir(join(dir, path, '..'), { recursive: true });
+    const embed = i < images ? `\n\n![[photo-${i}.png]]\n` : '';
+    await writeFile(join(dir, path), Buffer.concat([Buffer.from(source.bytes!), Buffer.from(embed)]));
+    // About 120 KB each: a screenshot or a phone photo saved for the web.
+    if (i < images) await writeFile(join(dir, 'images', `photo-${i}.png`), noisePng(200, i + 1));
+  }
+}
+
+async function attachmentBench(corpus: string, scratch: string, runs: number): Promise<BenchResult[]> {
+  const vault = join(scratch, 'vault');
+  await writeVault(corpus, vault, 2000, 500);
+  const importTimes: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const store = new AttachmentStore(join(scratch, `attachments-${run}`), 100 * 1024 * 1024);
+    const started = performance.now();
+    const { files } = await readImportSource(vault);
+    const doc = new Y.Doc();
+    initSpace(doc, 'Vault');
+    const summary = await importMarkdownFiles(doc, files, { author, onBody: () => {}, storeAttachment: (bytes) => store.put(bytes) });
+    importTimes.push(performance.now() - started);
+    const stored = (await store.list()).length;
+    if (summary.failed > 0 || stored !== 500) throw new Error(`vault import: ${summary.failed} failed, ${stored} of 500 images stored`);
+  }
+
+  // The til corpus plus 200 notes that each show an image, exported with the images' files.
+  const til = join(scratch, 'til-images');
+  const { files: corpusFiles } = await readImportSource(corpus);
+  const corpusNotes = corpusFiles.filter((f) => f.path.endsWith('.md')).length;
+  await writeVault(corpus, til, corpusNotes, 200);
+  const images = new Map<string, Uint8Array>();
+  const space = new Y.Doc();
+  initSpace(space, 'TIL');
+  const bodies = new Map<string, Uint8Array>();
+  const { files } = await readImportSource(til);
+  await importMarkdownFiles(space, files, {
+    author,
+    onBody: (id, update) => void bodies.set(id, update),
+    storeAttachment: async (bytes) => {
+      const hash = createHash('sha256').update(bytes).digest('hex');
+      images.set(hash, bytes);
+      return hash;
+    },
+  });
+  if (images.size !== 200) throw new Error(`${images.size} of 200 images imported for the export bench`);
+  const readBody = async (id: string) => {
+    const doc = newNoteDoc(id);
+    Y.applyUpdate(doc, bodies.get(id)!);
+    return doc;
+  };
+  const exportTimes: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const out = join(scratch, `export-images-${run}`);
+    const started = performance.now();
+    await writeExport(await exportSpace(space, readBody, { readAttachment: async (hash) => images.get(hash) ?? null }), out, false);
+    exportTimes.push(performance.now() - started);
+  }
+  return [
+    { name: `export the til corpus plus 200 images (${catalogNoteIds(space).length} notes) to a folder`, unit: 'ms', samples: exportTimes.map(Math.round) },
+    { name: 'import a vault of 2,000 notes and 500 images', unit: 'ms', samples: importTimes.map(Math.round) },
+  ];
 }

@@ -9,13 +9,15 @@
 //   standalone: node bench/p2p.bench.mjs   (bundles bench/node-bench.ts for the generator, as bench/run.mjs does)
 //   or:         npm run bench -- --only extra
 //   env: P2P_10K_JOIN_SAMPLES (default 2), P2P_RECONNECT_SAMPLES (default 3), P2P_NOTE_COUNT (default 10000),
-//        P2P_ONLY_10K=1 (only the 10,000-note figures: for working on that part)
+//        P2P_ONLY_10K=1 (only the 10,000-note figures: for working on that part),
+//        P2P_ONLY_ATTACHMENTS=1 (stop after the keystroke, comment and photo figures), P2P_ATTACHMENT_SAMPLES (default 3)
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join as joinPath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { deflateSync as zlibDeflate } from 'node:zlib';
 
 const ROOT = joinPath(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -93,6 +95,7 @@ async function launchBrowser(scratch, wrapper, initScripts = []) {
 async function startMember(ns, scratch, wrapper, name, { initScripts = [] } = {}) {
   const host = await startHost(ns, scratch);
   const { context, page } = await launchBrowser(scratch, wrapper, initScripts);
+  if (process.env.P2P_DEBUG) page.on('console', (m) => console.error(`  ${name} console.${m.type()}: ${m.text().slice(0, 300)}`));
   await page.goto(host.url);
   // A new data directory: the app first asks the member's name.
   await page.getByRole('textbox', { name: 'Display name' }).fill(name);
@@ -185,6 +188,76 @@ async function commentLatencies(a, b) {
     await sleep(100);
   }
   return samples;
+}
+
+/** A PNG of random pixels (it hardly compresses), `bytes` long or a little more: a photo's size without a camera. */
+function noisePng(bytes, seed) {
+  const side = Math.ceil(Math.sqrt(bytes / 3));
+  const raw = Buffer.alloc((side * 3 + 1) * side);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < raw.length; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    raw[i] = i % (side * 3 + 1) === 0 ? 0 : x & 0xff;
+  }
+  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => { const typed = Buffer.concat([Buffer.from(type), data]); const out = Buffer.alloc(8 + data.length + 4); out.writeUInt32BE(data.length); typed.copy(out, 4); out.writeUInt32BE(crc(typed), 8 + data.length); return out; };
+  const header = Buffer.alloc(13); header.writeUInt32BE(side, 0); header.writeUInt32BE(side, 4); header.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', zlibDeflate(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
+}
+
+const ATTACHMENT_SAMPLES = Number(process.env.P2P_ATTACHMENT_SAMPLES ?? 3);
+
+/**
+ * A 5 MB photo pasted into A's note: from the paste to the image decoded on A's screen, and to the
+ * image decoded on B's (B has the note open; the bytes travel in verified chunks over WebRTC).
+ */
+async function attachmentLatencies(a, b) {
+  const watch = () => {
+    window.__images = [];
+    const seen = new WeakSet();
+    new MutationObserver(() => {
+      for (const img of document.querySelectorAll('.attachment-image img')) {
+        if (seen.has(img)) continue;
+        seen.add(img);
+        const done = () => window.__images.push([img.alt, performance.timeOrigin + performance.now()]);
+        if (img.complete && img.naturalWidth > 0) done();
+        else img.addEventListener('load', done, { once: true });
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true });
+  };
+  await a.page.evaluate(watch);
+  await b.page.evaluate(watch);
+  const shown = [];
+  const peer = [];
+  for (let i = 0; i < ATTACHMENT_SAMPLES; i++) {
+    const png = noisePng(5 * 1024 * 1024, 1000 + i);
+    await a.page.evaluate((base64) => { window.__photo = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)); }, png.toString('base64'));
+    await a.page.getByRole('textbox', { name: 'Note body' }).click();
+    await a.page.keyboard.press('Control+End');
+    await a.page.keyboard.press('Enter');
+    const pastedAt = await a.page.evaluate((n) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([window.__photo], `photo-${n}.png`, { type: 'image/png' }));
+      const at = performance.timeOrigin + performance.now();
+      document.querySelector('[aria-label="Note body"]').dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+      return at;
+    }, i);
+    const count = i + 1;
+    await until(() => a.page.evaluate(() => window.__images.length), (n) => n >= count, `photo ${i} on A's screen`);
+    await until(() => b.page.evaluate(() => window.__images.length), (n) => n >= count, `photo ${i} on B's screen`).catch(async (error) => {
+      if (process.env.P2P_DEBUG) {
+        await b.page.screenshot({ path: joinPath(tmpdir(), 'p2p-attachment-b.png') });
+        console.error(await b.page.evaluate(() => document.querySelector('[aria-label="Note body"]')?.innerHTML.slice(0, 2000)));
+      }
+      throw error;
+    });
+    const [onA, onB] = await Promise.all([a.page.evaluate((n) => window.__images[n][1], i), b.page.evaluate((n) => window.__images[n][1], i)]);
+    shown.push(onA - pastedAt);
+    peer.push(onB - pastedAt);
+    await sleep(300);
+  }
+  return { shown, peer };
 }
 
 async function joinTimes(ns, scratch, wrapper, code, label) {
@@ -707,6 +780,12 @@ export async function runP2pBench({ generateSpace, tilDir = joinPath(ROOT, '..',
     await until(() => syncState(a.page), (s) => s === 'up-to-date', 'A up to date');
     const keystroke = await keystrokeLatencies(a, b);
     const comment = await commentLatencies(a, b);
+    const attachment = await attachmentLatencies(a, b);
+    const attachmentResults = [
+      { name: 'paste a 5 MB photo: shown in the note', unit: 'ms', samples: attachment.shown, goal: 200 },
+      { name: 'paste a 5 MB photo: shown on the other member\'s screen (LAN)', unit: 'ms', samples: attachment.peer, goal: 2000 },
+    ];
+    if (process.env.P2P_ONLY_ATTACHMENTS === '1') return attachmentResults;
     await pasteNote(a.page, 'Big 1', 1024 * 1024);
     await sleep(1000);
     const oneMb = await joinTimes(ns.name, scratch, wrapper, code, 'C1');
@@ -721,6 +800,7 @@ export async function runP2pBench({ generateSpace, tilDir = joinPath(ROOT, '..',
       { name: 'p2p keystroke to remote editor p50', unit: 'ms', samples: [percentile(keystroke, 50)] },
       { name: 'p2p keystroke to remote editor p95', unit: 'ms', samples: [percentile(keystroke, 95)] },
       { name: 'p2p comment posted to shown in the other member\'s Comments panel', unit: 'ms', samples: comment, goal: 100 },
+      ...attachmentResults,
       { name: 'p2p join to up to date, 1 MB space', unit: 'ms', samples: oneMb },
       { name: 'p2p join to up to date, 5 MB space', unit: 'ms', samples: fiveMb },
       ...big,

@@ -16,6 +16,7 @@ export const syncState = (page: Page) => syncStatus(page).getAttribute('data-sta
 export interface Member {
   host: RunningHost;
   browser: Browser;
+  dataDir: string;
 }
 
 /** A member with a host and a browser of their own in namespace `ns`, past the first run. */
@@ -30,7 +31,7 @@ export async function startMember(ns: string, name: string, scratch: string, cle
   cleanups.push(() => removeDir(browser.profileDir));
   await passFirstRun(browser.page, name);
   await until(() => title(browser.page).inputValue(), (t) => t === 'Welcome to Commonplace', `${name}'s welcome note`);
-  return { host, browser };
+  return { host, browser, dataDir };
 }
 
 /** A new invite to the open space, made in the Share dialog (optionally for one person, expiring sooner). */
