@@ -166,7 +166,8 @@ describe.skipIf(skip)('attachments between two members, exported and imported ag
     const carlDir = await tempDir('attach-carl');
     cleanups.push(() => removeDir(carlDir));
     cli(['import', '--data-dir', carlDir, '--space', 'Ward copy', '--from', out]);
-    const carlHost = await startHost(carlDir);
+    // Carl's host keeps files of at most 1 MB.
+    const carlHost = await startHost(carlDir, 0, { args: ['--attachment-limit-mb', '1'] });
     cleanups.push(() => carlHost.stop('SIGKILL'));
     const carl = await openBrowser(carlHost.url);
     cleanups.push(() => carl.close());
@@ -188,5 +189,24 @@ describe.skipIf(skip)('attachments between two members, exported and imported ag
     expect(await links.nth(1).getAttribute('title')).toBe('Sepsis screen › ^first-hour');
     await notes(c).getByRole('combobox', { name: 'Sort notes' }).selectOption('folder');
     await expect.poll(() => note(c, 'Procedures/Line care').count(), poll).toBe(1);
+
+    // Hostile files: a PNG whose header claims 60,000 × 60,000 pixels is a chip, never decoded; an SVG
+    // with a script shows as an image and its script never runs; a file over the limit is refused.
+    await body(c).click();
+    await c.keyboard.press('Control+End');
+    await c.keyboard.press('Enter');
+    const bomb = Buffer.from(gradientPng(2, 2));
+    bomb.writeUInt32BE(60_000, 16);
+    bomb.writeUInt32BE(60_000, 20);
+    await pasteFile(c, 'bomb.png', 'image/png', bomb);
+    await expect.poll(() => body(c).locator('.attachment-chip', { hasText: 'bomb.png' }).textContent(), poll).toContain('60000×60000: too large to show here');
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><script>window.top.__svgRan = true</script><rect width="40" height="30" fill="teal" onload="window.top.__svgRan = true"/></svg>');
+    await pasteFile(c, 'diagram.svg', 'image/svg+xml', svg);
+    await expect.poll(() => body(c).locator('.attachment-image img[src^="blob:"]').count(), poll).toBe(3);
+    expect(await c.evaluate(() => (window as unknown as { __svgRan?: boolean }).__svgRan ?? false)).toBe(false);
+    await pasteFile(c, 'scan.tiff', 'image/tiff', Buffer.alloc(2 * 1024 * 1024, 7));
+    await expect.poll(() => c.getByRole('alert').textContent(), poll).toContain('scan.tiff is 2 MB: attachments are limited to 1 MB.');
+    expect(await body(c).locator('.attachment-chip', { hasText: 'scan.tiff' }).count()).toBe(0);
+    await expect.poll(() => body(c).textContent(), poll).toContain('Check the site daily.');
   });
 });
