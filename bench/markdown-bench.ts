@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { deflateSync } from 'node:zlib';
 import { AttachmentStore } from '../main/services/attachment-store';
+import { noisePng } from '../test/support/png';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
@@ -56,11 +56,7 @@ export async function runMarkdownBench(options: { corpus?: string; runs?: number
     const missing = 2000 - catalogNoteIds(space).length;
     await importMarkdownFiles(space, markdown.slice(0, Math.max(0, missing)).map((f) => ({ ...f, path: `copies/${f.path}` })), { author, onBody: (id, update) => void bodies.set(id, update) });
     const noteCount = catalogNoteIds(space).length;
-    const readBody = async (id: string) => {
-      const doc = newNoteDoc(id);
-      Y.applyUpdate(doc, bodies.get(id)!);
-      return doc;
-    };
+    const readBody = bodyReader(bodies);
     const exportTimes: number[] = [];
     for (let run = 0; run < runs; run++) {
       const out = join(scratch, `export-${run}`);
@@ -79,42 +75,6 @@ export async function runMarkdownBench(options: { corpus?: string; runs?: number
   }
 }
 
-/** A PNG of `side`×`side` random pixels (it hardly compresses: a photo's weight without a camera). */
-function noisePng(side: number, seed: number): Buffer {
-  const raw = Buffer.alloc((side * 3 + 1) * side);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < raw.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    raw[i] = i % (side * 3 + 1) === 0 ? 0 : x & 0xff;
-  }
-  const table = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (bytes: Buffer) => {
-    let c = 0xffffffff;
-    for (const b of bytes) c = table[(c ^ b) & 0xff]! ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(data.length + 12);
-    out.writeUInt32BE(data.length);
-    typed.copy(out, 4);
-    out.writeUInt32BE(crc(typed), data.length + 8);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(side, 0);
-  header.writeUInt32BE(side, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
-}
-
 /** Writes a vault: the corpus's notes (copied until there are `notes`), `images` of them embedding one image each. */
 async function writeVault(corpus: string, dir: string, notes: number, images: number): Promise<void> {
   const { files } = await readImportSource(corpus);
@@ -127,7 +87,7 @@ async function writeVault(corpus: string, dir: string, notes: number, images: nu
     const embed = i < images ? `\n\n![[photo-${i}.png]]\n` : '';
     await writeFile(join(dir, path), Buffer.concat([Buffer.from(source.bytes!), Buffer.from(embed)]));
     // About 120 KB each: a screenshot or a phone photo saved for the web.
-    if (i < images) await writeFile(join(dir, 'images', `photo-${i}.png`), noisePng(200, i + 1));
+    if (i < images) await writeFile(join(dir, 'images', `photo-${i}.png`), noisePng(180, i + 1));
   }
 }
 
@@ -167,11 +127,7 @@ async function attachmentBench(corpus: string, scratch: string, runs: number): P
     },
   });
   if (images.size !== 200) throw new Error(`${images.size} of 200 images imported for the export bench`);
-  const readBody = async (id: string) => {
-    const doc = newNoteDoc(id);
-    Y.applyUpdate(doc, bodies.get(id)!);
-    return doc;
-  };
+  const readBody = bodyReader(bodies);
   const exportTimes: number[] = [];
   for (let run = 0; run < runs; run++) {
     const out = join(scratch, `export-images-${run}`);
@@ -183,4 +139,13 @@ async function attachmentBench(corpus: string, scratch: string, runs: number): P
     { name: `export the til corpus plus 200 images (${catalogNoteIds(space).length} notes) to a folder`, unit: 'ms', samples: exportTimes.map(Math.round) },
     { name: 'import a vault of 2,000 notes and 500 images', unit: 'ms', samples: importTimes.map(Math.round) },
   ];
+}
+
+/** Reads bodies kept as updates, one at a time, as an export asks for them. */
+function bodyReader(bodies: Map<string, Uint8Array>): (id: string) => Promise<Y.Doc> {
+  return async (id) => {
+    const doc = newNoteDoc(id);
+    Y.applyUpdate(doc, bodies.get(id)!);
+    return doc;
+  };
 }

@@ -17,7 +17,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join as joinPath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { deflateSync as zlibDeflate } from 'node:zlib';
 
 const ROOT = joinPath(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -190,22 +189,6 @@ async function commentLatencies(a, b) {
   return samples;
 }
 
-/** A PNG of random pixels (it hardly compresses), `bytes` long or a little more: a photo's size without a camera. */
-function noisePng(bytes, seed) {
-  const side = Math.ceil(Math.sqrt(bytes / 3));
-  const raw = Buffer.alloc((side * 3 + 1) * side);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < raw.length; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    raw[i] = i % (side * 3 + 1) === 0 ? 0 : x & 0xff;
-  }
-  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
-  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
-  const chunk = (type, data) => { const typed = Buffer.concat([Buffer.from(type), data]); const out = Buffer.alloc(8 + data.length + 4); out.writeUInt32BE(data.length); typed.copy(out, 4); out.writeUInt32BE(crc(typed), 8 + data.length); return out; };
-  const header = Buffer.alloc(13); header.writeUInt32BE(side, 0); header.writeUInt32BE(side, 4); header.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', zlibDeflate(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
-}
-
 const ATTACHMENT_SAMPLES = Number(process.env.P2P_ATTACHMENT_SAMPLES ?? 3);
 
 /**
@@ -231,8 +214,22 @@ async function attachmentLatencies(a, b) {
   const shown = [];
   const peer = [];
   for (let i = 0; i < ATTACHMENT_SAMPLES; i++) {
-    const png = noisePng(5 * 1024 * 1024, 1000 + i);
-    await a.page.evaluate((base64) => { window.__photo = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)); }, png.toString('base64'));
+    // A PNG of random pixels drawn in A's page (it hardly compresses): a 5 MB photo's weight without a camera.
+    const bytes = await a.page.evaluate(async (seed) => {
+      const side = 1322;
+      const canvas = new OffscreenCanvas(side, side);
+      const context = canvas.getContext('2d');
+      const image = context.createImageData(side, side);
+      let x = seed;
+      for (let p = 0; p < image.data.length; p++) {
+        x ^= x << 13; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+        image.data[p] = (p & 3) === 3 ? 255 : x & 0xff;
+      }
+      context.putImageData(image, 0, 0);
+      window.__photo = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      return window.__photo.byteLength;
+    }, 1000 + i);
+    if (bytes < 5 * 1000 * 1000) throw new Error(`the bench photo has ${bytes} bytes, not 5 MB`);
     await a.page.getByRole('textbox', { name: 'Note body' }).click();
     await a.page.keyboard.press('Control+End');
     await a.page.keyboard.press('Enter');

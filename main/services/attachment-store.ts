@@ -14,6 +14,8 @@ import { ensurePrivateDir, PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } f
 
 /** Files being received at once; the one touched least recently is given up beyond this. */
 const MAX_PARTIAL = 32;
+/** A file no chunk reached for this long is given up (its sender went away) when another file starts. */
+const PARTIAL_IDLE_MS = 10 * 60_000;
 /** Chunk lists kept in memory (a 100 MB file's list is 12.5 KB). */
 const CHUNK_LISTS_KEPT = 64;
 const SHA256_BYTES = 32;
@@ -212,12 +214,20 @@ export class AttachmentStore {
     return true;
   }
 
+  /** Gives up files nobody wrote to for PARTIAL_IDLE_MS, then the least recently touched beyond MAX_PARTIAL (after their writes). */
   private forgetOldPartials(): void {
+    const now = Date.now();
+    const drop = (hash: string) => {
+      const part = this.partial.get(hash)!;
+      this.partial.delete(hash);
+      void part.writing.then(() => (this.partial.has(hash) ? undefined : rm(`${join(this.dir, hash)}.part`, { force: true })));
+    };
+    for (const [hash, part] of [...this.partial]) if (!part.completing && now - part.touched > PARTIAL_IDLE_MS) drop(hash);
     while (this.partial.size > MAX_PARTIAL) {
       let oldest: string | null = null;
-      for (const [hash, part] of this.partial) if (oldest === null || part.touched < this.partial.get(oldest)!.touched) oldest = hash;
-      this.partial.delete(oldest!);
-      void rm(`${join(this.dir, oldest!)}.part`, { force: true });
+      for (const [hash, part] of this.partial) if (!part.completing && (oldest === null || part.touched < this.partial.get(oldest)!.touched)) oldest = hash;
+      if (oldest === null) break;
+      drop(oldest);
     }
   }
 }

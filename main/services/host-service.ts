@@ -215,8 +215,11 @@ export class HostService {
         return list ? { size: list.size, hashes: list.hashes } : { size: null, hashes: new Uint8Array(0) };
       },
       'attachment.write': async (_client, { spaceId, hash, size, offset, bytes }) => {
-        const complete = await (await this.space(spaceId)).attachments.write(hash, size, offset, bytes);
-        if (complete) this.emitSpace(spaceId, 'space.attachment', { spaceId, hash });
+        const { attachments } = await this.space(spaceId);
+        const before = await attachments.size(hash);
+        const complete = await attachments.write(hash, size, offset, bytes);
+        // Told once, by the write that completed the file (windows then tell their peers).
+        if (complete && before === null) this.emitSpace(spaceId, 'space.attachment', { spaceId, hash });
         return { complete };
       },
       'attachment.missing': async (_client, { spaceId }) => {

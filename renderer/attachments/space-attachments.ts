@@ -6,14 +6,14 @@
  */
 import { ObservableV2 } from 'lib0/observable';
 import { AttachmentExchange, type AttachmentSource, type FetchState } from '../../shared/attachments/attachment-exchange';
-import { ATTACHMENT_CHUNK_BYTES, chunkCount, cleanFileName, DEFAULT_ATTACHMENT_LIMIT_BYTES, formatBytes, isShownInline, readImageFacts, toHex } from '../../shared/attachments/attachment';
+import { ATTACHMENT_CHUNK_BYTES, chunkCount, cleanFileName, DEFAULT_ATTACHMENT_LIMIT_BYTES, formatBytes, isShownInline, readImageFacts, toHex, type ImageFacts } from '../../shared/attachments/attachment';
 import type { AttachmentFacts } from '../../shared/attachments/attachment-node';
 import { MAX_ATTACHMENT_READ_BYTES, type HostApi } from '../../shared/host-api';
 import { errorMessage } from '../../shared/errors';
 
 /** Chunk writes to the host in flight while adding a file. */
 const UPLOADS_IN_FLIGHT = 4;
-/** Blob URLs kept for files shown lately (a note with many photos scrolls back without reading again). */
+/** Blob URLs kept for images no view shows any more (a note with many photos scrolls back without reading again). */
 const URLS_KEPT = 64;
 /** The background asks the host what is missing at most this often. */
 const MISSING_CHECK_MS = 5_000;
@@ -25,6 +25,21 @@ export type AttachmentAvailability =
   | { state: 'unavailable' };
 
 export class AttachmentTooLarge extends Error {}
+
+/** A file a note says is an image, whose own bytes are no image this page draws (or one too large to decode safely). */
+export class NotShownInline extends Error {
+  constructor(readonly facts: ImageFacts | null) {
+    super(facts ? `an image of ${facts.width}×${facts.height} pixels, too large to show here` : 'not an image this page shows');
+  }
+}
+
+/** After the next frame (or 100 ms, in a window that is not drawing). */
+function afterNextPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 100);
+  });
+}
 
 /** The lower-case hex SHA-256 of bytes (WebCrypto: off the main thread). */
 export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
@@ -46,7 +61,8 @@ export async function uploadAttachment(host: HostApi, spaceId: string, hash: str
 
 export class SpaceAttachments {
   readonly exchange: AttachmentExchange;
-  private readonly urls = new Map<string, Promise<string>>();
+  /** Blob URLs of images shown lately, with how many views hold each. */
+  private readonly images = new Map<string, { url: Promise<string>; refs: number }>();
   private readonly stored = new Set<string>();
   private readonly events = new ObservableV2<{ change: (hash: string) => void }>();
   private readonly cleanups: Array<() => void> = [];
@@ -69,7 +85,7 @@ export class SpaceAttachments {
       has: (hash) => this.has(hash),
       sha256: async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)),
     };
-    this.exchange = new AttachmentExchange(source, { warn: (message) => console.warn(`space ${spaceId}: ${message}`) });
+    this.exchange = new AttachmentExchange(source, { warn: (message) => console.warn(`space ${spaceId}: ${message}`), limit: () => this.limit });
     this.exchange.on('state', (hash, state: FetchState) => {
       if (state.state === 'stored') this.stored.add(hash);
       this.events.emit('change', [hash]);
@@ -148,27 +164,60 @@ export class SpaceAttachments {
   }
 
   /**
-   * A blob URL of a stored file, typed `mime` only for images shown through <img> (where an SVG never
-   * runs script); anything else is an opaque download, never a page of this origin.
+   * A blob URL of a stored image to draw, held until `release` (a URL in use is never revoked). The
+   * bytes decide: an image is drawn only if its own header (not what the note says, which any member
+   * may have written) names a type and size the page can afford; otherwise the promise rejects with
+   * NotShownInline, and the view shows a chip.
    */
-  url(hash: string, mime: string, inline: boolean): Promise<string> {
-    const key = `${hash}\n${inline ? mime : ''}`;
-    let url = this.urls.get(key);
-    if (!url) {
-      url = this.readAll(hash).then((parts) => URL.createObjectURL(new Blob(parts, { type: inline ? mime : 'application/octet-stream' })));
-      url.catch(() => this.urls.delete(key));
-      this.urls.set(key, url);
-      this.trimUrls();
+  acquireImage(hash: string): { url: Promise<string>; release: () => void } {
+    let entry = this.images.get(hash);
+    if (!entry) {
+      const url = this.readAll(hash).then((parts) => {
+        const facts = parts[0] ? readImageFacts(parts[0].subarray(0, 512 * 1024)) : null;
+        if (!facts || !isShownInline(facts.mime, facts.width, facts.height)) throw new NotShownInline(facts);
+        return URL.createObjectURL(new Blob(parts, { type: facts.mime }));
+      });
+      entry = { url, refs: 0 };
+      url.catch(() => this.images.get(hash) === entry && this.images.delete(hash));
+      this.images.set(hash, entry);
     }
-    return url;
+    const held = entry;
+    held.refs++;
+    // Most recently used last: trimming starts from the front.
+    this.images.delete(hash);
+    this.images.set(hash, held);
+    let released = false;
+    return {
+      url: held.url,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.refs--;
+        this.trimImages();
+      },
+    };
   }
 
-  private trimUrls(): void {
-    while (this.urls.size > URLS_KEPT) {
-      const [key, oldest] = this.urls.entries().next().value!;
-      this.urls.delete(key);
-      void oldest.then((u) => setTimeout(() => URL.revokeObjectURL(u), 60_000), () => {});
+  private trimImages(): void {
+    let unused = [...this.images.values()].filter((e) => e.refs === 0).length;
+    for (const [hash, entry] of this.images) {
+      if (unused <= URLS_KEPT) break;
+      if (entry.refs > 0) continue;
+      this.images.delete(hash);
+      unused--;
+      void entry.url.then((u) => URL.revokeObjectURL(u), () => {});
     }
+  }
+
+  /** Saves a stored file through the browser, as an opaque download (never a page of this origin). */
+  async download(hash: string, name: string): Promise<void> {
+    const url = URL.createObjectURL(new Blob(await this.readAll(hash), { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    a.rel = 'noopener';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
   private async readAll(hash: string): Promise<Uint8Array<ArrayBuffer>[]> {
@@ -202,10 +251,13 @@ export class SpaceAttachments {
       height: image?.height ?? 0,
       by,
     };
-    const inline = isShownInline(facts.mime, facts.width, facts.height);
-    // Shown from the bytes in hand, before the host has them.
-    if (inline) this.urls.set(`${hash}\n${facts.mime}`, Promise.resolve(URL.createObjectURL(new Blob([bytes], { type: facts.mime }))));
-    const stored = this.upload(hash, bytes);
+    // Shown from the bytes in hand, before the host has them (facts read from those bytes: no need to read them again).
+    if (image && isShownInline(image.mime, image.width, image.height) && !this.images.has(hash)) {
+      this.images.set(hash, { url: Promise.resolve(URL.createObjectURL(new Blob([bytes], { type: image.mime }))), refs: 0 });
+      this.trimImages();
+    }
+    // The host gets it once the image has had its frame (the chunks' encoding would otherwise delay the first paint).
+    const stored = afterNextPaint().then(() => this.upload(hash, bytes));
     return { facts, stored };
   }
 
@@ -221,7 +273,7 @@ export class SpaceAttachments {
     if (this.missingTimer !== null) clearTimeout(this.missingTimer);
     for (const cleanup of this.cleanups) cleanup();
     this.exchange.destroy();
-    for (const url of this.urls.values()) void url.then((u) => URL.revokeObjectURL(u), () => {});
-    this.urls.clear();
+    for (const { url } of this.images.values()) void url.then((u) => URL.revokeObjectURL(u), () => {});
+    this.images.clear();
   }
 }

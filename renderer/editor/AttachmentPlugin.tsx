@@ -22,7 +22,7 @@ import { createContext, useContext, useEffect, useState, useSyncExternalStore, t
 import { formatBytes, isShownInline } from '../../shared/attachments/attachment';
 import { $createAttachmentNode, $isAttachmentNode, AttachmentNode, type AttachmentFacts } from '../../shared/attachments/attachment-node';
 import { errorMessage } from '../../shared/errors';
-import type { SpaceAttachments } from '../attachments/space-attachments';
+import { NotShownInline, type SpaceAttachments } from '../attachments/space-attachments';
 
 export const ATTACH_FILES_COMMAND: LexicalCommand<File[]> = createCommand('ATTACH_FILES');
 
@@ -124,34 +124,33 @@ function LiveAttachment({ context, facts, nodeKey }: { context: AttachmentContex
   const [editor] = useLexicalComposerContext();
   const { attachments } = context;
   const availability = useAvailability(attachments, facts.hash);
-  const inline = isShownInline(facts.mime, facts.width, facts.height);
+  const [refused, setRefused] = useState<string | null>(null);
+  // What the note says decides the layout; the file's own header decides whether it is drawn (see acquireImage).
+  const inline = facts.hash !== '' && refused === null && isShownInline(facts.mime, facts.width, facts.height);
   const [url, setUrl] = useState<string | null>(null);
   const [altDraft, setAltDraft] = useState<string | null>(null);
 
   useEffect(() => {
-    void attachments.ensure(facts.hash);
+    if (facts.hash) void attachments.ensure(facts.hash);
   }, [attachments, facts.hash]);
 
   useEffect(() => {
     if (!inline || availability.state !== 'stored') return;
     let live = true;
-    attachments.url(facts.hash, facts.mime, true).then(
+    const held = attachments.acquireImage(facts.hash);
+    held.url.then(
       (u) => live && setUrl(u),
-      () => {},
+      (error: unknown) => live && error instanceof NotShownInline && setRefused(error.message),
     );
     return () => {
       live = false;
+      held.release();
     };
-  }, [attachments, facts.hash, facts.mime, inline, availability.state]);
+  }, [attachments, facts.hash, inline, availability.state]);
 
   const save = async () => {
     try {
-      const href = await attachments.url(facts.hash, facts.mime, false);
-      const a = document.createElement('a');
-      a.href = href;
-      a.download = facts.name;
-      a.rel = 'noopener';
-      a.click();
+      await attachments.download(facts.hash, facts.name);
     } catch (error) {
       context.onProblem(`${facts.name} could not be saved: ${errorMessage(error)}`);
     }
@@ -211,14 +210,15 @@ function LiveAttachment({ context, facts, nodeKey }: { context: AttachmentContex
     );
   }
 
-  const tooLarge = facts.width > 0 && facts.mime.startsWith('image/');
+  const tooLarge = refused ?? (facts.width > 0 && facts.mime.startsWith('image/') ? `${facts.width}×${facts.height}: too large to show here` : null);
+  if (!facts.hash) return <span className="attachment-chip">{facts.name || 'attachment'}: damaged (no file named)</span>;
   return (
     <span className="attachment-chip" data-attachment={facts.hash}>
       <span aria-hidden="true">📎</span>
       <span className="attachment-name">{facts.name}</span>
       <span className="attachment-size">
         {formatBytes(facts.size)}
-        {tooLarge ? `, ${facts.width}×${facts.height}: too large to show here` : ''}
+        {tooLarge ? `, ${tooLarge}` : ''}
       </span>
       {availability.state === 'stored' ? (
         <button type="button" className="link-button" onClick={() => void save()} aria-label={`Save ${facts.name}`}>

@@ -22,7 +22,7 @@ import { HostError, type HostApi, type SpaceRoom, type SyncInfo } from '../../sh
 import { isSignalingUrl } from '../../shared/net-address';
 import { NoteSyncEngine, type NoteSyncLink, type NoteSyncStore } from '../../shared/note-sync/engine';
 import { isNoteSyncMessage } from '../../shared/note-sync/protocol';
-import type { AttachmentExchange } from '../../shared/attachments/attachment-exchange';
+import type { AttachmentExchange, AttachmentLink } from '../../shared/attachments/attachment-exchange';
 import { isAttachmentMessage } from '../../shared/attachments/attachment-protocol';
 import { chunkedWrtc, type ChunkedDataChannel } from './chunked-webrtc';
 import { peerMessageProblem } from './peer-message-guard';
@@ -145,7 +145,7 @@ export class PeerSync {
   readonly engine: NoteSyncEngine;
   /** y-webrtc's own document: presence only (the space's documents travel through `engine`). */
   private readonly presenceDoc = new Y.Doc();
-  private readonly links = new Map<ChunkedDataChannel, NoteSyncLink>();
+  private readonly links = new Map<ChunkedDataChannel, NoteSyncLink & AttachmentLink>();
   member: Member = { name: '', color: '#1971c2' };
   private provider: WebrtcProvider | null = null;
   private starting: Promise<void> | null = null;
@@ -244,10 +244,10 @@ export class PeerSync {
       const { WebrtcProvider } = await import('y-webrtc');
       if (this.destroyed) return;
       // A channel may carry the peer's first message before its own open event reached us.
-      const linkOf = (channel: ChunkedDataChannel): NoteSyncLink => {
+      const linkOf = (channel: ChunkedDataChannel): NoteSyncLink & AttachmentLink => {
         let link = this.links.get(channel);
         if (!link) {
-          link = { send: (message) => channel.send(message) };
+          link = { send: (message) => channel.send(message), bufferedAmount: () => channel.bufferedAmount };
           this.links.set(channel, link);
           this.engine.addLink(link);
           this.attachments?.exchange.addLink(link);

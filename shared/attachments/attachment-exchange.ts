@@ -23,6 +23,8 @@ export interface AttachmentSource {
 
 export interface AttachmentLink {
   send(message: Uint8Array): void;
+  /** Bytes this link holds that the peer has not taken yet (a data channel's own queue), when it can say. */
+  bufferedAmount?(): number;
 }
 
 export type FetchState =
@@ -41,10 +43,18 @@ export interface AttachmentExchangeOptions {
   answerTimeoutMs?: number;
   /** Chunks asked for at once from one peer. */
   chunksInFlight?: number;
+  /** Largest file this device keeps (a larger one a peer offers is not fetched, and that is no fault of the peer's). */
+  limit?: () => number;
 }
 
 /** Requests a peer may have waiting for answers; more are dropped (a peer that asks faster than disks read). */
 const MAX_SERVING_QUEUE = 64;
+/** A chunk is read for a peer only while its link holds less than this unsent (a peer that reads slowly cannot fill memory). */
+const MAX_SERVING_BUFFER_BYTES = 4 * 1024 * 1024;
+/** How long serving waits for a slow peer's link to drain before dropping its request. */
+const DRAIN_WAIT_MS = 30_000;
+/** A file no peer had is asked for again (on a peer's `got`, or in the background) only after this. */
+const RETRY_UNAVAILABLE_MS = 30_000;
 
 /** A peer's bytes were wrong (`whole`: every chunk matched its list, and the file did not match its name). */
 class PeerFailed extends Error {
@@ -65,11 +75,14 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
   /** Peers whose bytes did not match a file: not asked for that file again. */
   private readonly badPeers = new Map<string, WeakSet<AttachmentLink>>();
   private readonly background: string[] = [];
+  /** When a peer last said it got each file (a peer repeating it does not start a fetch each time). */
+  private readonly gotAt = new Map<string, number>();
   private backgroundRunning = false;
   private destroyed = false;
   private readonly warn: (message: string) => void;
   private readonly timeoutMs: number;
   private readonly inFlight: number;
+  private readonly limit: (() => number) | undefined;
 
   constructor(
     private readonly source: AttachmentSource,
@@ -79,6 +92,7 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
     this.warn = options.warn ?? ((message) => console.warn(message));
     this.timeoutMs = options.answerTimeoutMs ?? 15_000;
     this.inFlight = options.chunksInFlight ?? 8;
+    this.limit = options.limit;
   }
 
   addLink(link: AttachmentLink): void {
@@ -102,6 +116,16 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
     return this.states.get(hash);
   }
 
+  /** Sends on a link that may be closing: a failed send is a peer that went away, never an error here. */
+  private send(link: AttachmentLink, message: AttachmentMessage): boolean {
+    try {
+      link.send(encodeAttachmentMessage(message));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private setState(hash: string, state: FetchState): void {
     this.states.set(hash, state);
     this.emit('state', [hash, state]);
@@ -119,10 +143,16 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
       case 'get':
         this.serve(link, message);
         return;
-      case 'got':
-        // A file someone here waits for (shown, or wanted in the background) has reached a peer: fetch it now.
-        if (this.states.get(message.hash)?.state === 'unavailable' || this.background.includes(message.hash)) void this.fetch(message.hash);
+      case 'got': {
+        // A file someone here waits for (shown, or wanted in the background) has reached a peer: fetch it now (once a while).
+        const state = this.states.get(message.hash);
+        const waiting = state?.state === 'unavailable' || (state === undefined && this.background.includes(message.hash));
+        if (waiting && !this.fetching.has(message.hash) && (this.gotAt.get(message.hash) ?? 0) + 1000 < Date.now()) {
+          this.gotAt.set(message.hash, Date.now());
+          void this.fetch(message.hash, link);
+        }
         return;
+      }
       default: {
         const key = message.kind === 'chunk' ? `${message.hash}:${message.index}` : message.hash;
         const resolve = this.answers.get(link)?.get(key);
@@ -142,23 +172,35 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
     }
     serving.queue++;
     const current = serving;
-    current.chain = current.chain.then(async () => {
-      try {
-        if (!this.links.has(link)) return;
-        if (message.kind === 'want') {
-          const list = await this.source.chunks(message.hash);
-          link.send(encodeAttachmentMessage(list ? { kind: 'have', hash: message.hash, size: list.size, chunkHashes: list.hashes } : { kind: 'lack', hash: message.hash }));
-        } else {
-          const bytes = await this.source.read(message.hash, message.index * ATTACHMENT_CHUNK_BYTES, ATTACHMENT_CHUNK_BYTES);
-          link.send(encodeAttachmentMessage({ kind: 'chunk', hash: message.hash, index: message.index, bytes }));
+    current.chain = current.chain
+      .then(async () => {
+        try {
+          if (!this.links.has(link) || !(await this.drained(link))) return;
+          if (message.kind === 'want') {
+            const list = await this.source.chunks(message.hash);
+            this.send(link, list ? { kind: 'have', hash: message.hash, size: list.size, chunkHashes: list.hashes } : { kind: 'lack', hash: message.hash });
+          } else {
+            const bytes = await this.source.read(message.hash, message.index * ATTACHMENT_CHUNK_BYTES, ATTACHMENT_CHUNK_BYTES);
+            this.send(link, { kind: 'chunk', hash: message.hash, index: message.index, bytes });
+          }
+        } catch (error) {
+          this.send(link, { kind: 'lack', hash: message.hash });
+          this.warn(`attachments: could not serve ${message.hash.slice(0, 12)}: ${errorMessage(error)}`);
+        } finally {
+          current.queue--;
         }
-      } catch (error) {
-        link.send(encodeAttachmentMessage({ kind: 'lack', hash: message.hash }));
-        this.warn(`attachments: could not serve ${message.hash.slice(0, 12)}: ${errorMessage(error)}`);
-      } finally {
-        current.queue--;
-      }
-    });
+      })
+      .catch(() => {});
+  }
+
+  /** Waits until a link has sent most of what it holds; false when it did not drain in time (the request is dropped). */
+  private async drained(link: AttachmentLink): Promise<boolean> {
+    const deadline = Date.now() + DRAIN_WAIT_MS;
+    while ((link.bufferedAmount?.() ?? 0) > MAX_SERVING_BUFFER_BYTES) {
+      if (Date.now() > deadline || !this.links.has(link) || this.destroyed) return false;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return true;
   }
 
   private ask(link: AttachmentLink, key: string, message: AttachmentMessage): Promise<AttachmentMessage | null> {
@@ -175,7 +217,10 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
         resolve(answer);
       };
       pending.set(key, done);
-      link.send(encodeAttachmentMessage(message));
+      if (!this.send(link, message)) {
+        pending.delete(key);
+        done(null);
+      }
     });
   }
 
@@ -183,10 +228,16 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
    * Fetches a file from whichever peer has it (now, ahead of the background). Resolves true once it is
    * stored on this device, false when no peer connected now could give it.
    */
-  fetch(hash: string): Promise<boolean> {
+  fetch(hash: string, first?: AttachmentLink): Promise<boolean> {
     let running = this.fetching.get(hash);
     if (!running) {
-      running = this.fetchFromPeers(hash).finally(() => this.fetching.delete(hash));
+      running = this.fetchFromPeers(hash, first)
+        .catch((error: unknown) => {
+          this.warn(`attachments: fetching ${hash.slice(0, 12)} failed: ${errorMessage(error)}`);
+          this.setState(hash, { state: 'unavailable', at: Date.now() });
+          return false;
+        })
+        .finally(() => this.fetching.delete(hash));
       this.fetching.set(hash, running);
     }
     return running;
@@ -194,13 +245,18 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
 
   /** Tells every peer that this device now has a file (those waiting for it fetch it at once). */
   announce(hash: string): void {
-    const message = encodeAttachmentMessage({ kind: 'got', hash });
-    for (const link of this.links) link.send(message);
+    for (const link of this.links) this.send(link, { kind: 'got', hash });
   }
 
   /** Files to fetch in the background, one at a time, while peers are connected. */
   want(hashes: Iterable<string>): void {
-    for (const hash of hashes) if (!this.background.includes(hash)) this.background.push(hash);
+    const now = Date.now();
+    for (const hash of hashes) {
+      const state = this.states.get(hash);
+      // Nobody had it a moment ago: a peer's `got` or a later round asks again.
+      if (state?.state === 'unavailable' && now - state.at < RETRY_UNAVAILABLE_MS) continue;
+      if (!this.background.includes(hash)) this.background.push(hash);
+    }
     void this.runBackground();
   }
 
@@ -220,7 +276,7 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
     }
   }
 
-  private async fetchFromPeers(hash: string): Promise<boolean> {
+  private async fetchFromPeers(hash: string, first?: AttachmentLink): Promise<boolean> {
     if (await this.source.has(hash)) {
       this.setState(hash, { state: 'stored' });
       return true;
@@ -229,7 +285,8 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
     // Chunks a refused peer wrote stay in the host's partial file; the next peer's whole may then fail
     // through no fault of its own, so it is given one more try from scratch (the host dropped the file).
     let tainted = false;
-    const links = [...this.links];
+    // The peer that said it has the file is asked first.
+    const links = first && this.links.has(first) ? [first, ...[...this.links].filter((l) => l !== first)] : [...this.links];
     for (let i = 0; i < links.length; i++) {
       const link = links[i]!;
       if (this.destroyed) return false;
@@ -264,6 +321,7 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
     const have = await this.ask(link, hash, { kind: 'want', hash });
     if (!have || have.kind !== 'have') return false;
     const { size, chunkHashes } = have;
+    if (this.limit && size > this.limit()) return false;
     const total = chunkCount(size);
     let next = 0;
     let received = 0;
@@ -295,11 +353,12 @@ export class AttachmentExchange extends ObservableV2<AttachmentExchangeEvents> {
         stopped = true;
         throw error;
       });
-    try {
-      await Promise.all(Array.from({ length: Math.min(this.inFlight, total) }, worker));
-    } catch (error) {
-      if (error instanceof PeerQuiet) return this.source.has(hash);
-      throw error;
+    // Every worker settles before the next peer is tried: a late chunk of this one must not land in that one's file.
+    const results = await Promise.allSettled(Array.from({ length: Math.min(this.inFlight, total) }, worker));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason as unknown;
+    if (failure !== undefined) {
+      if (failure instanceof PeerQuiet) return this.source.has(hash);
+      throw failure;
     }
     return stored || this.source.has(hash);
   }

@@ -13,7 +13,7 @@ import {
   type SerializedLexicalNode,
   type Spread,
 } from 'lexical';
-import { isShownInline } from './attachment';
+import { isAttachmentHash, isShownInline } from './attachment';
 
 export type AttachmentFacts = {
   hash: string;
@@ -28,6 +28,23 @@ export type AttachmentFacts = {
   /** The member id of whoever attached it ('' when unknown, as for an import). */
   by: string;
 };
+
+const text = (value: unknown, max: number) => (typeof value === 'string' ? value.slice(0, max) : '');
+const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.floor(value) : 0);
+
+/** Facts as any peer may have written them (a Yjs attribute holds any value): strings, whole counts, a real hash or ''. */
+export function cleanFacts(raw: { [K in keyof AttachmentFacts]: unknown }): AttachmentFacts {
+  return {
+    hash: isAttachmentHash(raw.hash) ? raw.hash : '',
+    name: text(raw.name, 255),
+    mime: text(raw.mime, 128),
+    size: count(raw.size),
+    alt: text(raw.alt, 1000),
+    width: count(raw.width),
+    height: count(raw.height),
+    by: text(raw.by, 64),
+  };
+}
 
 const NO_FACTS: AttachmentFacts = { hash: '', name: '', mime: '', size: 0, alt: '', width: 0, height: 0, by: '' };
 
@@ -73,8 +90,9 @@ export class AttachmentNode extends DecoratorNode<unknown> {
     return this.getLatest().facts();
   }
 
+  // Yjs sets these properties straight from what peers wrote: every reader gets them checked.
   private facts(): AttachmentFacts {
-    return { hash: this.__hash, name: this.__name, mime: this.__mime, size: this.__size, alt: this.__alt, width: this.__width, height: this.__height, by: this.__by };
+    return cleanFacts({ hash: this.__hash, name: this.__name, mime: this.__mime, size: this.__size, alt: this.__alt, width: this.__width, height: this.__height, by: this.__by });
   }
 
   setAlt(alt: string): void {
@@ -89,7 +107,8 @@ export class AttachmentNode extends DecoratorNode<unknown> {
   override createDOM(): HTMLElement {
     // eslint-disable-next-line no-restricted-globals
     const span = document.createElement('span');
-    span.className = isShownInline(this.__mime, this.__width, this.__height) ? 'attachment-host attachment-host-image' : 'attachment-host';
+    const { mime, width, height } = this.facts();
+    span.className = isShownInline(mime, width, height) ? 'attachment-host attachment-host-image' : 'attachment-host';
     return span;
   }
 
@@ -100,8 +119,9 @@ export class AttachmentNode extends DecoratorNode<unknown> {
   override exportDOM(): DOMExportOutput {
     // eslint-disable-next-line no-restricted-globals
     const span = document.createElement('span');
-    span.setAttribute('data-attachment', this.__hash);
-    span.textContent = this.__alt || this.__name;
+    const { hash, alt, name } = this.facts();
+    span.setAttribute('data-attachment', hash);
+    span.textContent = alt || name;
     return { element: span };
   }
 
@@ -114,8 +134,8 @@ export class AttachmentNode extends DecoratorNode<unknown> {
   }
 
   override getTextContent(): string {
-    const latest = this.getLatest();
-    return latest.__alt || latest.__name;
+    const { alt, name } = this.getFacts();
+    return alt || name;
   }
 
   /** The interactive editor sets this to draw attachments; headless editors draw nothing. */

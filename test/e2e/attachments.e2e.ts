@@ -8,10 +8,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { body, openBrowser, passFirstRun, removeDir, startHost, tempDir, title } from './harness';
+import { gradientPng } from '../support/png';
 import { skipUnlessAvailable } from '../support/required';
 import { netnsUnavailable, soloNamespace } from './netns';
 import { joinWith, poll, shareCode, startMember, syncState, type Member } from './peers';
@@ -22,39 +22,6 @@ const cleanups: Array<() => unknown> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
 });
-
-/** A real PNG (a gradient) of the given size, so the browser has something to decode. */
-function gradientPng(width: number, height: number): Buffer {
-  const rows: Buffer[] = [];
-  for (let y = 0; y < height; y++) {
-    const row = Buffer.alloc(1 + width * 3);
-    for (let x = 0; x < width; x++) row.set([(x * 255) / width, (y * 255) / height, 160], 1 + x * 3);
-    rows.push(row);
-  }
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (bytes: Buffer) => {
-    let c = 0xffffffff;
-    for (const b of bytes) c = crcTable[(c ^ b) & 0xff]! ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(data.length);
-    const tail = Buffer.alloc(4);
-    const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    tail.writeUInt32BE(crc(typed));
-    return Buffer.concat([head, typed, tail]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
-}
 
 const PHOTO = gradientPng(640, 400);
 const PUMP = gradientPng(320, 200);
@@ -204,6 +171,21 @@ describe.skipIf(skip)('attachments between two members, exported and imported ag
     await pasteFile(c, 'diagram.svg', 'image/svg+xml', svg);
     await expect.poll(() => body(c).locator('.attachment-image img[src^="blob:"]').count(), poll).toBe(3);
     expect(await c.evaluate(() => (window as unknown as { __svgRan?: boolean }).__svgRan ?? false)).toBe(false);
+    // A member's note may claim anything: the bomb's node, made to say 10 x 10, is still never decoded (its own header decides).
+    await c.evaluate(() => {
+      type Node = { __type: string; __name?: string; getWritable(): { __width: number; __height: number } };
+      const editor = (document.querySelector('[aria-label="Note body"]') as unknown as { __lexicalEditor: { update(fn: () => void): void; getEditorState(): { _nodeMap: Map<string, Node> } } }).__lexicalEditor;
+      editor.update(() => {
+        for (const node of editor.getEditorState()._nodeMap.values()) {
+          if (node.__type !== 'attachment' || node.__name !== 'bomb.png') continue;
+          const writable = node.getWritable();
+          writable.__width = 10;
+          writable.__height = 10;
+        }
+      });
+    });
+    await expect.poll(() => body(c).locator('.attachment-chip', { hasText: 'bomb.png' }).textContent(), poll).toContain('an image of 60000×60000 pixels, too large to show here');
+    expect(await body(c).locator('.attachment-image img[src^="blob:"]').count()).toBe(3);
     await pasteFile(c, 'scan.tiff', 'image/tiff', Buffer.alloc(2 * 1024 * 1024, 7));
     await expect.poll(() => c.getByRole('alert').textContent(), poll).toContain('scan.tiff is 2 MB: attachments are limited to 1 MB.');
     expect(await body(c).locator('.attachment-chip', { hasText: 'scan.tiff' }).count()).toBe(0);

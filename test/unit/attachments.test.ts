@@ -779,6 +779,7 @@ describe('HostService: attachments', () => {
 
     // Written again: already stored, no second event.
     expect(await call('attachment.write', { spaceId: SPACE, hash, size: bytes.byteLength, offset: 0, bytes: bytes.slice(0, CHUNK) })).toEqual({ complete: true });
+    expect(attachmentEvents()).toHaveLength(1);
   });
 
   it('refuses bytes that do not match, bad hashes, oversized chunks and files over the limit', async () => {
