@@ -214,7 +214,9 @@ function LiveAttachment({ context, facts, nodeKey }: { context: AttachmentContex
   if (!facts.hash) return <span className="attachment-chip">{facts.name || 'attachment'}: damaged (no file named)</span>;
   return (
     <span className="attachment-chip" data-attachment={facts.hash}>
-      <span aria-hidden="true">📎</span>
+      <svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true">
+        <path d="M10.5 4.5l-5 5a1.4 1.4 0 0 0 2 2l5.5-5.5a2.8 2.8 0 0 0-4-4L3.5 7.5a4.2 4.2 0 0 0 6 6l4-4" fill="none" stroke="currentColor" strokeWidth="1.3" strokeLinecap="round" />
+      </svg>
       <span className="attachment-name">{facts.name}</span>
       <span className="attachment-size">
         {formatBytes(facts.size)}

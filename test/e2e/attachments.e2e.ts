@@ -3,7 +3,9 @@
  * links with their own labels and anchors), pastes a photo and attaches a form; Ben, another member
  * with his own host and browser, sees the photo and can save the form; Ben's copy exports to a folder
  * whose Markdown shows the image from an attachments/ folder; and that folder imports into a new space
- * on a third device with the image, the table, the labels, the anchors and the folder intact.
+ * on a third device with the image, the table, the labels, the anchors and the folder intact. There, a
+ * dropped file is attached, and hostile files are not harmful: an image bomb stays a chip (also when its
+ * note claims it is small), an SVG's script never runs, and a file over the limit is refused.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -186,6 +188,17 @@ describe.skipIf(skip)('attachments between two members, exported and imported ag
     });
     await expect.poll(() => body(c).locator('.attachment-chip', { hasText: 'bomb.png' }).textContent(), poll).toContain('an image of 60000×60000 pixels, too large to show here');
     expect(await body(c).locator('.attachment-image img[src^="blob:"]').count()).toBe(3);
+    // A file dropped on the note is attached where it lands.
+    await c.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['Ward phone list'], 'phones.txt', { type: 'text/plain' }));
+      const target = document.querySelector('[aria-label="Note body"] p')!;
+      const box = target.getBoundingClientRect();
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true, clientX: box.right - 2, clientY: box.top + 5 }));
+      }
+    });
+    await expect.poll(() => body(c).getByRole('button', { name: 'Save phones.txt' }).count(), poll).toBe(1);
     await pasteFile(c, 'scan.tiff', 'image/tiff', Buffer.alloc(2 * 1024 * 1024, 7));
     await expect.poll(() => c.getByRole('alert').textContent(), poll).toContain('scan.tiff is 2 MB: attachments are limited to 1 MB.');
     expect(await body(c).locator('.attachment-chip', { hasText: 'scan.tiff' }).count()).toBe(0);
