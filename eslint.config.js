@@ -59,6 +59,12 @@ export default tseslint.config(
     folders: ['main', 'renderer'],
     why: 'shared/ is pure TypeScript: no Node, no DOM, no Electron, no React.',
   }),
+  // A space's peer (y-webrtc, document sync, attachments) runs in a page and in a headless host alike, given a WebRTC and a WebSocket.
+  boundary(['shared/peer/**/*.ts'], {
+    modules: [...NODE_BUILTINS, 'electron', 'react', 'react-dom', 'react/*', 'ws', '@lexical/react/*', 'y-indexeddb'],
+    folders: ['main', 'renderer'],
+    why: 'shared/peer/ runs in the page and in a headless host: y-webrtc, but no Node, no DOM of its own, no React.',
+  }),
   {
     files: ['shared/**/*.ts'],
     rules: { 'no-restricted-globals': ['error', 'window', 'document', 'localStorage', 'navigator', 'process', 'Buffer', 'require'] },

@@ -10,7 +10,7 @@ import type { HostApi } from '../../shared/host-api';
 import { hasBody, newNoteDoc } from '../../shared/note-doc';
 import { DocPersistence, noteChannel, type SaveState } from '../persistence/doc-persistence';
 import { NoteCache } from '../persistence/note-cache';
-import { PEER_ORIGIN } from '../sync/space-sync-store';
+import { PEER_ORIGIN } from '../../shared/note-sync/space-sync-store';
 
 /** Notes kept open after the member moved on (back and forward stay instant). */
 const KEEP_OPEN = 6;

@@ -11,9 +11,9 @@ import { catalogChannel, DocPersistence, type SaveState } from '../persistence/d
 import { catalogDatabase, legacySpaceDatabase } from '../persistence/note-cache';
 import { SearchClient } from '../search/search-client';
 import { TitleIndex } from '../search/title-index';
-import { PeerSync } from '../sync/peer-sync';
+import { PeerSync } from '../../shared/peer/peer-sync';
 import { SpaceAttachments } from '../attachments/space-attachments';
-import { PEER_ORIGIN, SpaceSyncStore } from '../sync/space-sync-store';
+import { PEER_ORIGIN, SpaceSyncStore } from '../../shared/note-sync/space-sync-store';
 import { CatalogView } from './catalog-view';
 import { NoteDocs } from './note-docs';
 import { SpaceNews } from './space-news';

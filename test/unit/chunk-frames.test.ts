@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrames, FRAME_BYTES, FrameAssembler } from '../../renderer/sync/chunk-frames';
+import { encodeFrames, FRAME_BYTES, FrameAssembler } from '../../shared/peer/chunk-frames';
 
 function bytes(length: number, seed = 1): Uint8Array {
   const out = new Uint8Array(length);

@@ -8,7 +8,7 @@
  * the browser's here; what simple-peer does with the connection is what these calls do.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { chunkedWrtc, type ChunkedDataChannel } from '../../renderer/sync/chunked-webrtc';
+import { chunkedWrtc, type ChunkedDataChannel } from '../../shared/peer/chunked-webrtc';
 
 class FakeChannel {
   readyState: RTCDataChannelState = 'connecting';

@@ -14,7 +14,7 @@ import { HostError, type HostApi } from '../../shared/host-api';
 import type { NoteSyncStore } from '../../shared/note-sync/engine';
 import { logger } from '../../main/services/logger';
 import { startSignalingServer, type SignalingServer } from '../../main/services/signaling-server';
-import { CONNECT_TIMEOUT_MS, dropRelayedCopies, isRelayedCopy, PeerSync, RELAYED_COPY_MAX, RELAYED_COPY_WINDOW_MS } from '../../renderer/sync/peer-sync';
+import { CONNECT_TIMEOUT_MS, dropRelayedCopies, isRelayedCopy, PeerSync, RELAYED_COPY_MAX, RELAYED_COPY_WINDOW_MS } from '../../shared/peer/peer-sync';
 
 logger.setQuiet(true);
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import { peerMessageProblem } from '../../renderer/sync/peer-message-guard';
+import { peerMessageProblem } from '../../shared/peer/peer-message-guard';
 
 function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Array {
   const encoder = encoding.createEncoder();

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { applyAwarenessUpdate, Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { HostError, type HostApi } from '../../shared/host-api';
-import { PeerSync, safePresence } from '../../renderer/sync/peer-sync';
+import { PeerSync, safePresence } from '../../shared/peer/peer-sync';
 import type { NoteSyncStore } from '../../shared/note-sync/engine';
 
 const NOTE = 'note-presence01';

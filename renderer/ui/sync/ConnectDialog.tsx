@@ -1,7 +1,7 @@
 /** "Connect to address": another member's signalling server, for networks that block multicast. */
 import { useState } from 'react';
 import { isHostPort } from '../../../shared/net-address';
-import type { PeerSync } from '../../sync/peer-sync';
+import type { PeerSync } from '../../../shared/peer/peer-sync';
 import { Dialog } from './Dialog';
 import { errorMessage } from '../../../shared/errors';
 

@@ -1,5 +1,5 @@
 /** The always-visible line saying whether this space is syncing with other members. */
-import type { SyncStatus as Status } from '../../sync/peer-sync';
+import type { SyncStatus as Status } from '../../../shared/peer/peer-sync';
 
 export function describeSyncStatus(status: Status): string {
   if (status.removed) return 'Removed from this space';

@@ -1,6 +1,6 @@
 /** React views of a space's peer sync: its status and who is here. */
 import { useEffect, useState } from 'react';
-import type { PeerSync, PresencePeer, SyncStatus } from '../../sync/peer-sync';
+import type { PeerSync, PresencePeer, SyncStatus } from '../../../shared/peer/peer-sync';
 
 export function useSyncStatus(sync: PeerSync): SyncStatus {
   const [status, setStatus] = useState(() => sync.status());

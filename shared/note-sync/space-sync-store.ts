@@ -4,12 +4,12 @@
  * theirs at once; every other note is read from and written to the host, which holds them all.
  */
 import * as Y from 'yjs';
-import { catalogNotes } from '../../shared/catalog';
-import { MAX_DOCS_PER_CALL, MAX_PUSH_BYTES, type HostApi } from '../../shared/host-api';
-import { CATALOG_DOC_ID } from '../../shared/note-doc';
-import type { DocUpdate, NoteSyncStore } from '../../shared/note-sync/engine';
-import { tryApplyUpdate } from '../../shared/safe-update';
-import { errorMessage } from '../../shared/errors';
+import { catalogNotes } from '../catalog';
+import { MAX_DOCS_PER_CALL, MAX_PUSH_BYTES, type HostApi } from '../host-api';
+import { CATALOG_DOC_ID } from '../note-doc';
+import type { DocUpdate, NoteSyncStore } from './engine';
+import { tryApplyUpdate } from '../safe-update';
+import { errorMessage } from '../errors';
 
 /** The origin of updates that came from peers (so they are not sent back out as local edits). */
 export const PEER_ORIGIN = Symbol('peer');

@@ -1,5 +1,6 @@
 /**
- * Peer-to-peer sync of one space. y-webrtc finds the space's peers and opens one WebRTC connection to
+ * Peer-to-peer sync of one space, in a member's window or in a headless host (given a WebRTC for Node).
+ * y-webrtc finds the space's peers and opens one WebRTC connection to
  * each, in the room derived from the space secret and encrypted with it, signalling through this
  * host's server, the LAN servers the host discovered and the addresses remembered for the space
  * (invite hints, manual connections); never the public signalling servers, no STUN/TURN
@@ -18,15 +19,15 @@ import type { Provider, UserState } from '@lexical/yjs';
 import type { WebrtcProvider } from 'y-webrtc';
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { HostError, type HostApi, type SpaceRoom, type SyncInfo } from '../../shared/host-api';
-import { isSignalingUrl } from '../../shared/net-address';
-import { NoteSyncEngine, type NoteSyncLink, type NoteSyncStore } from '../../shared/note-sync/engine';
-import { isNoteSyncMessage } from '../../shared/note-sync/protocol';
-import type { AttachmentExchange, AttachmentLink } from '../../shared/attachments/attachment-exchange';
-import { isAttachmentMessage } from '../../shared/attachments/attachment-protocol';
-import { chunkedWrtc, type ChunkedDataChannel } from './chunked-webrtc';
+import { HostError, type HostApi, type SpaceRoom, type SyncInfo } from '../host-api';
+import { isSignalingUrl } from '../net-address';
+import { NoteSyncEngine, type NoteSyncLink, type NoteSyncStore } from '../note-sync/engine';
+import { isNoteSyncMessage } from '../note-sync/protocol';
+import type { AttachmentExchange, AttachmentLink } from '../attachments/attachment-exchange';
+import { isAttachmentMessage } from '../attachments/attachment-protocol';
+import { chunkedWrtc, type ChunkedDataChannel, type WrtcImplementation } from './chunked-webrtc';
 import { peerMessageProblem } from './peer-message-guard';
-import { errorMessage } from '../../shared/errors';
+import { errorMessage } from '../errors';
 
 export type SyncState = 'offline' | 'syncing' | 'up-to-date';
 
@@ -169,6 +170,8 @@ export class PeerSync {
     store: NoteSyncStore,
     /** Attachments travel on the same channels (shared/attachments); told when peers come and go. */
     private readonly attachments?: { exchange: AttachmentExchange; peersChanged(): void },
+    /** The WebRTC to use: the page's own unless given (a headless host passes a binding for Node). */
+    private readonly webrtc?: WrtcImplementation,
   ) {
     this.engine = new NoteSyncEngine(store);
     this.engine.on('status', () => this.refreshStatus());
@@ -256,6 +259,7 @@ export class PeerSync {
         return link;
       };
       const wrtc = chunkedWrtc({
+        base: this.webrtc,
         check: peerMessageProblem,
         intercept: (message, channel) => {
           if (isAttachmentMessage(message)) {

@@ -5,7 +5,7 @@
  */
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
-import { errorMessage } from '../../shared/errors';
+import { errorMessage } from '../errors';
 
 const MESSAGE_SYNC = 0;
 const MESSAGE_AWARENESS = 1;

@@ -14,7 +14,7 @@
  * and hands simple-peer the winner's channel in its place when it arrives, so both sides use that one.
  */
 import { DEFAULT_MAX_MESSAGE_BYTES, encodeFrames, FrameAssembler } from './chunk-frames';
-import { errorMessage } from '../../shared/errors';
+import { errorMessage } from '../errors';
 
 /** Frames are handed to the real channel while its queue is below this. */
 const HIGH_WATER_BYTES = 1024 * 1024;
@@ -32,6 +32,11 @@ export interface ChunkingOptions {
   maxMessageBytes?: number;
   /** Where warnings go (console.warn by default). */
   warn?: (message: string) => void;
+}
+
+export interface WrtcOptions extends ChunkingOptions {
+  /** The WebRTC to wrap: the page's own by default; a headless host passes a binding for Node. */
+  base?: WrtcImplementation;
 }
 
 type Handler = ((event: Event) => void) | null;
@@ -211,9 +216,10 @@ export interface WrtcImplementation {
   RTCIceCandidate: typeof RTCIceCandidate;
 }
 
-/** `peerOpts.wrtc` for y-webrtc (simple-peer): the browser's WebRTC with chunked data channels. */
-export function chunkedWrtc(options: ChunkingOptions = {}): WrtcImplementation {
-  const Native = globalThis.RTCPeerConnection;
+/** `peerOpts.wrtc` for y-webrtc (simple-peer): a WebRTC (the browser's, or `base`) with chunked data channels. */
+export function chunkedWrtc(options: WrtcOptions = {}): WrtcImplementation {
+  const base = options.base ?? { RTCPeerConnection: globalThis.RTCPeerConnection, RTCSessionDescription: globalThis.RTCSessionDescription, RTCIceCandidate: globalThis.RTCIceCandidate };
+  const Native = base.RTCPeerConnection;
   const nativeOnDataChannel = Object.getOwnPropertyDescriptor(Native.prototype, 'ondatachannel');
   function ChunkedPeerConnection(config?: RTCConfiguration): RTCPeerConnection {
     const pc = new Native(config);
@@ -252,7 +258,7 @@ export function chunkedWrtc(options: ChunkingOptions = {}): WrtcImplementation {
   ChunkedPeerConnection.prototype = Native.prototype;
   return {
     RTCPeerConnection: ChunkedPeerConnection as unknown as typeof RTCPeerConnection,
-    RTCSessionDescription: globalThis.RTCSessionDescription,
-    RTCIceCandidate: globalThis.RTCIceCandidate,
+    RTCSessionDescription: base.RTCSessionDescription,
+    RTCIceCandidate: base.RTCIceCandidate,
   };
 }
