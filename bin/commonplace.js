@@ -14,4 +14,8 @@ if (!existsSync(cli)) {
     process.exit(1);
   }
 }
-await import(pathToFileURL(cli).href);
+// `serve` is the web host that syncs by itself (it takes the web host's flags).
+if (process.argv[2] === 'serve') {
+  process.argv.splice(2, 1, '--serve');
+  await import(pathToFileURL(join(root, 'dist', 'web', 'host.mjs')).href);
+} else await import(pathToFileURL(cli).href);

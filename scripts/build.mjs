@@ -41,7 +41,8 @@ const nodeCommon = {
   logLevel: 'warning',
   alias: { yjs: yjsFile },
   // Native optional speed-ups of ws; it works without them.
-  external: ['bufferutil', 'utf-8-validate', 'electron'],
+  // @roamhq/wrtc loads its prebuilt binary at run time.
+  external: ['bufferutil', 'utf-8-validate', 'electron', '@roamhq/wrtc'],
 };
 
 /** Entry points whose source exists (the CLI and the desktop shell may be absent in a partial checkout). */

@@ -20,12 +20,21 @@ import { BodyBatcher, importIntoStore } from '../services/markdown-host';
 import { exportMarkdownFiles, findSpace, readOnlySource, storeSource, type ExportScope, type SpaceSource } from '../services/markdown-service';
 import { chainStart, HISTORY_FILE, readHistoryFile, stateAtVersion } from '../services/history-log';
 import { connectToHost, type HostConnection } from './host-connection';
+import { decodeAnyInvite, InviteError } from '../../shared/invite';
 import { errorMessage } from '../../shared/errors';
 
 const USAGE = `usage: npm run commonplace -- <command> [options]
 
   spaces  --data-dir DIR
       List the spaces with their ids and note counts.
+
+  serve   --data-dir DIR [--port N] [--signaling-port N] [--no-lan] [--attachment-limit-mb N]
+      Run the host with no window and sync every space it holds with the members it finds,
+      itself (an always-on machine keeps the spaces available). Takes the web host's flags.
+
+  join    --data-dir DIR --code CODE
+      Join a space with an invite code, through the host running on DIR (serve, npm run web
+      or the desktop app).
 
   export  --data-dir DIR (--space NAME_OR_ID [--note ID [--version N]] | --all) --out PATH [--zip] [--wikilinks] [--no-comments]
       Write Markdown files with YAML front matter (a folder, or a .zip with --zip),
@@ -76,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
         'no-comments': { type: 'boolean', default: false },
         'folder-tags': { type: 'boolean', default: false },
         author: { type: 'string' },
+        code: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -87,6 +97,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'spaces':
       return listSpaces(dataDir);
+    case 'join':
+      return runJoin(dataDir, values);
     case 'export':
       return runExport(dataDir, values);
     case 'import':
@@ -232,6 +244,39 @@ async function uploadAttachment(host: HostConnection, spaceId: string, bytes: Ui
     await host.call('attachment.write', { spaceId, hash, size: bytes.byteLength, offset, bytes: bytes.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES) });
   }
   return hash;
+}
+
+/** Joins a space with an invite code, through the running host (`serve`, the web host or the app), as the Join dialog does. */
+async function runJoin(dataDir: string, values: Record<string, string | boolean | undefined>): Promise<number> {
+  if (typeof values.code !== 'string' || !values.code.trim()) throw new UsageError('join needs --code CODE');
+  let invite;
+  try {
+    invite = decodeAnyInvite(values.code.trim());
+  } catch (error) {
+    process.stderr.write(`Commonplace: ${error instanceof InviteError ? error.message : 'this is not a valid invite code'}.\n`);
+    return 1;
+  }
+  if (invite.kind === 'token' && invite.expires < Date.now()) {
+    process.stderr.write('Commonplace: this invite has expired: ask for a new one.\n');
+    return 1;
+  }
+  const lock = readLock(dataDir);
+  if (!lock?.url || lock.pid === process.pid) {
+    process.stderr.write(`Commonplace: no host is running on ${dataDir}. Start one first (npm run commonplace -- serve --data-dir ${dataDir}), then join through it.\n`);
+    return 1;
+  }
+  const host = await connectToHost(lock.url);
+  try {
+    if (invite.kind === 'key') await host.call('space.join', { spaceId: invite.spaceId, name: invite.name, secret: invite.secret, addresses: invite.addresses });
+    else await host.call('space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses });
+    out(`joined space ${invite.spaceId}; the host syncs it with the members it finds`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`Commonplace: could not join: ${errorMessage(error).replace(/^space\.\w+: /, '')}\n`);
+    return 1;
+  } finally {
+    host.close();
+  }
 }
 
 async function runImport(dataDir: string, values: Record<string, string | boolean | undefined>): Promise<number> {

@@ -463,7 +463,10 @@ export class HostService {
         if (sharing?.secret) epochSpaces.push(this.epochSpace(spaceId, host));
       }
       this.rendezvous.setServers([...new Set([...(this.options.sync?.info().signalingUrls ?? []), ...addresses.map((a) => `ws://${a}`)])]);
+      const before = this.invites.answeringCount;
       await this.invites.listen(spaces);
+      // Said in the log: a host with no window lets members in only for invites it knows of.
+      if (this.invites.answeringCount !== before) logger.info(`invites: answering ${this.invites.answeringCount} for the spaces on this device`);
       await this.epochs.listen(epochSpaces);
       // Each space asks once (then every few minutes) whether its key is still the newest.
       for (const space of epochSpaces) {

@@ -109,6 +109,11 @@ export class SpaceInvites {
     this.applyTopics();
   }
 
+  /** How many invites this device answers now (open ones, and those it still explains a refusal for). */
+  get answeringCount(): number {
+    return this.answering.size;
+  }
+
   private applyTopics(): void {
     this.rendezvous.setTopics('invites', [...this.answering.keys(), ...this.redeeming.keys()]);
   }

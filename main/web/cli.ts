@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { HeadlessSync } from '../services/headless-sync';
 import { DEFAULT_ATTACHMENT_LIMIT_BYTES } from '../../shared/attachments/attachment';
 import { DataDirBusyError, defaultDataDir } from '../services/data-dir';
 import { startHostRuntime, type HostRuntime } from '../services/host-runtime';
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
         'signaling-port': { type: 'string' },
         'no-lan': { type: 'boolean', default: false },
         'attachment-limit-mb': { type: 'string' },
+        // `commonplace serve`: this host syncs its spaces itself, with no window.
+        serve: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -112,6 +115,8 @@ async function main(): Promise<void> {
   // The lock is readable by this user only: the command line finds the address and its token there.
   runtime.updateLock({ url: host.url });
   servedOrigins = host.origins();
+  const headless = values.serve ? new HeadlessSync(service) : null;
+  await headless?.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -119,6 +124,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info(`${signal}: saving and stopping`);
     try {
+      headless?.close();
       await host.close();
       await runtime.stop();
       process.exit(0);
@@ -130,6 +136,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.stdout.write(`Commonplace is running at ${host.url} (notes in ${dataDir}; peer signalling on port ${sync.info().addresses[0]?.split(':').pop()})\n`);
+  if (headless) process.stdout.write(`Commonplace syncs its spaces itself, with no window (${headless.syncing().length} shared now; spaces joined later are picked up)\n`);
 }
 
 await main();

@@ -28,10 +28,12 @@ export class SpaceSyncStore implements NoteSyncStore {
     /** The live document of a note this window holds, if it does. */
     private readonly live: (noteId: string) => Y.Doc | undefined,
     private readonly warn: (message: string) => void = (m) => console.warn(m),
+    /** false: the catalog is read here (what it lists) but stored by the host, like a note not held (a headless host's). */
+    private readonly catalogLive = true,
   ) {}
 
   private doc(docId: string): Y.Doc | undefined {
-    return docId === CATALOG_DOC_ID ? this.catalog : this.live(docId);
+    return docId === CATALOG_DOC_ID ? (this.catalogLive ? this.catalog : undefined) : this.live(docId);
   }
 
   async manifest(): Promise<Uint8Array> {

@@ -240,20 +240,39 @@ export function chunkedWrtc(options: WrtcOptions = {}): WrtcImplementation {
         for (const channel of created) if (channel.readyState === 'connecting') channel.release();
       })) as RTCPeerConnection['setRemoteDescription'];
     let handler: ((event: RTCDataChannelEvent) => void) | null = null;
-    Object.defineProperty(pc, 'ondatachannel', {
-      configurable: true,
-      get: () => handler,
-      set: (value: ((event: RTCDataChannelEvent) => void) | null) => {
-        handler = value;
-      },
-    });
-    nativeOnDataChannel?.set?.call(pc, (event: RTCDataChannelEvent) => {
+    const onNativeChannel = (event: RTCDataChannelEvent) => {
       const waiting = created.find((channel) => channel.released);
       if (waiting) waiting.adopt(event.channel);
       else if (handler) handler({ channel: new ChunkedDataChannel(event.channel, options) } as unknown as RTCDataChannelEvent);
       // Otherwise no one here reads it (an initiator's peer opened a channel of its own): as before.
+    };
+    if (nativeOnDataChannel?.set) {
+      // A browser: `ondatachannel` is an accessor of the prototype; ours shadows it on the instance.
+      Object.defineProperty(pc, 'ondatachannel', {
+        configurable: true,
+        get: () => handler,
+        set: (value: ((event: RTCDataChannelEvent) => void) | null) => {
+          handler = value;
+        },
+      });
+      nativeOnDataChannel.set.call(pc, onNativeChannel);
+      return pc;
+    }
+    // A binding for Node (@roamhq/wrtc) makes `ondatachannel` a fixed property of each instance: the
+    // native channel is taken through addEventListener, and simple-peer's handler is kept by a proxy.
+    pc.addEventListener('datachannel', onNativeChannel as EventListener);
+    return new Proxy(pc, {
+      get: (target, key) => {
+        if (key === 'ondatachannel') return handler;
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+      set: (target, key, value: unknown) => {
+        if (key === 'ondatachannel') handler = value as typeof handler;
+        else Reflect.set(target, key, value, target);
+        return true;
+      },
     });
-    return pc;
   }
   ChunkedPeerConnection.prototype = Native.prototype;
   return {

@@ -50,13 +50,16 @@ export interface HostOptions {
    * reconnect to a restarted host; a new random one when not given.
    */
   token?: string;
+  /** `serve`: the always-on host (`commonplace serve`), which syncs its spaces itself. */
+  serve?: boolean;
 }
 
 /** Starts `dist/web/host.mjs` (what `npm run web` runs after building) and waits for its ready line. */
 export async function startHost(dataDir: string, port = 0, options: HostOptions = {}): Promise<RunningHost> {
   const entry = join(ROOT, 'dist', 'web', 'host.mjs');
   if (!existsSync(entry)) throw new Error('dist/web/host.mjs is missing: run `npm run build` first');
-  const argv = [entry, '--port', String(port), '--data-dir', dataDir, ...(options.lan ? [] : ['--no-lan']), ...(options.args ?? [])];
+  const command = options.serve ? [join(ROOT, 'bin', 'commonplace.js'), 'serve'] : [entry];
+  const argv = [...command, '--port', String(port), '--data-dir', dataDir, ...(options.lan ? [] : ['--no-lan']), ...(options.args ?? [])];
   const env = { ...process.env, COMMONPLACE_TOKEN: options.token ?? '' };
   const child = options.netns
     ? spawn('ip', ['netns', 'exec', options.netns, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env })

@@ -19,11 +19,11 @@ export interface Member {
   dataDir: string;
 }
 
-/** A member with a host and a browser of their own in namespace `ns`, past the first run. */
-export async function startMember(ns: string, name: string, scratch: string, cleanups: Array<() => unknown>): Promise<Member> {
+/** A member with a host and a browser of their own in namespace `ns`, past the first run (`lan`: found over mDNS there). */
+export async function startMember(ns: string, name: string, scratch: string, cleanups: Array<() => unknown>, options: { lan?: boolean } = {}): Promise<Member> {
   const dataDir = await tempDir(`p2p-${name}`);
   cleanups.push(() => removeDir(dataDir));
-  const host = await startHost(dataDir, 0, { netns: ns, args: ['--signaling-port', '0'] });
+  const host = await startHost(dataDir, 0, { netns: ns, lan: options.lan, args: ['--signaling-port', '0'] });
   cleanups.push(() => host.stop('SIGKILL'));
   const browser = await openBrowser(host.url, undefined, { executablePath: chromiumInNamespace(scratch, ns), args: WEBRTC_ARGS });
   cleanups.push(() => browser.close());

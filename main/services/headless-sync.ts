@@ -1,0 +1,174 @@
+/**
+ * A host that syncs its spaces itself, with no window (`commonplace serve`): for every space it holds
+ * a key for, it joins the space's room as a peer of its own, with the same PeerSync a window runs
+ * (y-webrtc, document sync, attachments; shared/peer) over a WebRTC binding for Node (@roamhq/wrtc,
+ * whose prebuilt binaries install from the npm registry), reading and writing its own store through
+ * its own API. An always-on machine then keeps a space available to members who come and go.
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { newId } from '../../shared/ids';
+import { WebSocket } from 'ws';
+import { AttachmentExchange } from '../../shared/attachments/attachment-exchange';
+import { errorMessage } from '../../shared/errors';
+import { PeerSync } from '../../shared/peer/peer-sync';
+import type { WrtcImplementation } from '../../shared/peer/chunked-webrtc';
+import { SpaceSyncStore } from '../../shared/note-sync/space-sync-store';
+import type { HostService } from './host-service';
+import { localHost, type LocalHost } from './local-host';
+import { logger } from './logger';
+
+/** Spaces joined or shared since the last look (and key changes) are picked up this often. */
+const SPACES_CHECK_MS = 10_000;
+/** Changes from other clients of the host (a window, an import) are compared with peers after this pause. */
+const RESYNC_AFTER_MS = 500;
+/** The missing attachments are asked for at most this often. */
+const MISSING_CHECK_MS = 5_000;
+
+interface SpacePeer {
+  sync: PeerSync;
+  exchange: AttachmentExchange;
+  close(): void;
+}
+
+export class HeadlessSync {
+  private readonly host: LocalHost;
+  private readonly spaces = new Map<string, SpacePeer>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private checking: Promise<void> = Promise.resolve();
+  private closed = false;
+  /** The binding for Node, loaded by `start` (a native module: a host that does not sync by itself never loads it). */
+  private webrtc: WrtcImplementation | null = null;
+
+  constructor(private readonly service: HostService) {
+    this.host = localHost(service);
+  }
+
+  /** Joins the rooms of every shared space now, and of those shared or joined later. */
+  async start(): Promise<void> {
+    // y-webrtc's signalling client uses the WebSocket global, which Node 20 lacks.
+    (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+    this.webrtc = (await import('@roamhq/wrtc')).default as unknown as WrtcImplementation;
+    // A member needs a name and an id: an always-on host that was never given one names itself after its machine.
+    if (!(await this.host.call('profile.get', {})).profile) {
+      await this.host.call('profile.set', { profile: { id: newId(), name: `Always-on host (${hostname().slice(0, 60)})`, color: '#6b665d' } });
+    }
+    this.host.on('space.key', () => void this.check());
+    this.timer = setInterval(() => void this.check(), SPACES_CHECK_MS);
+    this.timer.unref?.();
+    await this.check();
+  }
+
+  /** The spaces this host syncs now. */
+  syncing(): string[] {
+    return [...this.spaces.keys()];
+  }
+
+  private check(): Promise<void> {
+    this.checking = this.checking.then(async () => {
+      if (this.closed) return;
+      try {
+        const { spaces } = await this.host.call('spaces.list', {});
+        for (const { id } of spaces) {
+          if (this.spaces.has(id)) continue;
+          const sharing = await this.host.call('space.sharing', { spaceId: id, create: false });
+          if (sharing.room && !this.closed) this.spaces.set(id, await this.join(id));
+        }
+        for (const [id, peer] of this.spaces) {
+          if (spaces.some((s) => s.id === id)) continue;
+          peer.close();
+          this.spaces.delete(id);
+        }
+      } catch (error) {
+        logger.warn(`headless sync: ${errorMessage(error)}`);
+      }
+    });
+    return this.checking;
+  }
+
+  private async join(spaceId: string): Promise<SpacePeer> {
+    const { host } = this;
+    const space = await this.service.space(spaceId);
+    await host.call('space.subscribe', { spaceId });
+    const warn = (message: string) => logger.warn(`space ${spaceId}: ${message}`);
+    // The catalog is read from the host's own copy (what it lists) and written through the host, like every note.
+    const store = new SpaceSyncStore(host, spaceId, space.store.catalog, () => undefined, warn, false);
+    const { attachmentLimit } = await host.call('app.info', {});
+    const exchange = new AttachmentExchange(
+      {
+        chunks: async (hash) => {
+          const { size, hashes } = await host.call('attachment.chunks', { spaceId, hash });
+          return size === null ? null : { size, hashes };
+        },
+        read: async (hash, offset, length) => (await host.call('attachment.read', { spaceId, hash, offset, length })).bytes,
+        write: async (hash, size, offset, bytes) => (await host.call('attachment.write', { spaceId, hash, size, offset, bytes })).complete,
+        has: async (hash) => (await host.call('attachment.stat', { spaceId, hashes: [hash] })).sizes[0] != null,
+        sha256: async (bytes) => new Uint8Array(createHash('sha256').update(bytes).digest()),
+      },
+      { warn, limit: () => attachmentLimit },
+    );
+    let missingTimer: ReturnType<typeof setTimeout> | null = null;
+    const fetchMissing = () => {
+      if (missingTimer !== null) return;
+      missingTimer = setTimeout(() => {
+        missingTimer = null;
+        if (exchange.peers === 0) return;
+        host.call('attachment.missing', { spaceId }).then(
+          ({ missing }) => exchange.want(missing.map((m) => m.hash)),
+          (error: unknown) => warn(`missing attachments: ${errorMessage(error)}`),
+        );
+      }, MISSING_CHECK_MS);
+    };
+    const sync = new PeerSync(spaceId, host, store, { exchange, peersChanged: fetchMissing }, this.webrtc ?? undefined);
+    const profile = (await host.call('profile.get', {})).profile;
+    sync.setMember({ name: profile?.name ?? 'Always-on host', color: profile?.color ?? '#6b665d' });
+    // A host with no window says in its log when members come and go.
+    let peersBefore = 0;
+    const offStatus = sync.onStatus((status) => {
+      if (status.peers !== peersBefore) logger.info(`space ${spaceId}: ${status.peers} ${status.peers === 1 ? 'member' : 'members'} connected`);
+      peersBefore = status.peers;
+    });
+    logger.info(`space ${spaceId}: looking for members`);
+    let resync: ReturnType<typeof setTimeout> | null = null;
+    const changed = (event: { spaceId: string }) => {
+      if (event.spaceId !== spaceId) return;
+      // What other clients of this host wrote (a window, an import) did not travel live from here: compare again.
+      if (resync !== null) clearTimeout(resync);
+      resync = setTimeout(() => {
+        resync = null;
+        sync.engine.recheckHeld();
+        sync.engine.resync();
+      }, RESYNC_AFTER_MS);
+      fetchMissing();
+    };
+    const offs = [
+      host.on('space.changed', changed),
+      host.on('space.update', changed),
+      host.on('space.indexed', (event) => event.spaceId === spaceId && fetchMissing()),
+      host.on('space.attachment', (event) => event.spaceId === spaceId && exchange.announce(event.hash)),
+    ];
+    // Documents from peers that the catalog did not list yet may be listed once the catalog arrived.
+    const offCatalog = space.store.onUpdate((docId) => docId === 'catalog' && sync.engine.recheckHeld());
+    return {
+      sync,
+      exchange,
+      close: () => {
+        for (const off of offs) off();
+        offStatus();
+        offCatalog();
+        if (resync !== null) clearTimeout(resync);
+        if (missingTimer !== null) clearTimeout(missingTimer);
+        sync.destroy();
+        exchange.destroy();
+      },
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    for (const peer of this.spaces.values()) peer.close();
+    this.spaces.clear();
+    this.host.close();
+  }
+}
