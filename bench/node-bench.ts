@@ -12,6 +12,7 @@ import * as Y from 'yjs';
 import { DocStore } from '../main/services/doc-store';
 import { BodyBatcher } from '../main/services/markdown-host';
 import { writeProfile } from '../main/services/profile-store';
+import { SpaceSecrets } from '../main/services/space-secrets';
 import { addTag, createEntry, getEntry, initSpace } from '../shared/catalog';
 import { newId } from '../shared/ids';
 import { bindNoteBody, readNoteState } from '../shared/note-body';
@@ -218,4 +219,9 @@ export async function generateSpace(dataDir: string, tilDir: string, count: numb
   // A member who has already chosen a name: the app opens straight to the notebook.
   await writeProfile(dataDir, { id: 'bench-author-0001', name: author.name, color: '#2b8a3e' });
   return { spaceId, notes, big, ms: performance.now() - started };
+}
+
+/** Gives a generated space its key, as "Share space" does, so an always-on host syncs it. */
+export async function shareSpace(dataDir: string, spaceId: string): Promise<void> {
+  await new SpaceSecrets(dataDir).sharing(spaceId, true);
 }

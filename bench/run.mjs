@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: measures Commonplace, writes bench/results.json (the previous one becomes
 // bench/results.previous.json) and prints a Markdown table with the change against the previous run.
-// Options: --only traces|browser|import|history|comments|extra (comma-separated), --quick (fewer repetitions).
+// Options: --only traces|browser|import|history|comments|headless|extra (comma-separated), --quick (fewer repetitions).
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -497,6 +497,52 @@ async function benchCliImport() {
   }
 }
 
+/**
+ * The always-on host (`commonplace serve`) holding a 10,000-note shared space, in its room with no
+ * member online: resident memory once it has settled (goal 150 MB), and its peak while starting.
+ */
+async function benchHeadless(node) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cp-bench-headless-'));
+  try {
+    const space = await node.generateSpace(dataDir, join(corpus, 'til'), LARGE_NOTE_COUNT);
+    await node.shareSpace(dataDir, space.spaceId);
+    const resident = [];
+    const peaks = [];
+    for (let r = 0; r < (quick ? 1 : 2); r++) {
+      const child = spawn(process.execPath, [join(root, 'bin', 'commonplace.js'), 'serve', '--data-dir', dataDir, '--port', '0', '--signaling-port', '0', '--no-lan'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      const status = () => readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kib = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status())?.[1] ?? NaN);
+      try {
+        const deadline = Date.now() + 120_000;
+        while (!output.includes(`space ${space.spaceId}: looking for members`)) {
+          if (Date.now() > deadline || child.exitCode !== null) throw new Error(`BENCH FAILED: the always-on host did not start syncing:\n${output.slice(-2000)}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        // Settled: the search index and history opened, the room joined; then a median of a few seconds of readings.
+        await new Promise((resolve) => setTimeout(resolve, 15_000));
+        const readings = [];
+        for (let i = 0; i < 20; i++) {
+          readings.push(kib('VmRSS') / 1024);
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        readings.sort((a, b) => a - b);
+        resident.push(readings[Math.floor(readings.length / 2)]);
+        peaks.push(kib('VmHWM') / 1024);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    }
+    record(`always-on host (serve) with a ${LARGE_NOTE_COUNT.toLocaleString('en')}-note space, no member online: resident memory`, 'MiB', resident, { goal: 150 });
+    record(`always-on host (serve) with a ${LARGE_NOTE_COUNT.toLocaleString('en')}-note space: peak resident memory while starting`, 'MiB', peaks);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function benchExtra() {
   for (const [file, fn] of [
     ['search.bench', 'runSearchBench'],
@@ -617,6 +663,10 @@ if (wants('history')) {
 if (wants('comments')) {
   console.error('comments…');
   await benchComments();
+}
+if (wants('headless')) {
+  console.error('always-on host…');
+  await benchHeadless(node);
 }
 if (wants('extra')) await benchExtra();
 
