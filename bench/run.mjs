@@ -506,22 +506,20 @@ async function benchHeadless(node) {
   try {
     const space = await node.generateSpace(dataDir, join(corpus, 'til'), LARGE_NOTE_COUNT);
     await node.shareSpace(dataDir, space.spaceId);
-    const resident = [];
-    const peaks = [];
-    for (let r = 0; r < (quick ? 1 : 2); r++) {
-      const child = spawn(process.execPath, [join(root, 'bin', 'commonplace.js'), 'serve', '--data-dir', dataDir, '--port', '0', '--signaling-port', '0', '--no-lan'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The web host on the same space (it syncs nothing by itself), measured alike: what `serve` adds to a host.
+    const measure = async (command, ready) => {
+      const child = spawn(process.execPath, [...command, '--data-dir', dataDir, '--port', '0', '--signaling-port', '0', '--no-lan'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (d) => (output += d));
       child.stderr.on('data', (d) => (output += d));
-      const status = () => readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kib = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status())?.[1] ?? NaN);
+      const kib = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN);
       try {
         const deadline = Date.now() + 120_000;
-        while (!output.includes(`space ${space.spaceId}: looking for members`)) {
-          if (Date.now() > deadline || child.exitCode !== null) throw new Error(`BENCH FAILED: the always-on host did not start syncing:\n${output.slice(-2000)}`);
+        while (!output.includes(ready)) {
+          if (Date.now() > deadline || child.exitCode !== null) throw new Error(`BENCH FAILED: the host did not get ready:\n${output.slice(-2000)}`);
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        // Settled: the search index and history opened, the room joined; then a median of a few seconds of readings.
+        // Settled: the search index and history opened (and the room joined); then the median of 5 s of readings.
         await new Promise((resolve) => setTimeout(resolve, 15_000));
         const readings = [];
         for (let i = 0; i < 20; i++) {
@@ -529,15 +527,26 @@ async function benchHeadless(node) {
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
         readings.sort((a, b) => a - b);
-        resident.push(readings[Math.floor(readings.length / 2)]);
-        peaks.push(kib('VmHWM') / 1024);
+        return { resident: readings[Math.floor(readings.length / 2)], peak: kib('VmHWM') / 1024 };
       } finally {
         child.kill('SIGTERM');
         await new Promise((resolve) => child.once('exit', resolve));
       }
+    };
+    // The first start builds the search index; both hosts are measured after it.
+    await measure([join(root, 'dist', 'web', 'host.mjs')], 'Commonplace is running');
+    const resident = [];
+    const peaks = [];
+    const webResident = [];
+    for (let r = 0; r < (quick ? 1 : 2); r++) {
+      const serve = await measure([join(root, 'bin', 'commonplace.js'), 'serve'], `space ${space.spaceId}: looking for members`);
+      resident.push(serve.resident);
+      peaks.push(serve.peak);
+      webResident.push((await measure([join(root, 'dist', 'web', 'host.mjs')], 'Commonplace is running')).resident);
     }
     record(`always-on host (serve) with a ${LARGE_NOTE_COUNT.toLocaleString('en')}-note space, no member online: resident memory`, 'MiB', resident, { goal: 150 });
     record(`always-on host (serve) with a ${LARGE_NOTE_COUNT.toLocaleString('en')}-note space: peak resident memory while starting`, 'MiB', peaks);
+    record(`the web host with the same space (no sync of its own): resident memory`, 'MiB', webResident);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
