@@ -1,9 +1,10 @@
 /**
  * The always-on host: `commonplace serve` syncs the spaces it holds by itself, with no window. Ana
  * writes a note with a photo and invites the always-on host (`commonplace join`); once it has the
- * space, Ana goes away, and Ben, a new member, joins and gets the whole space, photo included, from
- * the always-on host alone. Runs in a network namespace of its own (root, `ip netns`), where the hosts
- * find each other over mDNS. HEADLESS_DEBUG=1 prints the hosts' logs when a step fails.
+ * space, it is killed with SIGKILL and started again, and has lost nothing. Ana goes away, and Ben, a
+ * new member, joins and gets the whole space, photo included, from the always-on host alone. Runs in a
+ * network namespace of its own (root, `ip netns`), where the hosts find each other over mDNS.
+ * HEADLESS_DEBUG=1 prints the hosts' logs when a step fails.
  */
 import { execFileSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
@@ -84,6 +85,13 @@ describe.skipIf(skip)('the always-on host', () => {
     const spaceId = spaceLine()!.split('\t')[0]!;
     const attachments = () => readdir(join(alwaysOnDir, 'spaces', spaceId, 'attachments')).then((names) => names.filter((n) => /^[0-9a-f]{64}$/.test(n)).length, () => 0);
     await expect.poll(attachments, { timeout: 60_000, interval: 500 }).toBe(1);
+
+    // The always-on host is killed (kill -9) and started again: it lost nothing, and syncs the space again by itself.
+    await alwaysOn.stop('SIGKILL');
+    alwaysOn = await startHost(alwaysOnDir, 0, { netns: nsName, serve: true, lan: true, args: ['--signaling-port', '0'] });
+    await expect.poll(() => alwaysOn.output(), poll).toContain(`space ${spaceId}: looking for members`);
+    expect(spaceLine()).toBeTruthy();
+    expect(await attachments()).toBe(1);
 
     // Ana makes Ben an invite and goes away; Ben joins and gets everything from the always-on host, whose host also answers the invite.
     const forBen = await shareCode(a);
