@@ -79,17 +79,17 @@ export interface SavedSearchIndex {
 
 export class NoteSearchIndex {
   private readonly index: MiniSearch<SearchDocument>;
-  /** Each body as indexed, and lower-cased once for finding snippets. */
-  private readonly bodies = new Map<string, { text: string; lower: string }>();
+  /** Each body as indexed, for snippets (lower-cased only for the hits of a query: a second copy of every body would double this). */
+  private readonly bodies = new Map<string, string>();
 
   constructor(saved?: SavedSearchIndex) {
     this.index = saved ? MiniSearch.loadJSON<SearchDocument>(saved.index, INDEX_OPTIONS) : new MiniSearch<SearchDocument>(INDEX_OPTIONS);
-    for (const [id, text] of Object.entries(saved?.bodies ?? {})) this.bodies.set(id, { text, lower: text.toLowerCase() });
+    for (const [id, text] of Object.entries(saved?.bodies ?? {})) this.bodies.set(id, text);
   }
 
   /** What a later run loads instead of indexing every note again. */
   save(): SavedSearchIndex {
-    return { index: JSON.stringify(this.index), bodies: Object.fromEntries([...this.bodies].map(([id, b]) => [id, b.text])) };
+    return { index: JSON.stringify(this.index), bodies: Object.fromEntries(this.bodies) };
   }
 
   ids(): string[] {
@@ -100,7 +100,7 @@ export class NoteSearchIndex {
   set(doc: SearchDocument): void {
     if (this.index.has(doc.id)) this.index.discard(doc.id);
     this.index.add(doc);
-    this.bodies.set(doc.id, { text: doc.body, lower: doc.body.toLowerCase() });
+    this.bodies.set(doc.id, doc.body);
   }
 
   remove(id: string): void {
@@ -124,8 +124,8 @@ export class NoteSearchIndex {
     if (results.length === 0 && /\s/.test(q)) results = this.index.search(q, { combineWith: 'OR' });
     return results.slice(0, limit).map((r) => {
       const terms = [...new Set([...r.queryTerms, ...r.terms])].slice(0, MAX_HIGHLIGHT_TERMS);
-      const body = this.bodies.get(String(r.id)) ?? { text: '', lower: '' };
-      return { id: String(r.id), title: String(r.title ?? ''), score: r.score, snippet: highlight(snippetAround(body.text, body.lower, terms), terms) };
+      const body = this.bodies.get(String(r.id)) ?? '';
+      return { id: String(r.id), title: String(r.title ?? ''), score: r.score, snippet: highlight(snippetAround(body, body.toLowerCase(), terms), terms) };
     });
   }
 
