@@ -14,8 +14,13 @@ if (!existsSync(cli)) {
     process.exit(1);
   }
 }
-// `serve` is the web host that syncs by itself (it takes the web host's flags).
+// `serve` is the web host that syncs by itself (it takes the web host's flags), built again when the sources changed, as `npm run web` does.
 if (process.argv[2] === 'serve') {
+  const { buildAll, isBuildCurrent } = await import(pathToFileURL(join(root, 'scripts', 'build.mjs')).href);
+  if (!isBuildCurrent()) {
+    process.stderr.write('Commonplace: building the app (first run or sources changed)...\n');
+    await buildAll({ quiet: true });
+  }
   process.argv.splice(2, 1, '--serve');
   await import(pathToFileURL(join(root, 'dist', 'web', 'host.mjs')).href);
 } else await import(pathToFileURL(cli).href);

@@ -33,8 +33,9 @@ const USAGE = `usage: npm run commonplace -- <command> [options]
       itself (an always-on machine keeps the spaces available). Takes the web host's flags.
 
   join    --data-dir DIR --code CODE
-      Join a space with an invite code, through the host running on DIR (serve, npm run web
-      or the desktop app).
+      Join a space with an invite code, through the host running on DIR (serve, or npm run
+      web). --code - reads the code from standard input (a code on the command line shows
+      in the process list).
 
   export  --data-dir DIR (--space NAME_OR_ID [--note ID [--version N]] | --all) --out PATH [--zip] [--wikilinks] [--no-comments]
       Write Markdown files with YAML front matter (a folder, or a .zip with --zip),
@@ -246,12 +247,20 @@ async function uploadAttachment(host: HostConnection, spaceId: string, bytes: Ui
   return hash;
 }
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Joins a space with an invite code, through the running host (`serve`, the web host or the app), as the Join dialog does. */
 async function runJoin(dataDir: string, values: Record<string, string | boolean | undefined>): Promise<number> {
-  if (typeof values.code !== 'string' || !values.code.trim()) throw new UsageError('join needs --code CODE');
+  if (typeof values.code !== 'string' || !values.code.trim()) throw new UsageError('join needs --code CODE (or --code - to read it from standard input)');
+  // A code on the command line shows in the process list and the shell's history; `-` reads it from standard input.
+  const code = values.code.trim() === '-' ? (await readStdin()).trim() : values.code.trim();
   let invite;
   try {
-    invite = decodeAnyInvite(values.code.trim());
+    invite = decodeAnyInvite(code);
   } catch (error) {
     process.stderr.write(`Commonplace: ${error instanceof InviteError ? error.message : 'this is not a valid invite code'}.\n`);
     return 1;
@@ -269,7 +278,7 @@ async function runJoin(dataDir: string, values: Record<string, string | boolean 
   try {
     if (invite.kind === 'key') await host.call('space.join', { spaceId: invite.spaceId, name: invite.name, secret: invite.secret, addresses: invite.addresses });
     else await host.call('space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses });
-    out(`joined space ${invite.spaceId}; the host syncs it with the members it finds`);
+    out(`joined space ${invite.spaceId}`);
     return 0;
   } catch (error) {
     process.stderr.write(`Commonplace: could not join: ${errorMessage(error).replace(/^space\.\w+: /, '')}\n`);

@@ -22,10 +22,14 @@ import { logger } from './logger';
 const SPACES_CHECK_MS = 10_000;
 /** Changes from other clients of the host (a window, an import) are compared with peers after this pause. */
 const RESYNC_AFTER_MS = 500;
+/** A space whose join failed is tried again after this. */
+const JOIN_RETRY_MS = 60_000;
 /** The missing attachments are asked for at most this often. */
 const MISSING_CHECK_MS = 5_000;
 
 interface SpacePeer {
+  /** The store the peer was joined with (a reloaded store means joining again). */
+  store: unknown;
   sync: PeerSync;
   exchange: AttachmentExchange;
   close(): void;
@@ -36,12 +40,18 @@ export class HeadlessSync {
   private readonly spaces = new Map<string, SpacePeer>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private checking: Promise<void> = Promise.resolve();
+  private checkQueued = false;
+  /** Spaces whose last join failed, and when to try again. */
+  private readonly retryAt = new Map<string, number>();
   private closed = false;
   /** The binding for Node, loaded by `start` (a native module: a host that does not sync by itself never loads it). */
   private webrtc: WrtcImplementation | null = null;
 
+  private readonly offRemoving: () => void;
+
   constructor(private readonly service: HostService) {
     this.host = localHost(service);
+    this.offRemoving = service.onSpaceRemoving((spaceId) => this.leave(spaceId));
   }
 
   /** Joins the rooms of every shared space now, and of those shared or joined later. */
@@ -65,25 +75,49 @@ export class HeadlessSync {
   }
 
   private check(): Promise<void> {
+    // One check at a time, and at most one waiting: ticks while a check is slow add nothing.
+    if (this.checkQueued) return this.checking;
+    this.checkQueued = true;
     this.checking = this.checking.then(async () => {
+      this.checkQueued = false;
       if (this.closed) return;
+      let ids: string[];
       try {
-        const { spaces } = await this.host.call('spaces.list', {});
-        for (const { id } of spaces) {
-          if (this.spaces.has(id)) continue;
-          const sharing = await this.host.call('space.sharing', { spaceId: id, create: false });
-          if (sharing.room && !this.closed) this.spaces.set(id, await this.join(id));
-        }
-        for (const [id, peer] of this.spaces) {
-          if (spaces.some((s) => s.id === id)) continue;
-          peer.close();
-          this.spaces.delete(id);
-        }
+        ids = (await this.host.call('spaces.list', {})).spaces.map((s) => s.id);
       } catch (error) {
         logger.warn(`headless sync: ${errorMessage(error)}`);
+        return;
+      }
+      for (const [id, peer] of this.spaces) {
+        // A space removed from this device, or whose store was reloaded after a failed write, is left (and joined again).
+        const current = ids.includes(id) ? await this.service.space(id).catch(() => null) : null;
+        if (current?.store === peer.store) continue;
+        peer.close();
+        this.spaces.delete(id);
+      }
+      for (const id of ids) {
+        if (this.spaces.has(id) || this.closed || (this.retryAt.get(id) ?? 0) > Date.now()) continue;
+        // Each space on its own: one that fails waits a while and does not keep the others out.
+        try {
+          const sharing = await this.host.call('space.sharing', { spaceId: id, create: false });
+          if (!sharing.room) continue;
+          const peer = await this.join(id);
+          if (this.closed) peer.close();
+          else this.spaces.set(id, peer);
+          this.retryAt.delete(id);
+        } catch (error) {
+          this.retryAt.set(id, Date.now() + JOIN_RETRY_MS);
+          logger.warn(`headless sync of space ${id}: ${errorMessage(error)}; trying again in ${JOIN_RETRY_MS / 1000} s`);
+        }
       }
     });
     return this.checking;
+  }
+
+  /** A space is being removed from this device: leave its room now, before its folder goes. */
+  leave(spaceId: string): void {
+    this.spaces.get(spaceId)?.close();
+    this.spaces.delete(spaceId);
   }
 
   private async join(spaceId: string): Promise<SpacePeer> {
@@ -119,8 +153,9 @@ export class HeadlessSync {
         );
       }, MISSING_CHECK_MS);
     };
-    const sync = new PeerSync(spaceId, host, store, { exchange, peersChanged: fetchMissing }, this.webrtc ?? undefined);
     const profile = (await host.call('profile.get', {})).profile;
+    // Nothing below waits: a join that failed above left nothing running.
+    const sync = new PeerSync(spaceId, host, store, { exchange, peersChanged: fetchMissing }, this.webrtc ?? undefined);
     sync.setMember({ name: profile?.name ?? 'Always-on host', color: profile?.color ?? '#6b665d' });
     // A host with no window says in its log when members come and go.
     let peersBefore = 0;
@@ -150,6 +185,7 @@ export class HeadlessSync {
     // Documents from peers that the catalog did not list yet may be listed once the catalog arrived.
     const offCatalog = space.store.onUpdate((docId) => docId === 'catalog' && sync.engine.recheckHeld());
     return {
+      store: space.store,
       sync,
       exchange,
       close: () => {
@@ -166,6 +202,7 @@ export class HeadlessSync {
 
   close(): void {
     this.closed = true;
+    this.offRemoving();
     if (this.timer !== null) clearInterval(this.timer);
     for (const peer of this.spaces.values()) peer.close();
     this.spaces.clear();

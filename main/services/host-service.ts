@@ -99,6 +99,7 @@ export class HostService {
   private readonly asked = new Set<string>();
   private invitesTimer: ReturnType<typeof setInterval> | null = null;
   private readonly profileRead: Promise<void>;
+  private readonly removing = new Set<(spaceId: string) => void>();
 
   constructor(private readonly options: HostServiceOptions) {
     this.store = new DocStore(options.dataDir, {
@@ -150,6 +151,8 @@ export class HostService {
         return { saved: true };
       },
       'spaces.remove': async (_client, { spaceId }) => {
+        // Whatever syncs the space in this process (an always-on host's peer) lets go first, or it would write it back.
+        for (const listener of this.removing) listener(spaceId);
         this.subscribers.delete(spaceId);
         for (const key of [...this.noteHolders.keys()]) if (key.startsWith(`${spaceId}/`)) this.noteHolders.delete(key);
         const host = this.spaceHosts.get(spaceId);
@@ -614,6 +617,12 @@ export class HostService {
       logger.error(`${call.method} failed: ${errorMessage(error)}`);
       throw new HostError('internal', `${call.method} failed`);
     }
+  }
+
+  /** Told before a space is removed from this device. */
+  onSpaceRemoving(listener: (spaceId: string) => void): () => void {
+    this.removing.add(listener);
+    return () => this.removing.delete(listener);
   }
 
   /** Forgets a client that went away. */

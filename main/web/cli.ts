@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not ${values.port}`);
   const signalingPort = values['signaling-port'] === undefined ? DEFAULT_SIGNALING_PORT : Number(values['signaling-port']);
   if (!Number.isInteger(signalingPort) || signalingPort < 0 || signalingPort > 65535) fail(`--signaling-port must be a port number, not ${values['signaling-port']}`);
+  if (values.serve && values['allow-remote']) fail('serve never listens beyond loopback (but for peer signalling): --allow-remote is refused');
   const limitMb = values['attachment-limit-mb'] === undefined ? DEFAULT_ATTACHMENT_LIMIT_BYTES / 1024 / 1024 : Number(values['attachment-limit-mb']);
   if (!Number.isInteger(limitMb) || limitMb < 1 || limitMb > 2048) fail(`--attachment-limit-mb must be a whole number of MB from 1 to 2048, not ${values['attachment-limit-mb']}`);
   const token = process.env.COMMONPLACE_TOKEN || undefined;
@@ -116,7 +117,6 @@ async function main(): Promise<void> {
   runtime.updateLock({ url: host.url });
   servedOrigins = host.origins();
   const headless = values.serve ? new HeadlessSync(service) : null;
-  await headless?.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -133,10 +133,25 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
+  // Before the spaces are joined: a stop while they open still saves what is queued.
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.stdout.write(`Commonplace is running at ${host.url} (notes in ${dataDir}; peer signalling on port ${sync.info().addresses[0]?.split(':').pop()})\n`);
-  if (headless) process.stdout.write(`Commonplace syncs its spaces itself, with no window (${headless.syncing().length} shared now; spaces joined later are picked up)\n`);
+  try {
+    await headless?.start();
+  } catch (error) {
+    process.stderr.write(`Commonplace: this machine cannot sync by itself (the WebRTC binding for Node did not load: ${errorMessage(error)}).\n`);
+    await host.close();
+    await runtime.stop();
+    process.exit(1);
+  }
+  const signalling = sync.info().addresses[0]?.split(':').pop();
+  if (headless) {
+    // A service's log may be read by others: the page's token stays in the lock (this user's only).
+    const page = new URL(host.url);
+    page.search = '';
+    process.stdout.write(`Commonplace is running at ${page.href} (notes in ${dataDir}; peer signalling on port ${signalling}; the page's address with its token is in ${join(dataDir, 'host.lock')})\n`);
+    process.stdout.write(`Commonplace syncs its spaces itself, with no window (${headless.syncing().length} shared now; spaces joined later are picked up)\n`);
+  } else process.stdout.write(`Commonplace is running at ${host.url} (notes in ${dataDir}; peer signalling on port ${signalling})\n`);
 }
 
 await main();

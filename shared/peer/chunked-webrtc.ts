@@ -20,6 +20,8 @@ import { errorMessage } from '../errors';
 const HIGH_WATER_BYTES = 1024 * 1024;
 /** The real channel tells us to resume when its queue drains to this. */
 const LOW_WATER_BYTES = 256 * 1024;
+/** Frames still queued are tried again after this, whether or not the real channel said it drained. */
+const RETRY_PUMP_MS = 20;
 
 export interface ChunkingOptions {
   /** Returns why a reassembled message must be dropped, or null to deliver it. */
@@ -61,6 +63,7 @@ export class ChunkedDataChannel {
   binaryType: BinaryType = 'arraybuffer';
   private readonly queue: Uint8Array[] = [];
   private queuedBytes = 0;
+  private retry: ReturnType<typeof setTimeout> | null = null;
   private nextMessageId = 1;
   private assembler: FrameAssembler;
   private readonly warn: (message: string) => void;
@@ -180,6 +183,14 @@ export class ChunkedDataChannel {
     const after = this.bufferedAmount;
     if (before > this.bufferedAmountLowThreshold && after <= this.bufferedAmountLowThreshold) {
       this.onbufferedamountlow?.(new Event('bufferedamountlow'));
+    }
+    // Frames left waiting go on when the real channel drains (bufferedamountlow), or within a moment at
+    // the latest: a binding for Node (@roamhq/wrtc) never fires that event.
+    if (this.queue.length > 0 && this.real.readyState === 'open' && this.retry === null) {
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        this.pump();
+      }, RETRY_PUMP_MS);
     }
   }
 

@@ -178,7 +178,11 @@ export class PeerSync {
     this.awareness = new Awareness(this.presenceDoc);
     this.awareness.setLocalState({ name: '', color: this.member.color, awarenessData: { noteId: null }, focusing: false, anchorPos: null, focusPos: null });
     this.cleanups.push(host.on('sync.changed', (info) => this.setInfo(info)));
-    this.cleanups.push(host.on('space.key', (event) => event.spaceId === spaceId && void this.rekey()));
+    this.cleanups.push(
+      host.on('space.key', (event) => {
+        if (event.spaceId === spaceId) this.rekey().catch((error: unknown) => console.warn(`peer sync for space ${spaceId}: the new key could not be taken: ${errorMessage(error)}`));
+      }),
+    );
     this.ready = this.load();
     const timer = setInterval(() => this.refreshStatus(), STATUS_POLL_MS);
     this.cleanups.push(() => clearInterval(timer));

@@ -71,7 +71,8 @@ export async function startHost(dataDir: string, port = 0, options: HostOptions 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 20_000);
     const onData = () => {
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(output);
+      // `serve` leaves the token out of its log (it is in the lock).
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/(?:\?token=[A-Za-z0-9_-]+)?)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
@@ -86,7 +87,7 @@ export async function startHost(dataDir: string, port = 0, options: HostOptions 
   return {
     url,
     port: Number(new URL(url).port),
-    token: new URL(url).searchParams.get('token')!,
+    token: new URL(url).searchParams.get('token') ?? '',
     process: child,
     output: () => output,
     stop: async (signal = 'SIGTERM') => {

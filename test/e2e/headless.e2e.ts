@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { body, removeDir, startHost, tempDir, title, type RunningHost } from './harness';
-import { gradientPng } from '../support/png';
+import { noisePng } from '../support/png';
 import { skipUnlessAvailable } from '../support/required';
 import { netnsUnavailable, soloNamespace } from './netns';
 import { joinWith, poll, shareCode, startMember, syncState, type Member } from './peers';
@@ -24,7 +24,8 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
 });
 
-const PHOTO = gradientPng(300, 200);
+// About 4 MB: large enough that the data channel's send queue fills and must drain (the Node binding never says it did).
+const PHOTO = noisePng(1000, 7);
 const TEXT = 'Night shift: bed 4 needs a line check at 02:00.';
 const decodedWidth = (page: Page) => body(page).locator('.attachment-image img').evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)).catch(() => 0);
 
@@ -62,7 +63,7 @@ describe.skipIf(skip)('the always-on host', () => {
       transfer.items.add(new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], 'bed 4.png', { type: 'image/png' }));
       document.querySelector('[aria-label="Note body"]')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
     }, PHOTO.toString('base64'));
-    await expect.poll(() => decodedWidth(a), poll).toBe(300);
+    await expect.poll(() => decodedWidth(a), poll).toBe(1000);
 
     // The always-on host joins with an invite, on the command line.
     const code = await shareCode(a);
@@ -108,6 +109,6 @@ describe.skipIf(skip)('the always-on host', () => {
     await expect.poll(() => syncState(b), { timeout: 60_000, interval: 200 }).toBe('up-to-date');
     await b.getByRole('navigation', { name: 'Notes' }).getByRole('link', { name: /^Handover/ }).click();
     await expect.poll(() => body(b).textContent(), poll).toContain(TEXT);
-    await expect.poll(() => decodedWidth(b), { timeout: 60_000, interval: 200 }).toBe(300);
+    await expect.poll(() => decodedWidth(b), { timeout: 60_000, interval: 200 }).toBe(1000);
   });
 });
