@@ -11,7 +11,8 @@ import { catalogMembers, listNotes, spaceName } from '../../shared/catalog';
 import { MAX_UPDATE_BYTES } from '../../shared/host-api';
 import { newId } from '../../shared/ids';
 import { importIntoCatalog, IMPORT_AUTHOR_ID, type ImportSummary } from '../../shared/markdown/markdown-import';
-import { ATTACHMENT_CHUNK_BYTES, DEFAULT_ATTACHMENT_LIMIT_BYTES } from '../../shared/attachments/attachment';
+import { DEFAULT_ATTACHMENT_LIMIT_BYTES } from '../../shared/attachments/attachment';
+import { uploadAttachment } from '../../shared/attachments/space-files';
 import { AttachmentStore, attachmentHashOf } from '../services/attachment-store';
 import { acquireDataDir, DataDirBusyError, defaultDataDir, readLock } from '../services/data-dir';
 import { DocStore } from '../services/doc-store';
@@ -237,13 +238,10 @@ function printReport(summary: ImportSummary, skippedFolders: string[]): void {
 }
 
 /** Sends a file to the running host in chunks (each checked there), as a window does; resolves to its hash. */
-async function uploadAttachment(host: HostConnection, spaceId: string, bytes: Uint8Array): Promise<string> {
+async function sendAttachment(host: HostConnection, spaceId: string, bytes: Uint8Array): Promise<string> {
   const hash = attachmentHashOf(bytes);
   const [size] = (await host.call('attachment.stat', { spaceId, hashes: [hash] })).sizes;
-  if (size != null) return hash;
-  for (let offset = 0; offset < Math.max(bytes.byteLength, 1); offset += ATTACHMENT_CHUNK_BYTES) {
-    await host.call('attachment.write', { spaceId, hash, size: bytes.byteLength, offset, bytes: bytes.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES) });
-  }
+  if (size == null) await uploadAttachment(host, spaceId, hash, bytes);
   return hash;
 }
 
@@ -329,7 +327,7 @@ async function runImport(dataDir: string, values: Record<string, string | boolea
         ...options,
         onBody: bodies.add,
         newSpaceName: match ? undefined : spaceArg,
-        storeAttachment: (bytes) => uploadAttachment(host, spaceId, bytes),
+        storeAttachment: (bytes) => sendAttachment(host, spaceId, bytes),
         attachmentLimit,
       });
       await bodies.flush();

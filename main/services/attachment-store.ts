@@ -6,6 +6,7 @@
  * per space: a peer of one space can never fetch a file of another by guessing its hash.
  */
 import { createHash } from 'node:crypto';
+import { ObservableV2 } from 'lib0/observable';
 import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ATTACHMENT_CHUNK_BYTES, chunkCount, formatBytes, isAttachmentHash, toHex } from '../../shared/attachments/attachment';
@@ -31,7 +32,12 @@ interface Partial {
   completing?: boolean;
 }
 
-export class AttachmentStore {
+export interface AttachmentStoreEvents {
+  /** A file written in chunks is now stored (told once, by the write that completed it). */
+  stored: (hash: string) => void;
+}
+
+export class AttachmentStore extends ObservableV2<AttachmentStoreEvents> {
   private readonly partial = new Map<string, Partial>();
   private readonly chunkLists = new Map<string, Uint8Array>();
   private ready: Promise<void> | null = null;
@@ -40,7 +46,9 @@ export class AttachmentStore {
     readonly dir: string,
     /** Largest file accepted, in bytes. */
     readonly limit: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Creates the folder, and forgets partial files a previous run left (their chunk maps were in memory). */
   private prepare(): Promise<void> {
@@ -211,6 +219,7 @@ export class AttachmentStore {
     }
     await rename(`${target}.part`, target);
     await syncDirectory(this.dir);
+    this.emit('stored', [hash]);
     return true;
   }
 

@@ -9,11 +9,12 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { newId } from '../../shared/ids';
 import { WebSocket } from 'ws';
-import { AttachmentExchange } from '../../shared/attachments/attachment-exchange';
+import { SpaceFiles } from '../../shared/attachments/space-files';
 import { errorMessage } from '../../shared/errors';
 import { PeerSync } from '../../shared/peer/peer-sync';
 import type { WrtcImplementation } from '../../shared/peer/chunked-webrtc';
 import { SpaceSyncStore } from '../../shared/note-sync/space-sync-store';
+import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import type { HostService } from './host-service';
 import { localHost, type LocalHost } from './local-host';
 import { logger } from './logger';
@@ -24,14 +25,11 @@ const SPACES_CHECK_MS = 10_000;
 const RESYNC_AFTER_MS = 500;
 /** A space whose join failed is tried again after this. */
 const JOIN_RETRY_MS = 60_000;
-/** The missing attachments are asked for at most this often. */
-const MISSING_CHECK_MS = 5_000;
 
 interface SpacePeer {
   /** The store the peer was joined with (a reloaded store means joining again). */
   store: unknown;
   sync: PeerSync;
-  exchange: AttachmentExchange;
   close(): void;
 }
 
@@ -127,35 +125,10 @@ export class HeadlessSync {
     const warn = (message: string) => logger.warn(`space ${spaceId}: ${message}`);
     // The catalog is read from the host's own copy (what it lists) and written through the host, like every note.
     const store = new SpaceSyncStore(host, spaceId, space.store.catalog, () => undefined, warn, false);
-    const { attachmentLimit } = await host.call('app.info', {});
-    const exchange = new AttachmentExchange(
-      {
-        chunks: async (hash) => {
-          const { size, hashes } = await host.call('attachment.chunks', { spaceId, hash });
-          return size === null ? null : { size, hashes };
-        },
-        read: async (hash, offset, length) => (await host.call('attachment.read', { spaceId, hash, offset, length })).bytes,
-        write: async (hash, size, offset, bytes) => (await host.call('attachment.write', { spaceId, hash, size, offset, bytes })).complete,
-        has: async (hash) => (await host.call('attachment.stat', { spaceId, hashes: [hash] })).sizes[0] != null,
-        sha256: async (bytes) => new Uint8Array(createHash('sha256').update(bytes).digest()),
-      },
-      { warn, limit: () => attachmentLimit },
-    );
-    let missingTimer: ReturnType<typeof setTimeout> | null = null;
-    const fetchMissing = () => {
-      if (missingTimer !== null) return;
-      missingTimer = setTimeout(() => {
-        missingTimer = null;
-        if (exchange.peers === 0) return;
-        host.call('attachment.missing', { spaceId }).then(
-          ({ missing }) => exchange.want(missing.map((m) => m.hash)),
-          (error: unknown) => warn(`missing attachments: ${errorMessage(error)}`),
-        );
-      }, MISSING_CHECK_MS);
-    };
     const profile = (await host.call('profile.get', {})).profile;
     // Nothing below waits: a join that failed above left nothing running.
-    const sync = new PeerSync(spaceId, host, store, { exchange, peersChanged: fetchMissing }, this.webrtc ?? undefined);
+    const files = new SpaceFiles(spaceId, host, async (bytes) => new Uint8Array(createHash('sha256').update(bytes).digest()), warn);
+    const sync = new PeerSync(spaceId, host, store, files, this.webrtc ?? undefined);
     sync.setMember({ name: profile?.name ?? 'Always-on host', color: profile?.color ?? '#6b665d' });
     // A host with no window says in its log when members come and go.
     let peersBefore = 0;
@@ -171,31 +144,22 @@ export class HeadlessSync {
       if (resync !== null) clearTimeout(resync);
       resync = setTimeout(() => {
         resync = null;
-        sync.engine.recheckHeld();
         sync.engine.resync();
       }, RESYNC_AFTER_MS);
-      fetchMissing();
     };
-    const offs = [
-      host.on('space.changed', changed),
-      host.on('space.update', changed),
-      host.on('space.indexed', (event) => event.spaceId === spaceId && fetchMissing()),
-      host.on('space.attachment', (event) => event.spaceId === spaceId && exchange.announce(event.hash)),
-    ];
+    const offs = [host.on('space.changed', changed), host.on('space.update', changed)];
     // Documents from peers that the catalog did not list yet may be listed once the catalog arrived.
-    const offCatalog = space.store.onUpdate((docId) => docId === 'catalog' && sync.engine.recheckHeld());
+    const offCatalog = space.store.onUpdate((docId) => docId === CATALOG_DOC_ID && sync.engine.recheckHeld());
     return {
       store: space.store,
       sync,
-      exchange,
       close: () => {
         for (const off of offs) off();
         offStatus();
         offCatalog();
         if (resync !== null) clearTimeout(resync);
-        if (missingTimer !== null) clearTimeout(missingTimer);
         sync.destroy();
-        exchange.destroy();
+        files.destroy();
       },
     };
   }

@@ -217,14 +217,7 @@ export class HostService {
         const list = await (await this.space(spaceId)).attachments.chunkHashes(hash);
         return list ? { size: list.size, hashes: list.hashes } : { size: null, hashes: new Uint8Array(0) };
       },
-      'attachment.write': async (_client, { spaceId, hash, size, offset, bytes }) => {
-        const { attachments } = await this.space(spaceId);
-        const before = await attachments.size(hash);
-        const complete = await attachments.write(hash, size, offset, bytes);
-        // Told once, by the write that completed the file (windows then tell their peers).
-        if (complete && before === null) this.emitSpace(spaceId, 'space.attachment', { spaceId, hash });
-        return { complete };
-      },
+      'attachment.write': async (_client, { spaceId, hash, size, offset, bytes }) => ({ complete: await (await this.space(spaceId)).attachments.write(hash, size, offset, bytes) }),
       'attachment.missing': async (_client, { spaceId }) => {
         if (!(await this.store.hasSpace(spaceId))) return { missing: [] };
         return { missing: await (await this.space(spaceId)).missingAttachments() };
@@ -556,6 +549,8 @@ export class HostService {
     host.then(
       (h) => {
         h.search.on('indexed', () => this.emitSpace(spaceId, 'space.indexed', { spaceId }));
+        // Told once, by the write that completed the file (windows then tell their peers).
+        h.attachments.on('stored', (hash) => this.emitSpace(spaceId, 'space.attachment', { spaceId, hash }));
         h.history.on('recorded', (docIds, authors) => this.emitSpace(spaceId, 'space.history', { spaceId, docIds, byOthers: authors.some((a) => a !== this.memberId) }));
         h.history.on('pending', (docId) => this.emitSpace(spaceId, 'space.history', { spaceId, docIds: [docId], byOthers: true }));
         // A device that holds the key of a space whose members it is not among registers itself (first key only).

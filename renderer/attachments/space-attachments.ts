@@ -1,22 +1,15 @@
 /**
  * The files of one space as a window sees them: adding a file (hashed here, stored by the host in
- * chunks), showing one (read from the host into a blob URL), and fetching what this device lacks from
- * peers (`AttachmentExchange` on the space's data channels): what the member looks at first, the
- * rest of what the space's notes show in the background.
+ * chunks) and showing one (read from the host into a blob URL); fetching what this device lacks from
+ * peers is SpaceFiles' (what the member looks at first, the rest in the background).
  */
-import { ObservableV2 } from 'lib0/observable';
-import { AttachmentExchange, type AttachmentSource, type FetchState } from '../../shared/attachments/attachment-exchange';
-import { ATTACHMENT_CHUNK_BYTES, chunkCount, cleanFileName, DEFAULT_ATTACHMENT_LIMIT_BYTES, formatBytes, isShownInline, readImageFacts, toHex, type ImageFacts } from '../../shared/attachments/attachment';
+import { cleanFileName, formatBytes, isShownInline, readImageFacts, toHex, type ImageFacts } from '../../shared/attachments/attachment';
 import type { AttachmentFacts } from '../../shared/attachments/attachment-node';
+import { SpaceFiles } from '../../shared/attachments/space-files';
 import { MAX_ATTACHMENT_READ_BYTES, type HostApi } from '../../shared/host-api';
-import { errorMessage } from '../../shared/errors';
 
-/** Chunk writes to the host in flight while adding a file. */
-const UPLOADS_IN_FLIGHT = 4;
 /** Blob URLs kept for images no view shows any more (a note with many photos scrolls back without reading again). */
 const URLS_KEPT = 64;
-/** The background asks the host what is missing at most this often. */
-const MISSING_CHECK_MS = 5_000;
 
 export type AttachmentAvailability =
   | { state: 'stored' }
@@ -46,98 +39,12 @@ export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string>
   return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
 }
 
-/** Hands a file to the host in chunks (a few in flight); resolves once the host has checked and kept it. */
-export async function uploadAttachment(host: HostApi, spaceId: string, hash: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
-  const total = chunkCount(bytes.byteLength);
-  let next = 0;
-  const worker = async () => {
-    while (next < total) {
-      const offset = next++ * ATTACHMENT_CHUNK_BYTES;
-      await host.call('attachment.write', { spaceId, hash, size: bytes.byteLength, offset, bytes: bytes.subarray(offset, offset + ATTACHMENT_CHUNK_BYTES) });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(UPLOADS_IN_FLIGHT, total) }, worker));
-}
-
-export class SpaceAttachments {
-  readonly exchange: AttachmentExchange;
+export class SpaceAttachments extends SpaceFiles {
   /** Blob URLs of images shown lately, with how many views hold each. */
   private readonly images = new Map<string, { url: Promise<string>; refs: number }>();
-  private readonly stored = new Set<string>();
-  private readonly events = new ObservableV2<{ change: (hash: string) => void }>();
-  private readonly cleanups: Array<() => void> = [];
-  private limit = DEFAULT_ATTACHMENT_LIMIT_BYTES;
-  private missingTimer: ReturnType<typeof setTimeout> | null = null;
-  private lastMissingCheck = 0;
-  private destroyed = false;
 
-  constructor(
-    readonly spaceId: string,
-    private readonly host: HostApi,
-  ) {
-    const source: AttachmentSource = {
-      chunks: async (hash) => {
-        const { size, hashes } = await host.call('attachment.chunks', { spaceId, hash });
-        return size === null ? null : { size, hashes };
-      },
-      read: async (hash, offset, length) => (await host.call('attachment.read', { spaceId, hash, offset, length })).bytes,
-      write: async (hash, size, offset, bytes) => (await host.call('attachment.write', { spaceId, hash, size, offset, bytes })).complete,
-      has: (hash) => this.has(hash),
-      sha256: async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)),
-    };
-    this.exchange = new AttachmentExchange(source, { warn: (message) => console.warn(`space ${spaceId}: ${message}`), limit: () => this.limit });
-    this.exchange.on('state', (hash, state: FetchState) => {
-      if (state.state === 'stored') this.stored.add(hash);
-      this.events.emit('change', [hash]);
-    });
-    this.cleanups.push(
-      host.on('space.attachment', (event) => {
-        if (event.spaceId !== spaceId) return;
-        this.stored.add(event.hash);
-        this.events.emit('change', [event.hash]);
-        this.exchange.announce(event.hash);
-      }),
-      // Notes changed: they may show files this device lacks.
-      host.on('space.indexed', (event) => event.spaceId === spaceId && this.scheduleMissingCheck()),
-    );
-    void host.call('app.info', {}).then((info) => (this.limit = info.attachmentLimit), () => {});
-  }
-
-  /** The largest file the host stores. */
-  get limitBytes(): number {
-    return this.limit;
-  }
-
-  /** A peer connected or left: fetch in the background what the notes show and this device lacks. */
-  peersChanged(): void {
-    if (this.exchange.peers > 0) this.scheduleMissingCheck();
-  }
-
-  private scheduleMissingCheck(): void {
-    if (this.missingTimer !== null || this.destroyed) return;
-    const wait = Math.max(0, this.lastMissingCheck + MISSING_CHECK_MS - Date.now());
-    this.missingTimer = setTimeout(() => {
-      this.missingTimer = null;
-      this.lastMissingCheck = Date.now();
-      if (this.exchange.peers === 0) return;
-      this.host.call('attachment.missing', { spaceId: this.spaceId }).then(
-        ({ missing }) => this.exchange.want(missing.map((m) => m.hash)),
-        (error: unknown) => console.warn(`space ${this.spaceId}: missing attachments: ${errorMessage(error)}`),
-      );
-    }, wait);
-  }
-
-  async has(hash: string): Promise<boolean> {
-    if (this.stored.has(hash)) return true;
-    const [size] = (await this.host.call('attachment.stat', { spaceId: this.spaceId, hashes: [hash] })).sizes;
-    if (size === null || size === undefined) return false;
-    this.stored.add(hash);
-    return true;
-  }
-
-  onChange(listener: (hash: string) => void): () => void {
-    this.events.on('change', listener);
-    return () => this.events.off('change', listener);
+  constructor(spaceId: string, host: HostApi) {
+    super(spaceId, host, async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)), (message) => console.warn(`space ${spaceId}: ${message}`));
   }
 
   /** Where a file stands on this device: stored, being fetched, or not to be had from anyone online. */
@@ -155,11 +62,11 @@ export class SpaceAttachments {
    */
   async ensure(hash: string): Promise<boolean> {
     if (await this.has(hash)) {
-      this.events.emit('change', [hash]);
+      this.changed(hash);
       return true;
     }
     const stored = await this.exchange.fetch(hash);
-    this.events.emit('change', [hash]);
+    this.changed(hash);
     return stored;
   }
 
@@ -237,7 +144,7 @@ export class SpaceAttachments {
    * the host has every chunk.
    */
   async add(file: File, by: string): Promise<{ facts: AttachmentFacts; stored: Promise<void> }> {
-    if (file.size > this.limit) throw new AttachmentTooLarge(`${cleanFileName(file.name)} is ${formatBytes(file.size)}: attachments are limited to ${formatBytes(this.limit)}.`);
+    if (file.size > this.limitBytes) throw new AttachmentTooLarge(`${cleanFileName(file.name)} is ${formatBytes(file.size)}: attachments are limited to ${formatBytes(this.limitBytes)}.`);
     const bytes = new Uint8Array(await file.arrayBuffer());
     const hash = await sha256Hex(bytes);
     const image = readImageFacts(bytes.subarray(0, Math.min(bytes.byteLength, 512 * 1024)));
@@ -261,18 +168,8 @@ export class SpaceAttachments {
     return { facts, stored };
   }
 
-  private async upload(hash: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
-    if (await this.has(hash)) return;
-    await uploadAttachment(this.host, this.spaceId, hash, bytes);
-    this.stored.add(hash);
-    this.events.emit('change', [hash]);
-  }
-
-  destroy(): void {
-    this.destroyed = true;
-    if (this.missingTimer !== null) clearTimeout(this.missingTimer);
-    for (const cleanup of this.cleanups) cleanup();
-    this.exchange.destroy();
+  override destroy(): void {
+    super.destroy();
     for (const { url } of this.images.values()) void url.then((u) => URL.revokeObjectURL(u), () => {});
     this.images.clear();
   }

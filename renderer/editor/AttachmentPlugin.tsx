@@ -38,7 +38,7 @@ interface AttachmentContextValue {
 
 const AttachmentContext = createContext<AttachmentContextValue | null>(null);
 
-export function AttachmentProvider({ value, children }: { value: AttachmentContextValue; children: ReactNode }) {
+export function AttachmentProvider({ value, children }: { value: AttachmentContextValue | null; children: ReactNode }) {
   return <AttachmentContext.Provider value={value}>{children}</AttachmentContext.Provider>;
 }
 

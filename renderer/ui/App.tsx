@@ -94,6 +94,14 @@ export function App({ host }: { host: HostApi }) {
   const view = useSyncExternalStore(catalogView?.subscribe ?? noSubscription, catalogView?.getView ?? emptyView);
   const news = useSyncExternalStore(session?.news.subscribe ?? noSubscription, session?.news.getView ?? emptyNews);
   const currentName = useSpaceName(session, ready);
+  // One value while the space and member stay: the editor's attachment plugin registers its commands by it.
+  const attachmentContext = useMemo(
+    () =>
+      session && catalog
+        ? { attachments: session.attachments, memberId: profile?.id ?? '', memberName: (id: string) => memberLabel(catalog, id, profile?.id ?? ''), onProblem: setNotice }
+        : null,
+    [session, catalog, profile?.id],
+  );
 
   // Members appear by name in the spaces they write in.
   useEffect(() => {
@@ -188,14 +196,7 @@ export function App({ host }: { host: HostApi }) {
         createNote: (id, title) => void createNote(session, profile, { id, title }),
       }}
     >
-      <AttachmentProvider
-        value={{
-          attachments: session.attachments,
-          memberId: profile?.id ?? '',
-          memberName: (id) => memberLabel(catalog, id, profile?.id ?? ''),
-          onProblem: setNotice,
-        }}
-      >
+      <AttachmentProvider value={attachmentContext}>
       <div className="app">
         <aside className="sidebar">
           <div className="sidebar-top">

@@ -11,7 +11,8 @@
 import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { useRef, useState, type ChangeEvent } from 'react';
 import { formatBytes } from '../../shared/attachments/attachment';
-import { sha256Hex, uploadAttachment } from '../attachments/space-attachments';
+import { sha256Hex } from '../attachments/space-attachments';
+import { uploadAttachment } from '../../shared/attachments/space-files';
 import { MAX_IMPORT_CALL_BYTES, MAX_IMPORT_CALL_FILES, MAX_MARKDOWN_FILE_BYTES, type HostApi, type HostResults } from '../../shared/host-api';
 import { FolderNames } from '../../shared/markdown/file-names';
 import type { AuthorRef } from '../../shared/catalog';

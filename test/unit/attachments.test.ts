@@ -32,11 +32,12 @@ import { AttachmentExchange, type AttachmentLink, type AttachmentSource, type Fe
 import { $createAttachmentNode, type AttachmentFacts } from '../../shared/attachments/attachment-node';
 import { ATTACHMENT_MESSAGE, decodeAttachmentMessage, encodeAttachmentMessage, isAttachmentMessage, type AttachmentMessage } from '../../shared/attachments/attachment-protocol';
 import { createEntry, getEntry, initSpace, trashEntry } from '../../shared/catalog';
-import { HostError, MAX_ATTACHMENT_READ_BYTES, type HostErrorCode, type HostEventName, type HostEvents } from '../../shared/host-api';
+import { MAX_ATTACHMENT_READ_BYTES, type HostEventName, type HostEvents } from '../../shared/host-api';
 import { initNoteBody } from '../../shared/markdown/note-markdown';
 import { bindNoteBody } from '../../shared/note-body';
 import { bodyAttachments, bodyText } from '../../shared/note-content';
 import { newNoteDoc, noteBodyOf } from '../../shared/note-doc';
+import { expectHostError } from './support/host-errors';
 
 logger.setQuiet(true);
 
@@ -86,17 +87,6 @@ function shuffled<T>(items: T[], seed: number): T[] {
   return out;
 }
 
-async function expectHostError(promise: Promise<unknown>, code: HostErrorCode): Promise<HostError> {
-  const error = await promise.then(
-    (value) => {
-      throw new Error(`expected HostError ${code}, got result ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HostError);
-  expect((error as HostError).code).toBe(code);
-  return error as HostError;
-}
 
 const temps: string[] = [];
 async function tempDir(): Promise<string> {

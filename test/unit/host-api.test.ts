@@ -13,6 +13,7 @@ import { parseHostCall } from '../../shared/host-schemas';
 import { createEntry, deleteEntryForever, entryState, getEntry, initSpace, trashEntry } from '../../shared/catalog';
 import { initNoteBody } from '../../shared/markdown/note-markdown';
 import { newNoteDoc } from '../../shared/note-doc';
+import { expectHostError } from './support/host-errors';
 
 type SpaceUpdate = { spaceId: string; update: Uint8Array };
 
@@ -47,17 +48,6 @@ function oversized(): Uint8Array {
   return bigUpdate;
 }
 
-async function expectHostError(promise: Promise<unknown>, code: HostErrorCode): Promise<HostError> {
-  const error = await promise.then(
-    (value) => {
-      throw new Error(`expected HostError ${code}, got result ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HostError);
-  expect((error as HostError).code).toBe(code);
-  return error as HostError;
-}
 
 function expectParseError(method: unknown, input: unknown, code: HostErrorCode): void {
   let thrown: unknown = null;

@@ -3,7 +3,6 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
-import { build } from 'esbuild';
 import { unzipSync, zipSync } from 'fflate';
 import { $createParagraphNode, $createTextNode, $getRoot, type LexicalNode } from 'lexical';
 import { $isElementNode } from 'lexical';
@@ -27,6 +26,7 @@ import { unzipForImport } from '../../shared/markdown/zip';
 import { bindNoteBody, createNoteEditor, readNoteBodyWith } from '../../shared/note-body';
 import { newNoteDoc } from '../../shared/note-doc';
 import { MemorySpace } from './support/memory-space';
+import { bundleCli } from './support/cli-bundle';
 
 const author = { id: 'member-ada-01', name: 'Ada' };
 const encoder = new TextEncoder();
@@ -366,18 +366,7 @@ describe('hosts and the command line', () => {
 
   beforeAll(async () => {
     cli = join(work, 'commonplace.mjs');
-    await build({
-      entryPoints: [join(process.cwd(), 'main/cli/commonplace.ts')],
-      outfile: cli,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'error',
-      alias: { yjs: join(process.cwd(), 'node_modules/yjs/dist/yjs.mjs') },
-      external: ['bufferutil', 'utf-8-validate'],
-      banner: { js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);" },
-    });
+    await bundleCli(cli);
   });
 
   function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

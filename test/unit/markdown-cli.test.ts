@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -18,6 +17,7 @@ import { createEntry, initSpace, listNotes, recordMember } from '../../shared/ca
 import { nameClient } from '../../shared/doc-clients';
 import { initNoteBody, readNoteMarkdown, writeNoteMarkdown } from '../../shared/markdown/note-markdown';
 import { newNoteDoc } from '../../shared/note-doc';
+import { bundleCli } from './support/cli-bundle';
 
 let work: string;
 let cli: string;
@@ -25,19 +25,7 @@ let cli: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'cp-md-cli-'));
   cli = join(work, 'commonplace.mjs');
-  // Bundled the way scripts/build.mjs bundles it, so the test runs the current source.
-  await build({
-    entryPoints: [join(process.cwd(), 'main/cli/commonplace.ts')],
-    outfile: cli,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'error',
-    alias: { yjs: join(process.cwd(), 'node_modules/yjs/dist/yjs.mjs') },
-    external: ['bufferutil', 'utf-8-validate'],
-    banner: { js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);" },
-  });
+  await bundleCli(cli);
   await mkdir(join(work, 'notes', 'topic'), { recursive: true });
   await writeFile(join(work, 'notes', 'First.md'), '---\ntags: [craft]\n---\nLinks to [[Second]].');
   await writeFile(join(work, 'notes', 'topic', 'Second.md'), '# Second\n\nBack to [first](../First.md).');
