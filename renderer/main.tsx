@@ -2,7 +2,8 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { getHost } from './platform/host';
 import { openSpace } from './spaces/space-session';
-import { App, LAST_SPACE_KEY } from './ui/App';
+import { App } from './ui/App';
+import { LAST_SPACE_KEY } from './spaces/use-spaces';
 import { parseRoute } from './navigation/route';
 import './styles.css';
 

@@ -292,7 +292,7 @@ export function summarizeEntry(id: string, entry: NoteEntry): NoteSummary {
 }
 
 /** The folder a note was imported from ('' for none). */
-export function entryFolder(entry: NoteEntry): string {
+function entryFolder(entry: NoteEntry): string {
   const folder = entry.get('folder');
   return typeof folder === 'string' ? folder : '';
 }

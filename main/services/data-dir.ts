@@ -154,13 +154,13 @@ function takeOverStaleLock(dataDir: string, path: string, ours: string, seen: Se
   throw new Error(`could not take over the stale lock of ${dataDir}: ${MAX_TAKEOVER_LEVELS} takers died in a row`);
 }
 
+/** The folders of the data directory the host writes (spaces and their history, space keys). */
+const HOST_FOLDERS = ['spaces', 'secrets'];
+
 /**
  * Takes the data directory for this process. A lock left by a dead process (or an unreadable one)
  * is taken over; when several processes race for it, one wins and the others get DataDirBusyError.
  */
-/** The folders of the data directory the host writes (spaces and their history, space keys). */
-const HOST_FOLDERS = ['spaces', 'secrets'];
-
 export function acquireDataDir(dataDir: string, info: Omit<LockInfo, 'pid' | 'startedAt'>): { release: () => void; update: (patch: Partial<LockInfo>) => void } {
   ensurePrivateDirSync(dataDir);
   const path = lockPath(dataDir);

@@ -22,7 +22,6 @@ export interface HostRuntimeOptions extends Omit<HostServiceOptions, 'sync'> {
 }
 
 export interface HostRuntime {
-  readonly dataDir: string;
   readonly service: HostService;
   readonly sync: LanSync | null;
   /** Adds to what the lock says (the web host's address with its token). */
@@ -56,7 +55,6 @@ export async function startHostRuntime(options: HostRuntimeOptions): Promise<Hos
   void service.warmUp();
   let stopping: Promise<void> | null = null;
   return {
-    dataDir: options.dataDir,
     service,
     sync,
     updateLock: (patch) => lock.update(patch),

@@ -327,10 +327,7 @@ export class HostService {
         const key = randomBytes(32);
         const epoch = await asMember('space.removeMember', () => host.membership.remove(memberId, key));
         // The records' own change may have moved this host already (adopt): then windows heard of it.
-        if (await this.secrets.rotate(spaceId, key.toString('base64url'), epoch)) {
-          await this.refreshInvites();
-          this.broadcastKey(spaceId, epoch, false);
-        }
+        await this.moveToKey(spaceId, key, epoch);
         await this.epochs.announce(this.epochSpace(spaceId, host));
         return this.members(spaceId);
       },
@@ -396,6 +393,14 @@ export class HostService {
     };
   }
 
+  /** Moves a space to a new key, unless it is there already; then invites and windows follow. Says whether it moved. */
+  private async moveToKey(spaceId: string, key: Uint8Array, epoch: number): Promise<boolean> {
+    if (!(await this.secrets.rotate(spaceId, Buffer.from(key).toString('base64url'), epoch))) return false;
+    await this.refreshInvites();
+    this.broadcastKey(spaceId, epoch, false);
+    return true;
+  }
+
   /** A space as key epochs handle it on this host. */
   private epochSpace(spaceId: string, host: SpaceHost): EpochSpace {
     return {
@@ -412,10 +417,7 @@ export class HostService {
       },
       adopt: async ({ epoch, key }) => {
         // The remover's own host gets here too (the key is sealed for it): it moved already.
-        if (!(await this.secrets.rotate(spaceId, Buffer.from(key).toString('base64url'), epoch))) return;
-        logger.info(`space ${spaceId}: moved to space key ${epoch}`);
-        await this.refreshInvites();
-        this.broadcastKey(spaceId, epoch, false);
+        if (await this.moveToKey(spaceId, key, epoch)) logger.info(`space ${spaceId}: moved to space key ${epoch}`);
       },
       markRemoved: async () => {
         await this.secrets.markRemoved(spaceId);

@@ -16,7 +16,7 @@ import * as Y from 'yjs';
 import { NoteView } from './NoteView';
 import { ProfileDialog } from './ProfileDialog';
 import { useProfile } from '../profile/use-profile';
-import { LAST_SPACE_KEY, useSpaces } from '../spaces/use-spaces';
+import { useSpaces } from '../spaces/use-spaces';
 import { QuickSwitcher } from './QuickSwitcher';
 import { navigate, useRoute } from '../navigation/route';
 import { SpacesNav } from './SpacesNav';
@@ -26,7 +26,6 @@ import { errorMessage } from '../../shared/errors';
 /** Export and import (and the zip library they use) load after the window has shown. */
 const MarkdownMenu = lazy(() => import('./MarkdownMenu').then((m) => ({ default: m.MarkdownMenu })));
 
-export { LAST_SPACE_KEY };
 /** Touching a note's "updated" fields on every keystroke would flood the doc; once in a while is enough. */
 const TOUCH_INTERVAL_MS = 3000;
 

@@ -17,14 +17,23 @@ export function protectUnescapedCharacters(text: string): string | null {
   if (text.includes(KEEP)) return null;
   // Where a `_` could open or close emphasis (CommonMark flanking, simplified to the run's own text).
   const space = (c: string | undefined) => c === undefined || /\s/.test(c);
-  const opens: number[] = [];
-  const closes: number[] = [];
+  const opens = new Set<number>();
+  const closes = new Set<number>();
+  // A `_` pairs when it can open and some `_` after it can close, or can close and some `_` before it can open.
+  let firstOpen = Infinity;
+  let lastClose = -Infinity;
   for (let i = 0; i < text.length; i++) {
     if (text[i] !== '_') continue;
     const prev = text[i - 1];
     const next = text[i + 1];
-    if (!space(next) && !(prev !== undefined && WORD.test(prev))) opens.push(i);
-    if (!space(prev) && !(next !== undefined && WORD.test(next))) closes.push(i);
+    if (!space(next) && !(prev !== undefined && WORD.test(prev))) {
+      opens.add(i);
+      firstOpen = Math.min(firstOpen, i);
+    }
+    if (!space(prev) && !(next !== undefined && WORD.test(next))) {
+      closes.add(i);
+      lastClose = i;
+    }
   }
   let out = '';
   for (let i = 0; i < text.length; i++) {
@@ -34,7 +43,7 @@ export function protectUnescapedCharacters(text: string): string | null {
     // Inside a word, `_` can neither open nor close emphasis (CommonMark; Lexical's `_` is not intraword),
     // and a `_` with nothing to pair with in its run is text as written (`_tr_anslate`, `_Devices.`).
     if (c === '_' && prev !== undefined && next !== undefined && WORD.test(prev) && WORD.test(next)) out += KEEP + '_';
-    else if (c === '_' && !closes.some((j) => j > i && opens.includes(i)) && !opens.some((j) => j < i && closes.includes(i))) out += KEEP + '_';
+    else if (c === '_' && !(opens.has(i) && lastClose > i) && !(closes.has(i) && firstOpen < i)) out += KEEP + '_';
     // A lone `~` is text; only `~~` is strikethrough.
     else if (c === '~' && prev !== undefined && next !== undefined && prev !== '~' && next !== '~') out += KEEP + '~';
     // A backslash only escapes ASCII punctuation; before anything else it is a literal backslash.

@@ -55,13 +55,14 @@ export function markdownToNoteBody(doc: Y.Doc, noteId: string, markdown: string,
   const links = options.links ?? null;
   const attachments = options.attachments ?? null;
   let result: WriteResult = { tags: [], warnings, noteLinks: 0, attachments: [] };
+  const transformers = importTransformers(links, attachments);
   try {
     editor.update(
       () => {
-        $convertFromMarkdownString(prepared, importTransformers(links, attachments), undefined, false, true);
+        $convertFromMarkdownString(prepared, transformers, undefined, false, true);
         // Every body starts with a block, written by the device that makes the note (see initNoteBody).
         if ($getRoot().getChildrenSize() === 0) $getRoot().append($createParagraphNode());
-        $tablesFromFences(importTransformers(links, attachments));
+        $tablesFromFences(transformers);
         $restoreCodeBackslashes();
         if (attachments) $linksToAttachments(attachments);
         const noteLinks = links ? $linksToNotes(links) : 0;
@@ -73,16 +74,6 @@ export function markdownToNoteBody(doc: Y.Doc, noteId: string, markdown: string,
     dispose();
   }
   return result;
-}
-
-/** A note's body as Markdown, links written as their titles (tests, diagnostics, the welcome note's checks). */
-export function readNoteMarkdown(doc: Y.Doc, noteId: string): string {
-  return noteBodyToMarkdown(doc, noteId);
-}
-
-/** Replaces a note's body with Markdown (no links to resolve), as the member `author`. */
-export function writeNoteMarkdown(doc: Y.Doc, noteId: string, markdown: string, author?: string): void {
-  markdownToNoteBody(doc, noteId, markdown, { author });
 }
 
 /**

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser as PwBrowser, type Page } from 'playwright-core';
 import { DocStore } from '../../main/services/doc-store';
 import { logger } from '../../main/services/logger';
-import { readNoteMarkdown } from '../../shared/markdown/note-markdown';
+import { noteBodyToMarkdown } from '../../shared/markdown/note-markdown';
 import { listNotes } from '../../shared/catalog';
 import { body, CHROMIUM, CHROMIUM_ARGS, passFirstRun, removeDir, startHost, tempDir, title, waitSaved, type RunningHost } from './harness';
 
@@ -121,7 +121,7 @@ describe('kill -9 of host and browser while typing', () => {
     const space = await store.space(spaceId!);
     const note = listNotes(space.catalog).find((n) => n.title === 'Typed through a double crash');
     expect(note, 'the note is in the store').toBeDefined();
-    const stored = readNoteMarkdown(await space.doc(note!.id), note!.id);
+    const stored = noteBodyToMarkdown(await space.doc(note!.id), note!.id);
     await store.close();
     logger.setQuiet(false);
     expect(stored.startsWith(savedPrefix), `store holds ${JSON.stringify(stored.slice(0, 60))}…, saved prefix had ${savedPrefix.length} chars`).toBe(true);

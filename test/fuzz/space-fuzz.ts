@@ -49,7 +49,7 @@ import {
 } from '../../shared/catalog';
 import { exportTransformers } from '../../shared/markdown/file-transformers';
 import { bindNoteBody, type NoteBodyBinding } from '../../shared/note-body';
-import { initNoteBody, readNoteMarkdown } from '../../shared/markdown/note-markdown';
+import { initNoteBody, noteBodyToMarkdown } from '../../shared/markdown/note-markdown';
 import { CATALOG_DOC_ID, newNoteDoc } from '../../shared/note-doc';
 import { NoteSyncEngine, type DocUpdate, type NoteSyncLink, type NoteSyncStore } from '../../shared/note-sync/engine';
 import { tryApplyUpdate } from '../../shared/safe-update';
@@ -338,7 +338,7 @@ export function spaceFingerprint(catalogLive: Y.Doc, notesLive: Map<string, Y.Do
     if (!live) continue;
     const doc = newNoteDoc(id);
     Y.applyUpdate(doc, Y.encodeStateAsUpdate(live));
-    markdown[id] = readNoteMarkdown(doc, id);
+    markdown[id] = noteBodyToMarkdown(doc, id);
   }
   const notes = {
     active: listNotes(catalog, { sort: 'title' }),
@@ -579,7 +579,7 @@ export async function runSpaceFuzz(seed: number, options: FuzzOptions = {}): Pro
 /** Every editor bound on a replica shows what its body holds. */
 function checkLiveEditors(seed: number, replica: Replica, where: string, markdown = spaceFingerprint(replica.catalog, replica.notes).markdown): void {
   for (const [id, binding] of replica.editors) {
-    // The same conversion as readNoteMarkdown, so what differs is what the editor shows.
+    // The same conversion as noteBodyToMarkdown, so what differs is what the editor shows.
     const live = binding.editor.getEditorState().read(() => $convertToMarkdownString(exportTransformers(null)));
     if (live !== markdown[id]) {
       throw new ConvergenceError(seed, `replica ${replica.index} ${where}: live editor of ${id} shows\n${JSON.stringify(live)}\nbut its body holds\n${JSON.stringify(markdown[id])}`);

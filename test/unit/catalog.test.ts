@@ -7,7 +7,7 @@ import * as Y from 'yjs';
 import { $getRoot } from 'lexical';
 import { bodyLinks, bodyText } from '../../shared/note-content';
 import { bindNoteBody, copyNoteBody } from '../../shared/note-body';
-import { initNoteBody, readNoteMarkdown, writeNoteMarkdown } from '../../shared/markdown/note-markdown';
+import { initNoteBody, noteBodyToMarkdown } from '../../shared/markdown/note-markdown';
 import { newNoteDoc, noteBodyOf } from '../../shared/note-doc';
 import {
   addTag,
@@ -57,7 +57,7 @@ class Replica {
   }
 
   markdown(noteId: string): string {
-    return readNoteMarkdown(this.body(noteId), noteId);
+    return noteBodyToMarkdown(this.body(noteId), noteId);
   }
 
   /** Deletes a trashed or active note forever, with what this replica has seen of its body. */
@@ -266,7 +266,7 @@ describe('notes', () => {
   it('duplicates a note with its body and tags (a new entry, and the body copied into its own document)', () => {
     const space = new MemorySpace();
     const id = space.create({ title: 'Checklist', author: ada, tags: ['a'] });
-    writeNoteMarkdown(space.body(id), id, '# Steps\n\n- [ ] one\n- [x] two');
+    initNoteBody(space.body(id), id, '# Steps\n\n- [ ] one\n- [x] two');
     // What duplicating does (renderer/spaces/note-actions.ts): a new entry, then the body copied.
     const original = getEntry(space.catalog, id)!;
     const copy = createEntry(space.catalog, { title: entryTitle(original) + ' (copy)', tags: entryTags(original), author: bob });
@@ -285,7 +285,7 @@ describe('notes', () => {
     const space = new MemorySpace();
     const target = space.create({ title: 'Target', author: ada });
     const id = space.create({ title: 'Source', author: ada });
-    writeNoteMarkdown(space.body(id), id, '# Heading\n\nSee');
+    initNoteBody(space.body(id), id, '# Heading\n\nSee');
     const { editor, dispose } = bindNoteBody(space.body(id), id);
     editor.update(() => $getRoot().getLastChildOrThrow().selectEnd().insertNodes([$createNoteLinkNode(target, 'Target')]), { discrete: true });
     dispose();

@@ -7,7 +7,7 @@ import { revertChanges } from '../../shared/history/revert';
 import { viewText, viewVersion } from '../../shared/history/version-view';
 import { EMPTY_POINT, pointOf, versionUpdate, type DocPoint } from '../../shared/history/version-update';
 import { bindNoteBody } from '../../shared/note-body';
-import { initNoteBody, readNoteMarkdown } from '../../shared/markdown/note-markdown';
+import { initNoteBody, noteBodyToMarkdown } from '../../shared/markdown/note-markdown';
 import { newNoteDoc, noteBodyOf } from '../../shared/note-doc';
 
 const NOTE = 'note-history-1';
@@ -95,7 +95,7 @@ describe('versions as stored updates', () => {
       expect(Y.encodeStateVector(scratch)).toEqual(Y.encodeStateVector(docAt(rec, n)));
     }
     const final = rec.replay(3);
-    expect(readNoteMarkdown(final, NOTE)).toBe(readNoteMarkdown(doc, NOTE));
+    expect(noteBodyToMarkdown(final, NOTE)).toBe(noteBodyToMarkdown(doc, NOTE));
     // Only the deletions each version made, not the whole history's.
     const removed = deletionsOf(rec.versions[1]!.update);
     expect(removed.size).toBeGreaterThan(0);
@@ -141,7 +141,7 @@ describe('versions as stored updates', () => {
     removeParagraph(doc, 'bob', 1);
     replaceText(doc, 'bob', 0, 'Uno');
     rec.cut(doc);
-    expect(readNoteMarkdown(doc, NOTE)).toBe('Uno\n\nFour');
+    expect(noteBodyToMarkdown(doc, NOTE)).toBe('Uno\n\nFour');
     // Back to version 0: undo everything since its point.
     const scratch = rec.replay(rec.versions.length - 1);
     const since = rec.versions[0]!.point;
@@ -158,8 +158,8 @@ describe('versions as stored updates', () => {
     Y.applyUpdate(doc, update);
     Y.applyUpdate(doc, Y.encodeStateAsUpdate(peer));
     Y.applyUpdate(peer, Y.encodeStateAsUpdate(doc));
-    expect(readNoteMarkdown(doc, NOTE)).toBe('One\n\nTwo\n\nThree\n\nFour\n\nFive');
-    expect(readNoteMarkdown(peer, NOTE)).toBe(readNoteMarkdown(doc, NOTE));
+    expect(noteBodyToMarkdown(doc, NOTE)).toBe('One\n\nTwo\n\nThree\n\nFour\n\nFive');
+    expect(noteBodyToMarkdown(peer, NOTE)).toBe(noteBodyToMarkdown(doc, NOTE));
   });
 
   it('names the author of an edit that only deletes', () => {

@@ -18,7 +18,7 @@ import { nameClient } from '../../shared/doc-clients';
 import { viewText } from '../../shared/history/version-view';
 import type { HostEventName, HostEvents } from '../../shared/host-api';
 import { bindNoteBody } from '../../shared/note-body';
-import { initNoteBody, readNoteMarkdown } from '../../shared/markdown/note-markdown';
+import { initNoteBody, noteBodyToMarkdown } from '../../shared/markdown/note-markdown';
 import { newNoteDoc } from '../../shared/note-doc';
 
 logger.setQuiet(true);
@@ -130,7 +130,7 @@ describe('history recorded by a host', () => {
     rewriteParagraph(bobNote.doc, noteId, B.id, 1, 'Two: we skip the checks');
     trashEntry(getEntry(bobCatalog.doc, otherId)!);
     nameClient(bobCatalog.doc, B.id);
-    const bobsText = readNoteMarkdown(bobNote.doc, noteId);
+    const bobsText = noteBodyToMarkdown(bobNote.doc, noteId);
     expect(bobsText).toBe('One: how we prepare the ward\n\nTwo: we skip the checks');
     // What Bob's window relays reaches A's host as a push from peers.
     const peer = new Client();
@@ -165,12 +165,12 @@ describe('history recorded by a host', () => {
     const { update: restore } = (await service.handle(a, 'note.restore', { spaceId: SPACE, noteId, n: versions[1]!.n })) as { update: Uint8Array };
     expect(holder.events.some((e) => e.event === 'note.update')).toBe(true);
     bobNote.receive(restore);
-    expect(readNoteMarkdown(bobNote.doc, noteId)).toBe(ORIGINAL);
+    expect(noteBodyToMarkdown(bobNote.doc, noteId)).toBe(ORIGINAL);
     // Then A undoes Bob's changes: the note stays as restored (nothing twice), the trashed note is back.
     await service.handle(a, 'space.revertMember', { spaceId: SPACE, memberId: B.id, since, apply: true });
     const { update: latest } = (await service.handle(a, 'note.sync', { spaceId: SPACE, noteId, stateVector: Y.encodeStateVector(bobNote.doc) })) as { update: Uint8Array };
     bobNote.receive(latest);
-    expect(readNoteMarkdown(bobNote.doc, noteId)).toBe(ORIGINAL);
+    expect(noteBodyToMarkdown(bobNote.doc, noteId)).toBe(ORIGINAL);
     const { update: catalogNow } = (await service.handle(a, 'space.sync', { spaceId: SPACE, stateVector: Y.encodeStateVector(bobCatalog.doc) })) as { update: Uint8Array };
     bobCatalog.receive(catalogNow);
     expect(entryState(getEntry(bobCatalog.doc, otherId)!)).toBe('active');
@@ -254,7 +254,7 @@ describe('history recorded by a host', () => {
     const { update } = (await service.handle(a, 'note.sync', { spaceId: SPACE, noteId, stateVector: new Uint8Array([0]) })) as { update: Uint8Array };
     const copy = newNoteDoc(noteId);
     Y.applyUpdate(copy, update);
-    expect(readNoteMarkdown(copy, noteId)).toBe(readNoteMarkdown(note.doc, noteId));
+    expect(noteBodyToMarkdown(copy, noteId)).toBe(noteBodyToMarkdown(note.doc, noteId));
     // The next edit starts a new chain from the note as it is.
     removeParagraphs(note.doc, noteId, A.id, 0, 1);
     await service.handle(a, 'note.append', { spaceId: SPACE, noteId, update: note.take(), source: 'local' });

@@ -20,7 +20,7 @@ import { $createAttachmentNode, $isAttachmentNode, type AttachmentFacts } from '
 import { getEntry, listNotes, setEntryFolder } from '../../shared/catalog';
 import { safeRelativePath } from '../../shared/markdown/file-names';
 import type { ImportFile, ImportSummary } from '../../shared/markdown/markdown-import';
-import { readNoteMarkdown } from '../../shared/markdown/note-markdown';
+import { noteBodyToMarkdown } from '../../shared/markdown/note-markdown';
 import type { ExportedFile } from '../../shared/markdown/space-export';
 import { unzipForImport } from '../../shared/markdown/zip';
 import { bindNoteBody, createNoteEditor, readNoteBodyWith } from '../../shared/note-body';
@@ -220,7 +220,7 @@ function expectVaultImported(space: MemorySpace, summary: ImportSummary, hashes:
     expect.objectContaining({ hash: hashes.report, alt: '' }),
     expect.objectContaining({ hash: hashes.csv, name: 'data.csv', mime: 'text/csv', alt: 'data' }),
   ]);
-  const markdown = readNoteMarkdown(space.body(trip), trip);
+  const markdown = noteBodyToMarkdown(space.body(trip), trip);
   // What is not a file of the import stays as it was written.
   expect(markdown).toContain('Missing: ![[missing.png]] ![gone](nothere.png) ![](nothere.png) [nope](../files/nope.pdf)');
   expect(markdown).toContain('Web: ![web](https://example.com/x.png) [site](https://example.com/a.pdf) and Other');
@@ -456,7 +456,7 @@ describe('hosts and the command line', () => {
       const body = newNoteDoc(noteId);
       Y.applyUpdate(body, ((await service.handle(client, 'note.sync', { spaceId: spaces[0]!.id, noteId, stateVector: new Uint8Array([0]) })) as { update: Uint8Array }).update);
       // Exported without a resolver, an attachment is a link to its bare name.
-      expect(readNoteMarkdown(body, noteId)).toBe('See [the scan](scan.pdf)');
+      expect(noteBodyToMarkdown(body, noteId)).toBe('See [the scan](scan.pdf)');
     } finally {
       await host.close();
       await service.close();

@@ -15,7 +15,7 @@ import { startWebHost } from '../../main/web/web-host';
 import { readSpaceReadOnly } from '../../main/services/doc-store';
 import { createEntry, initSpace, listNotes, recordMember } from '../../shared/catalog';
 import { nameClient } from '../../shared/doc-clients';
-import { initNoteBody, readNoteMarkdown, writeNoteMarkdown } from '../../shared/markdown/note-markdown';
+import { initNoteBody, noteBodyToMarkdown } from '../../shared/markdown/note-markdown';
 import { newNoteDoc } from '../../shared/note-doc';
 import { bundleCli } from './support/cli-bundle';
 
@@ -148,7 +148,7 @@ describe('commonplace CLI', () => {
       for (const note of listNotes(replica)) {
         const body = newNoteDoc(note.id);
         Y.applyUpdate(body, (await service.handle(window, 'note.sync', { spaceId: live.id, noteId: note.id, stateVector: new Uint8Array([0]) }) as { update: Uint8Array }).update);
-        expect(readNoteMarkdown(body, note.id)).toContain(note.title === 'First' ? 'Links to [[Second]].' : 'Back to [first](../First.md).');
+        expect(noteBodyToMarkdown(body, note.id)).toContain(note.title === 'First' ? 'Links to [[Second]].' : 'Back to [first](../First.md).');
       }
     } finally {
       await host.close();
@@ -186,7 +186,7 @@ describe('commonplace history', () => {
     await service.handle(client, 'note.append', { spaceId, noteId, update: Y.encodeStateAsUpdate(body), source: 'local' });
     await service.handle(client, 'note.seen', { spaceId, noteIds: [noteId] });
     const before = Y.encodeStateVector(body);
-    writeNoteMarkdown(body, noteId, 'Change dressings every second day.', 'member-cli-1');
+    initNoteBody(body, noteId, 'Change dressings every second day.', 'member-cli-1');
     await service.handle(client, 'note.append', { spaceId, noteId, update: Y.encodeStateAsUpdate(body, before), source: 'local' });
     await service.close();
 
@@ -267,7 +267,7 @@ describe('host API: space.importMarkdown and space.exportMarkdown', () => {
       expect(onDisk.noteIds().sort()).toEqual(notes.map((n) => n.id).sort());
       const b = newNoteDoc(notes[1]!.id);
       Y.applyUpdate(b, await onDisk.readState(notes[1]!.id));
-      expect(readNoteMarkdown(b, notes[1]!.id)).toBe('b');
+      expect(noteBodyToMarkdown(b, notes[1]!.id)).toBe('b');
     } finally {
       await onDisk.close();
     }

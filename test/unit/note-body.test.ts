@@ -2,7 +2,7 @@ import { $getRoot } from 'lexical';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { bindNoteBody, editorMatchesBody, releaseCollabNodes } from '../../shared/note-body';
-import { readNoteMarkdown, writeNoteMarkdown } from '../../shared/markdown/note-markdown';
+import { noteBodyToMarkdown, initNoteBody } from '../../shared/markdown/note-markdown';
 import { noteBodyOf } from '../../shared/note-doc';
 import { $createMarkNode, $isMarkNode } from '@lexical/mark';
 import { $createParagraphNode, $createTextNode, $isElementNode } from 'lexical';
@@ -45,10 +45,10 @@ describe('note body round trip through Yjs and Lexical', () => {
       '---',
       'last paragraph',
     ].join('\n\n');
-    writeNoteMarkdown(source.body(id), id, markdown);
+    initNoteBody(source.body(id), id, markdown);
 
     const replica = replicaOf(source.body(id), id);
-    const out = readNoteMarkdown(replica, id);
+    const out = noteBodyToMarkdown(replica, id);
     for (const piece of ['# Heading one', '## Heading two', '### Heading three', '**bold**', '*italic*', '~~struck~~', '`code`', '[link](https://example.org)', '- bullet one', '1. first', '- [ ] open task', '- [x] done task', '> a quote', '```js\nconst x = 1;\n```', '---', 'last paragraph']) {
       expect(out).toContain(piece);
     }
@@ -57,7 +57,7 @@ describe('note body round trip through Yjs and Lexical', () => {
   it('hydrates an editor bound to a body that already has content', () => {
     const space = newSpace();
     const id = space.create({ author });
-    writeNoteMarkdown(space.body(id), id, 'hello **world**');
+    initNoteBody(space.body(id), id, 'hello **world**');
     const { editor, dispose } = bindNoteBody(space.body(id), id);
     const text = editor.getEditorState().read(() => $getRoot().getTextContent());
     dispose();
@@ -68,7 +68,7 @@ describe('note body round trip through Yjs and Lexical', () => {
     const space = newSpace();
     const id = space.create({ author });
     const a = space.body(id);
-    writeNoteMarkdown(a, id, 'start');
+    initNoteBody(a, id, 'start');
     const b = replicaOf(a, id);
     const ea = bindNoteBody(a, id);
     const eb = bindNoteBody(b, id);
@@ -78,15 +78,15 @@ describe('note body round trip through Yjs and Lexical', () => {
     Y.applyUpdate(a, Y.encodeStateAsUpdate(b, Y.encodeStateVector(a)));
     ea.dispose();
     eb.dispose();
-    expect(readNoteMarkdown(a, id)).toBe('B says: start from A');
-    expect(readNoteMarkdown(b, id)).toBe('B says: start from A');
+    expect(noteBodyToMarkdown(a, id)).toBe('B says: start from A');
+    expect(noteBodyToMarkdown(b, id)).toBe('B says: start from A');
   });
 
   it('shows a remote change in a live editor as it arrives, without rebinding', async () => {
     const space = newSpace();
     const id = space.create({ author });
     const a = space.body(id);
-    writeNoteMarkdown(a, id, 'first line');
+    initNoteBody(a, id, 'first line');
     const b = replicaOf(a, id);
     const live = bindNoteBody(a, id);
     const other = bindNoteBody(b, id);
@@ -103,7 +103,7 @@ describe('note body round trip through Yjs and Lexical', () => {
     const space = newSpace();
     const id = space.create({ author });
     const a = space.body(id);
-    writeNoteMarkdown(a, id, 'flush with ten ml');
+    initNoteBody(a, id, 'flush with ten ml');
     const b = replicaOf(a, id);
     const ea = bindNoteBody(a, id);
     const eb = bindNoteBody(b, id);
@@ -136,7 +136,7 @@ describe('note body round trip through Yjs and Lexical', () => {
     const space = newSpace();
     const id = space.create({ author });
     const doc = space.body(id);
-    writeNoteMarkdown(doc, id, 'one\n\ntwo');
+    initNoteBody(doc, id, 'one\n\ntwo');
     const first = bindNoteBody(doc, id);
     const body = noteBodyOf(doc, id);
     expect((body as unknown as { _collabNode?: unknown })._collabNode).toBeDefined();
@@ -154,7 +154,7 @@ describe('note body round trip through Yjs and Lexical', () => {
     const space = newSpace();
     const id = space.create({ author });
     const a = space.body(id);
-    writeNoteMarkdown(a, id, '| Drug | Dose |\n| --- | --- |\n| Heparin | 5 ml |');
+    initNoteBody(a, id, '| Drug | Dose |\n| --- | --- |\n| Heparin | 5 ml |');
     const b = replicaOf(a, id);
     const ea = bindNoteBody(a, id);
     const eb = bindNoteBody(b, id);
@@ -174,6 +174,6 @@ describe('note body round trip through Yjs and Lexical', () => {
     expect(editorMatchesBody(eb.binding)).toBe(true);
     ea.dispose();
     eb.dispose();
-    expect(readNoteMarkdown(b, id)).toContain('| Heparin | 5 ml twice a day |');
+    expect(noteBodyToMarkdown(b, id)).toContain('| Heparin | 5 ml twice a day |');
   });
 });

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { catalogNoteIds, catalogSchema, entryState, getEntry, spaceName, summarizeEntry } from '../../shared/catalog';
 import { splitLegacySpace } from '../../shared/legacy-space';
-import { readNoteMarkdown } from '../../shared/markdown/note-markdown';
+import { noteBodyToMarkdown } from '../../shared/markdown/note-markdown';
 import { readLegacySpace } from '../../main/services/legacy-store';
 import { DocStore, readSpaceReadOnly, type StoreProblem } from '../../main/services/doc-store';
 
@@ -51,7 +51,7 @@ function describeMigrated(catalog: Y.Doc, bodies: Map<string, Y.Doc>): Described
       continue;
     }
     const s = summarizeEntry(id, entry);
-    notes[id] = { title: s.title, tags: s.tags, state, createdAt: s.createdAt, updatedAt: s.updatedAt, updatedBy: s.updatedBy, markdown: readNoteMarkdown(bodies.get(id)!, id) };
+    notes[id] = { title: s.title, tags: s.tags, state, createdAt: s.createdAt, updatedAt: s.updatedAt, updatedBy: s.updatedBy, markdown: noteBodyToMarkdown(bodies.get(id)!, id) };
   }
   return { name: spaceName(catalog), notes, deleted };
 }

@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import { createEntry, initSpace, type AuthorRef } from '../../../shared/catalog';
 import { importMarkdownFiles, type ImportFile, type ImportOptions, type ImportSummary } from '../../../shared/markdown/markdown-import';
 import { exportSpace, type ExportedFile, type SpaceExportOptions } from '../../../shared/markdown/space-export';
-import { initNoteBody, readNoteMarkdown } from '../../../shared/markdown/note-markdown';
+import { initNoteBody, noteBodyToMarkdown } from '../../../shared/markdown/note-markdown';
 import { newNoteDoc } from '../../../shared/note-doc';
 
 export class MemorySpace {
@@ -31,7 +31,7 @@ export class MemorySpace {
   }
 
   markdown(noteId: string): string {
-    return readNoteMarkdown(this.body(noteId), noteId);
+    return noteBodyToMarkdown(this.body(noteId), noteId);
   }
 
   import(files: ImportFile[], options: Omit<ImportOptions, 'onBody'>): Promise<ImportSummary> {
