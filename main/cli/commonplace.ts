@@ -260,7 +260,7 @@ async function runJoin(dataDir: string, values: Record<string, string | boolean 
   try {
     invite = decodeAnyInvite(code);
   } catch (error) {
-    process.stderr.write(`Commonplace: ${error instanceof InviteError ? error.message : 'this is not a valid invite code'}.\n`);
+    process.stderr.write(`Commonplace: ${error instanceof InviteError ? error.message.replace(/\.?$/, '.') : 'this is not a valid invite code.'}\n`);
     return 1;
   }
   if (invite.kind === 'token' && invite.expires < Date.now()) {
