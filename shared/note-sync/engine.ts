@@ -59,6 +59,8 @@ export interface NoteSyncOptions {
   batchTimeoutMs?: number;
   /** Quiet time after documents were pulled from one peer before comparing with the others (ms). */
   resyncOthersAfterMs?: number;
+  /** A peer that sends nothing this long while we wait on it is reported `stalled` (ms; 0 = never). */
+  stallMs?: number;
 }
 
 export interface NoteSyncStatus {
@@ -73,6 +75,11 @@ export interface NoteSyncEvents {
   status: (status: NoteSyncStatus) => void;
   /** Documents that changed from a peer (for views that show them). */
   received: (docIds: string[]) => void;
+  /**
+   * A peer we wait on (a comparison or pull unanswered) has sent nothing for `stallMs`: its link is
+   * dead in a way the connection did not report, and the caller should connect to it afresh.
+   */
+  stalled: (link: NoteSyncLink) => void;
 }
 
 /** Bytes of DOCS answered in one message (smaller messages keep live edits moving between them). */
@@ -82,6 +89,8 @@ const RELAYED_MEMORY = 2048;
 const RETRY_PULL_MS = 1000;
 /** Quiet time after documents were pulled from one peer before comparing with the others. */
 const RESYNC_OTHERS_AFTER_MS = 300;
+/** A peer answers a comparison within milliseconds on a LAN, and within a second through a relay. */
+const STALL_MS = 8000;
 const MAX_HELD_DOCS = 512;
 const MAX_HELD_BYTES = 16 * 1024 * 1024;
 
@@ -101,6 +110,14 @@ class LinkState {
   /** Messages are handled one after another per peer, in the order they came. */
   work: Promise<void> = Promise.resolve();
   closed = false;
+  /** When this peer last sent us anything (ms). */
+  heardAt = Date.now();
+  /** Checks, while we wait on this peer, that it still sends something (see `stalled`). */
+  stallTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Whether we wait on this peer: a comparison or a pull not answered yet. */
+  get waiting(): boolean {
+    return this.roundPending || this.batches.size > 0;
+  }
 }
 
 function keyOf(docId: string, update: Uint8Array): string {
@@ -143,6 +160,7 @@ export class NoteSyncEngine extends ObservableV2<NoteSyncEvents> {
       resyncEveryMs: options.resyncEveryMs ?? 30_000,
       batchTimeoutMs: options.batchTimeoutMs ?? 60_000,
       resyncOthersAfterMs: options.resyncOthersAfterMs ?? RESYNC_OTHERS_AFTER_MS,
+      stallMs: options.stallMs ?? STALL_MS,
     };
     if (this.options.resyncEveryMs > 0) this.resyncTimer = setInterval(() => this.resync(), this.options.resyncEveryMs);
   }
@@ -182,6 +200,7 @@ export class NoteSyncEngine extends ObservableV2<NoteSyncEvents> {
     state.closed = true;
     for (const batch of state.batches) clearTimeout(batch.timer);
     if (state.roundTimer !== null) clearTimeout(state.roundTimer);
+    if (state.stallTimer !== null) clearTimeout(state.stallTimer);
     this.links.delete(link);
     this.refresh();
   }
@@ -190,6 +209,7 @@ export class NoteSyncEngine extends ObservableV2<NoteSyncEvents> {
   receive(link: NoteSyncLink, bytes: Uint8Array): void {
     const state = this.links.get(link);
     if (!state) return;
+    state.heardAt = Date.now();
     const decoded = decodeNoteSyncMessage(bytes);
     if (!decoded.ok) {
       this.warn(`ignored a document sync message from a peer: ${decoded.reason}`);
@@ -368,6 +388,7 @@ export class NoteSyncEngine extends ObservableV2<NoteSyncEvents> {
       state.roundTimer = null;
       if (state.roundPending && !state.closed) void this.sendManifest(link);
     }, this.options.batchTimeoutMs / 4);
+    this.watchForStall(link, state);
     this.refresh();
     try {
       const manifest = await this.track(this.store.manifest());
@@ -412,6 +433,7 @@ export class NoteSyncEngine extends ObservableV2<NoteSyncEvents> {
         }, this.options.batchTimeoutMs),
       };
       state.batches.add(batch);
+      this.watchForStall(link, state);
       void this.track(this.store.stateVectors(ids)).then(
         (vectors) => this.send(link, encodeNoteSyncMessage({ kind: 'pull', requests: ids.map((docId, i) => ({ docId, stateVector: vectors[i]! })) })),
         (error: unknown) => {
@@ -426,6 +448,26 @@ export class NoteSyncEngine extends ObservableV2<NoteSyncEvents> {
       );
     }
     this.refresh();
+  }
+
+  /** While we wait on a peer, checks that it sends something at least every `stallMs`. */
+  private watchForStall(link: NoteSyncLink, state: LinkState): void {
+    const stallMs = this.options.stallMs;
+    if (stallMs <= 0 || state.stallTimer !== null) return;
+    // Silence counts from when we started waiting, not from the last message of a peer that was idle.
+    const since = Date.now();
+    const check = () => {
+      state.stallTimer = null;
+      if (state.closed || !state.waiting) return;
+      const quiet = Date.now() - Math.max(state.heardAt, since);
+      if (quiet < stallMs) {
+        state.stallTimer = setTimeout(check, stallMs - quiet);
+        return;
+      }
+      this.warn(`a peer sent nothing for ${Math.round(quiet / 1000)} s while we waited on it; its connection is given up`);
+      this.emit('stalled', [link]);
+    };
+    state.stallTimer = setTimeout(check, stallMs);
   }
 
   private send(link: NoteSyncLink, message: Uint8Array): void {

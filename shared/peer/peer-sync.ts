@@ -175,6 +175,7 @@ export class PeerSync {
   ) {
     this.engine = new NoteSyncEngine(store);
     this.engine.on('status', () => this.refreshStatus());
+    this.engine.on('stalled', (link) => this.reconnect(link));
     this.awareness = new Awareness(this.presenceDoc);
     this.awareness.setLocalState({ name: '', color: this.member.color, awarenessData: { noteId: null }, focusing: false, anchorPos: null, focusPos: null });
     this.cleanups.push(host.on('sync.changed', (info) => this.setInfo(info)));
@@ -322,6 +323,22 @@ export class PeerSync {
   /** Every signalling connection the provider uses sees each relayed message once (isRelayedCopy). */
   private filterSignaling(): void {
     for (const connection of (this.provider?.signalingConns ?? []) as SignalingConnection[]) dropRelayedCopies(connection);
+  }
+
+  /**
+   * Closes the connection of a link whose peer stopped answering (the engine's `stalled`): y-webrtc
+   * then forgets it, both sides announce themselves again, and they connect afresh.
+   */
+  private reconnect(link: NoteSyncLink): void {
+    const channel = [...this.links].find(([, l]) => l === link)?.[0];
+    if (!channel) return;
+    this.links.delete(channel);
+    this.dropLink(link);
+    // simple-peer keeps its data channel as `_channel`: the connection to close is the one holding ours.
+    const conns = this.provider?.room?.webrtcConns;
+    const conn = conns ? [...conns.values()].find((c) => (c.peer as { _channel?: unknown })._channel === channel) : undefined;
+    if (conn) conn.destroy();
+    else channel.close();
   }
 
   /** Gives up WebRTC connections that have not opened within CONNECT_TIMEOUT_MS, so y-webrtc starts over. */

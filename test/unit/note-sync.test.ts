@@ -9,7 +9,7 @@ import * as Y from 'yjs';
 import { createEntry, getEntry } from '../../shared/catalog';
 import { docDigest } from '../../shared/doc-digest';
 import { CATALOG_DOC_ID } from '../../shared/note-doc';
-import { NoteSyncEngine, type NoteSyncLink } from '../../shared/note-sync/engine';
+import { NoteSyncEngine, type NoteSyncLink, type NoteSyncOptions } from '../../shared/note-sync/engine';
 import { decodeNoteSyncMessage, encodeNoteSyncMessage, NOTE_SYNC_MESSAGE } from '../../shared/note-sync/protocol';
 import { FROM_PEER, MemoryNoteStore } from './support/memory-note-store';
 
@@ -18,9 +18,13 @@ const author = { id: 'member-0001', name: 'Ada' };
 class Replica {
   readonly store = new MemoryNoteStore();
   readonly warnings: string[] = [];
-  readonly engine = new NoteSyncEngine(this.store, { warn: (m) => this.warnings.push(m), resyncEveryMs: 0, unlistedHoldMs: 200 });
+  readonly engine: NoteSyncEngine;
 
-  constructor(readonly name: string) {
+  constructor(
+    readonly name: string,
+    options: NoteSyncOptions = {},
+  ) {
+    this.engine = new NoteSyncEngine(this.store, { warn: (m) => this.warnings.push(m), resyncEveryMs: 0, unlistedHoldMs: 200, ...options });
     // Local edits go to peers live, as the app does for the notes it has open.
     const broadcast = (docId: string) => (update: Uint8Array, origin: unknown) => {
       if (origin !== FROM_PEER) this.engine.broadcast(docId, update);
@@ -68,6 +72,11 @@ function connect(a: Replica, b: Replica) {
   b.engine.addLink(bToA);
   return {
     stats,
+    aToB,
+    /** Messages stop arriving either way, and neither side is told (a connection that died quietly). */
+    silence: () => {
+      open = false;
+    },
     cut: () => {
       open = false;
       a.engine.removeLink(aToB);
@@ -95,8 +104,8 @@ function sameDocs(a: Replica, b: Replica): void {
 }
 
 const replicas: Replica[] = [];
-function replica(name: string): Replica {
-  const r = new Replica(name);
+function replica(name: string, options?: NoteSyncOptions): Replica {
+  const r = new Replica(name, options);
   replicas.push(r);
   return r;
 }
@@ -236,5 +245,31 @@ describe('document sync between members', () => {
     await settle(ana, ben);
     sameDocs(ana, ben);
     expect(ben.warnings.filter((w) => w.includes('trying again'))).toHaveLength(2);
+  });
+
+  it('gives up a peer that stops answering while it is waited on, and not one that answers or is idle', async () => {
+    const stallMs = 150;
+    const ana = replica('ana', { stallMs });
+    const ben = replica('ben', { stallMs });
+    const stalled = { ana: [] as NoteSyncLink[], ben: [] as NoteSyncLink[] };
+    ana.engine.on('stalled', (link) => stalled.ana.push(link));
+    ben.engine.on('stalled', (link) => stalled.ben.push(link));
+    for (let i = 0; i < 5; i++) ana.note(`note-stall-${i}0`, `Stall ${i}`);
+    const link = connect(ana, ben);
+    await settle(ana, ben);
+    // Idle for longer than stallMs, then a round that is answered: nothing is given up.
+    await new Promise((resolve) => setTimeout(resolve, stallMs * 3));
+    ana.engine.resync();
+    await settle(ana, ben);
+    await new Promise((resolve) => setTimeout(resolve, stallMs * 2));
+    expect(stalled).toEqual({ ana: [], ben: [] });
+    // The connection dies without a word; Ana asks Ben and waits, Ben waits on nothing.
+    link.silence();
+    ana.engine.resync();
+    await new Promise((resolve) => setTimeout(resolve, stallMs * 3));
+    expect(stalled.ana).toEqual([link.aToB]);
+    expect(stalled.ben).toEqual([]);
+    expect(ana.warnings.filter((w) => w.includes('sent nothing'))).toHaveLength(1);
+    expect(ana.engine.status().syncing).toBe(true);
   });
 });
