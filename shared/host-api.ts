@@ -6,6 +6,7 @@
 import type { hostInputSchemas, HostInput as SchemaInput } from './host-schemas';
 import type { SearchHit } from './search-index';
 import type { NoteNews, ShownVersion, VersionInfo } from './history/history-types';
+import type { SpaceRelays } from './relays';
 
 /** Largest Yjs update one call may carry; a whole catalog or note travels in one sync reply. */
 export const MAX_UPDATE_BYTES = 64 * 1024 * 1024;
@@ -110,7 +111,9 @@ export interface HostResults {
    * from the space), its epoch, and its remembered addresses.
    */
   /** The space's y-webrtc room (derived from the space key, which stays in the host), or null when not shared. */
-  'space.sharing': { room: SpaceRoom | null; addresses: string[]; epoch: number; removed: boolean };
+  'space.sharing': { room: SpaceRoom | null; addresses: string[]; epoch: number; removed: boolean; relays: SpaceRelays };
+  /** Sets the space's rendezvous and TURN servers on this device (invites made after carry them). */
+  'space.setRelays': { relays: SpaceRelays };
   /** Removes a member (owners only): a new space key and room, sealed for every remaining member. */
   'space.removeMember': MembersView;
   /** Records a joined space's secret and addresses on this device and creates the space in the store. */
@@ -213,6 +216,8 @@ export interface HostEvents {
   'space.key': { spaceId: string; epoch: number; removed: boolean };
   /** New versions were recorded for these documents (History, What's new and the list's marks may differ). */
   'space.history': { spaceId: string; docIds: string[]; byOthers: boolean };
+  /** The space's rendezvous or TURN servers changed on this device. */
+  'space.relays': { spaceId: string; relays: SpaceRelays };
   /** The set of reachable signalling servers changed (a peer appeared on or left the LAN). */
   'sync.changed': SyncInfo;
   /** The desktop app was opened with a commonplace://join/… link: offer to join with this code. */

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { HostError, MAX_ATTACHMENT_READ_BYTES, MAX_DOCS_PER_CALL, MAX_IMPORT_CALL_BYTES, MAX_IMPORT_CALL_FILES, MAX_MARKDOWN_FILE_BYTES, MAX_PUSH_BYTES, MAX_QUERY_CHARS, MAX_SPACE_ADDRESSES, MAX_STATE_VECTOR_BYTES, MAX_UPDATE_BYTES, type HostMethod } from './host-api';
 import { isHostPort } from './net-address';
+import { relaysProblem, type SpaceRelays } from './relays';
 import { ATTACHMENT_CHUNK_BYTES } from './attachments/attachment';
 
 const bytes = (max: number) =>
@@ -25,6 +26,18 @@ export const profileSchema = z
 export type MemberProfile = z.infer<typeof profileSchema>;
 /** host:port of a signalling server: an IPv4 address, a bracketed IPv6 address or a DNS name (shared/net-address.ts). */
 export const signalingAddressSchema = z.string().max(300).refine(isHostPort, 'not a host:port address');
+
+/** A space's rendezvous and TURN servers (shared/relays.ts). */
+export const relaysSchema = z
+  .object({
+    rendezvous: z.array(z.string().max(300)).max(16),
+    turn: z.array(z.object({ url: z.string().max(300), username: z.string().max(300), credential: z.string().max(300) }).strict()).max(16),
+  })
+  .strict()
+  .superRefine((relays: SpaceRelays, ctx) => {
+    const problem = relaysProblem(relays);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** Note ids: random url-safe strings; anything else could name a path. */
 export const noteIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a note id');
@@ -107,8 +120,10 @@ export const hostInputSchemas = {
       token: secretSchema,
       expires: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
       addresses: z.array(signalingAddressSchema).max(MAX_SPACE_ADDRESSES),
+      relays: relaysSchema.optional(),
     })
     .strict(),
+  'space.setRelays': z.object({ spaceId: spaceIdSchema, relays: relaysSchema }).strict(),
   'space.addAddress': z.object({ spaceId: spaceIdSchema, address: signalingAddressSchema }).strict(),
   'space.exportMarkdown': z
     .object({

@@ -10,10 +10,13 @@ import { fromBase64, toBase64 } from 'lib0/buffer';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { isHostPort } from './net-address';
+import { NO_RELAYS, relaysProblem, type SpaceRelays } from './relays';
 
 export const INVITE_PREFIX = 'cp1.';
 export const TOKEN_INVITE_PREFIX = 'cp2.';
 const TOKEN_INVITE_VERSION = 2;
+/** A current invite that also names the space's rendezvous and TURN servers. */
+const RELAY_INVITE_VERSION = 3;
 /** Invite tokens are 256 bits. */
 export const TOKEN_BYTES = 32;
 export const INVITE_LINK_PREFIX = 'commonplace://join/';
@@ -41,6 +44,8 @@ export interface TokenInvite {
   addresses: string[];
   /** When it stops working (ms since the epoch), as the inviter set it. */
   expires: number;
+  /** The space's rendezvous and TURN servers, for a joiner on another network. */
+  relays?: SpaceRelays;
 }
 
 export type AnyInvite = ({ kind: 'key' } & Invite) | ({ kind: 'token' } & TokenInvite);
@@ -123,14 +128,25 @@ export function encodeTokenInvite(invite: TokenInvite): string {
   const problem = inviteProblem({ spaceId: invite.spaceId, name: invite.name, secret: invite.token, addresses: invite.addresses });
   if (problem) throw new InviteError(`not a valid invite (${problem.replace('secret:', 'token:')})`);
   if (!Number.isSafeInteger(invite.expires) || invite.expires < 0) throw new InviteError('not a valid invite (expires: not a time)');
+  const relays = invite.relays ?? NO_RELAYS;
+  const relaysWrong = relaysProblem(relays);
+  if (relaysWrong) throw new InviteError(`not a valid invite (relays: ${relaysWrong})`);
+  const withRelays = relays.rendezvous.length + relays.turn.length > 0;
   const encoder = encoding.createEncoder();
-  encoding.writeUint8(encoder, TOKEN_INVITE_VERSION);
+  // Without relays, the code a member of an earlier version can read.
+  encoding.writeUint8(encoder, withRelays ? RELAY_INVITE_VERSION : TOKEN_INVITE_VERSION);
   encoding.writeVarString(encoder, invite.spaceId);
   encoding.writeVarString(encoder, invite.name);
   encoding.writeUint8Array(encoder, fromBase64Url(invite.token));
   encoding.writeVarUint(encoder, invite.expires);
   encoding.writeVarUint(encoder, invite.addresses.length);
   for (const address of invite.addresses) encoding.writeVarString(encoder, address);
+  if (withRelays) {
+    encoding.writeVarUint(encoder, relays.rendezvous.length);
+    for (const url of relays.rendezvous) encoding.writeVarString(encoder, url);
+    encoding.writeVarUint(encoder, relays.turn.length);
+    for (const server of relays.turn) for (const field of [server.url, server.username, server.credential]) encoding.writeVarString(encoder, field);
+  }
   return TOKEN_INVITE_PREFIX + toBase64Url(withCrc(encoding.toUint8Array(encoder)));
 }
 
@@ -149,9 +165,9 @@ function codeBody(text: string): { version: number; body: Uint8Array } {
   const body = bytes.subarray(0, bytes.length - 4);
   const expected = new DataView(bytes.buffer, bytes.byteOffset + body.length, 4).getUint32(0);
   if (crc32(body) !== expected) throw new InviteError('The invite code is damaged or incomplete: copy all of it again.');
-  const version = prefix === INVITE_PREFIX ? INVITE_VERSION : TOKEN_INVITE_VERSION;
-  if (body[0] !== version) throw new InviteError('This invite comes from a newer version of Commonplace.');
-  return { version, body };
+  const versions = prefix === INVITE_PREFIX ? [INVITE_VERSION] : [TOKEN_INVITE_VERSION, RELAY_INVITE_VERSION];
+  if (!versions.includes(body[0]!)) throw new InviteError('This invite comes from a newer version of Commonplace.');
+  return { version: body[0]!, body };
 }
 
 /** Decodes a pasted invite code or link of either kind; throws InviteError saying what is wrong. */
@@ -169,14 +185,25 @@ export function decodeAnyInvite(text: string): AnyInvite {
     if (count > MAX_INVITE_ADDRESSES) throw new InviteError('The invite code lists too many addresses.');
     const addresses: string[] = [];
     for (let i = 0; i < count; i++) addresses.push(decoding.readVarString(decoder));
+    const relays: SpaceRelays = { rendezvous: [], turn: [] };
+    if (version === RELAY_INVITE_VERSION) {
+      const rendezvous = decoding.readVarUint(decoder);
+      if (rendezvous > MAX_INVITE_ADDRESSES) throw new InviteError('The invite code lists too many rendezvous.');
+      for (let i = 0; i < rendezvous; i++) relays.rendezvous.push(decoding.readVarString(decoder));
+      const turn = decoding.readVarUint(decoder);
+      if (turn > MAX_INVITE_ADDRESSES) throw new InviteError('The invite code lists too many TURN servers.');
+      for (let i = 0; i < turn; i++) relays.turn.push({ url: decoding.readVarString(decoder), username: decoding.readVarString(decoder), credential: decoding.readVarString(decoder) });
+    }
     if (decoding.hasContent(decoder)) throw new InviteError('The invite code has unexpected data at its end.');
-    raw = { spaceId, name, token, expires, addresses };
+    raw = { spaceId, name, token, expires, addresses, ...(version === RELAY_INVITE_VERSION ? { relays } : {}) };
   } catch (error) {
     if (error instanceof InviteError) throw error;
     throw new InviteError('The invite code is damaged or incomplete: copy all of it again.');
   }
   const problem = inviteProblem({ spaceId: raw.spaceId, name: raw.name, secret: raw.token, addresses: raw.addresses });
   if (problem) throw new InviteError(`The invite code is not valid (${problem.replace('secret:', 'token:')}).`);
+  const relaysWrong = raw.relays ? relaysProblem(raw.relays) : null;
+  if (relaysWrong) throw new InviteError(`The invite code is not valid (relays: ${relaysWrong}).`);
   return { kind: 'token', ...raw };
 }
 

@@ -69,9 +69,10 @@ export function isHostPort(text: string): boolean {
   return parseHostPort(text) !== null;
 }
 
-/** A signalling server's URL as the renderer dials it: ws://host:port and nothing else. */
+/** A signalling server's URL as the renderer dials it: ws://host:port (the LAN) or wss://host:port (a space's rendezvous). */
 export function isSignalingUrl(url: string): boolean {
-  return url.startsWith('ws://') && isHostPort(url.slice('ws://'.length));
+  const scheme = url.startsWith('ws://') ? 'ws://' : url.startsWith('wss://') ? 'wss://' : null;
+  return scheme !== null && isHostPort(url.slice(scheme.length));
 }
 
 /** This machine by name or address: localhost, 127.0.0.0/8 or ::1 (with or without brackets). */

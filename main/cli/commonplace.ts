@@ -30,8 +30,11 @@ const USAGE = `usage: npm run commonplace -- <command> [options]
       List the spaces with their ids and note counts.
 
   serve   --data-dir DIR [--port N] [--signaling-port N] [--no-lan] [--attachment-limit-mb N]
+          [--signaling-cert FILE --signaling-key FILE [--signaling-tls-port N]]
       Run the host with no window and sync every space it holds with the members it finds,
-      itself (an always-on machine keeps the spaces available). Takes the web host's flags.
+      itself (an always-on machine keeps the spaces available). Takes the web host's flags;
+      with certificate files its signalling is also a rendezvous over wss:// for members
+      beyond the LAN.
 
   join    --data-dir DIR --code CODE
       Join a space with an invite code, through the host running on DIR (serve, or npm run
@@ -275,7 +278,7 @@ async function runJoin(dataDir: string, values: Record<string, string | boolean 
   const host = await connectToHost(lock.url);
   try {
     if (invite.kind === 'key') await host.call('space.join', { spaceId: invite.spaceId, name: invite.name, secret: invite.secret, addresses: invite.addresses });
-    else await host.call('space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses });
+    else await host.call('space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses, ...(invite.relays ? { relays: invite.relays } : {}) });
     out(`joined space ${invite.spaceId}`);
     return 0;
   } catch (error) {

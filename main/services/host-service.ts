@@ -25,6 +25,7 @@ import { KeyEpochs, type EpochSpace } from './key-epochs';
 import { randomBytes } from 'node:crypto';
 import { randomToken, roomFor } from './member-crypto';
 import { encodeTokenInvite } from '../../shared/invite';
+import { NO_RELAYS } from '../../shared/relays';
 import { spaceName as catalogSpaceName } from '../../shared/catalog';
 import { catalogMembers } from '../../shared/catalog';
 import { errorMessage } from '../../shared/errors';
@@ -317,10 +318,17 @@ export class HostService {
         // One read: a removed device's record keeps its key, so `create` never makes one for it.
         const sharing = await this.secrets.sharing(spaceId, create);
         // A device removed from a space syncs it no more (it keeps its notes).
-        if (sharing.removed) return { room: null, addresses: sharing.addresses, epoch: sharing.epoch ?? 1, removed: true };
+        const relays = sharing.relays ?? NO_RELAYS;
+        if (sharing.removed) return { room: null, addresses: sharing.addresses, epoch: sharing.epoch ?? 1, removed: true, relays };
         // The first member to share a space is its creator and first owner.
         if (create && sharing.secret && this.memberId) await (await this.space(spaceId)).membership.register(true).catch((error: unknown) => logger.warn(`membership of space ${spaceId}: ${errorMessage(error)}`));
-        return { room: sharing.secret ? roomFor(sharing.secret) : null, addresses: sharing.addresses, epoch: sharing.epoch ?? 1, removed: false };
+        return { room: sharing.secret ? roomFor(sharing.secret) : null, addresses: sharing.addresses, epoch: sharing.epoch ?? 1, removed: false, relays };
+      },
+      'space.setRelays': async (_client, { spaceId, relays }) => {
+        await this.secrets.setRelays(spaceId, relays);
+        for (const client of this.clients) client.send('space.relays', { spaceId, relays });
+        await this.refreshInvites();
+        return { relays };
       },
       'space.removeMember': async (_client, { spaceId, memberId }) => {
         const host = await this.space(spaceId);
@@ -343,7 +351,7 @@ export class HostService {
         const invite = await asMember('space.createInvite', () => host.membership.createInvite(inviteRecordKeys(Buffer.from(token, 'base64url'), spaceKey), expires, singleUse));
         await this.refreshInvites();
         const addresses = [...(options.sync?.info().addresses ?? []), ...sharing.addresses].filter((a, i, all) => all.indexOf(a) === i).slice(0, 16);
-        return { code: encodeTokenInvite({ spaceId, name: catalogSpaceName(host.store.catalog), token, addresses, expires }), invite, expires };
+        return { code: encodeTokenInvite({ spaceId, name: catalogSpaceName(host.store.catalog), token, addresses, expires, relays: sharing.relays ?? NO_RELAYS }), invite, expires };
       },
       'space.revokeInvite': async (_client, { spaceId, invite }) => {
         const host = await this.space(spaceId);
@@ -351,12 +359,12 @@ export class HostService {
         await this.refreshInvites();
         return this.members(spaceId);
       },
-      'space.redeemInvite': async (_client, { spaceId, token, expires, addresses }) => {
+      'space.redeemInvite': async (_client, { spaceId, token, expires, addresses, relays = NO_RELAYS }) => {
         if ((await this.secrets.read(spaceId)).secret) throw new HostError('forbidden', 'space.redeemInvite: This device is already a member of that space.');
-        const servers = [...addresses.map((a) => `ws://${a}`), ...(options.sync?.info().signalingUrls ?? [])];
+        const servers = [...addresses.map((a) => `ws://${a}`), ...relays.rendezvous, ...(options.sync?.info().signalingUrls ?? [])];
         try {
           const { key, epoch } = await this.invites.redeem({ spaceId, name: '', token, expires, addresses }, servers);
-          await this.secrets.join(spaceId, key.toString('base64url'), addresses, await this.store.hasSpace(spaceId), epoch);
+          await this.secrets.join(spaceId, key.toString('base64url'), addresses, await this.store.hasSpace(spaceId), epoch, relays);
         } catch (error) {
           if (error instanceof InviteRefusedError) throw new HostError(error.reason === 'timeout' ? 'unavailable' : 'forbidden', error.message);
           if (error instanceof SecretConflictError) throw new HostError('forbidden', `space.redeemInvite: ${error.message}`);
@@ -439,11 +447,13 @@ export class HostService {
       const spaces: AnsweringSpace[] = [];
       const epochSpaces: EpochSpace[] = [];
       const addresses: string[] = [];
+      const rendezvous: string[] = [];
       for (const [spaceId, pending] of this.spaceHosts) {
         const host = await pending.catch(() => null);
         if (!host) continue;
         const sharing = await this.secrets.read(spaceId).catch(() => null);
         addresses.push(...(sharing?.addresses ?? []));
+        rendezvous.push(...(sharing?.relays?.rendezvous ?? []));
         spaces.push({
           spaceId,
           membership: host.membership,
@@ -460,7 +470,7 @@ export class HostService {
         });
         if (sharing?.secret) epochSpaces.push(this.epochSpace(spaceId, host));
       }
-      this.rendezvous.setServers([...new Set([...(this.options.sync?.info().signalingUrls ?? []), ...addresses.map((a) => `ws://${a}`)])]);
+      this.rendezvous.setServers([...new Set([...(this.options.sync?.info().signalingUrls ?? []), ...addresses.map((a) => `ws://${a}`), ...rendezvous])]);
       const before = this.invites.answeringCount;
       await this.invites.listen(spaces);
       // Said in the log: a host with no window lets members in only for invites it knows of.

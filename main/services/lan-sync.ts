@@ -23,6 +23,8 @@ export interface LanSyncOptions {
    * hosts' pages on loopback): the host adds the origins it serves the app at, if others.
    */
   allowOrigin?: (origin: string) => boolean;
+  /** Signalling over TLS as well (a rendezvous for members beyond the LAN). */
+  tls?: { cert: string; key: string; port: number };
 }
 
 export interface LanSync {
@@ -37,6 +39,7 @@ export async function startLanSync(options: LanSyncOptions): Promise<LanSync> {
     host: options.lan ? '0.0.0.0' : '127.0.0.1',
     fallbackToFreePort: options.fallbackToFreePort ?? false,
     allowOrigin: options.allowOrigin,
+    tls: options.tls,
   });
   /** Who listens (lib0's registry: `change` events). */
   const events = new ObservableV2<{ change: (info: SyncInfo) => void }>();
@@ -58,6 +61,7 @@ export async function startLanSync(options: LanSyncOptions): Promise<LanSync> {
     }
   }
   logger.info(`signalling on ${options.lan ? 'the LAN' : 'this machine only'}, port ${server.port}`);
+  if (server.tlsPort !== null) logger.info(`signalling over TLS (a rendezvous, wss://) on every interface, port ${server.tlsPort}`);
   return {
     info,
     onChange: (listener) => {

@@ -15,12 +15,12 @@ export const APP_HOST = 'commonplace';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 
 /**
- * Where the renderer may connect: its own origin, and plain ws: for peers' signalling servers, which
- * are discovered at run time on LAN addresses a CSP cannot list. Only ws: (never http:, never wss:
- * relays on the internet); signalling is encrypted with the space secret, and the renderer dials only
- * URLs its host hands it.
+ * Where the renderer may connect: its own origin, ws: for peers' signalling servers, which are
+ * discovered at run time on LAN addresses a CSP cannot list, and wss: for the rendezvous a space names
+ * (its members choose them, so no list fits every space). Never http: or https:; signalling is
+ * encrypted with the space key, and the renderer dials only URLs its host hands it.
  */
-export const CSP_CONNECT_SRC: readonly string[] = ["'self'", 'ws:'];
+export const CSP_CONNECT_SRC: readonly string[] = ["'self'", 'ws:', 'wss:'];
 
 /** The policy as directives, so a test can read one without parsing the string. */
 export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {

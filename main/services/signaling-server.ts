@@ -3,9 +3,11 @@
  * unsubscribe, publish, ping→pong) over WebSocket and relays a publish only to the other subscribers
  * of the same topic. Topics are hashes of space secrets, so it serves only what a secret unlocks; it
  * never sees plain content (y-webrtc encrypts signalling with the space secret). Every limit below
- * exists because any device on the network may connect and send anything.
+ * exists because any device on the network may connect and send anything. With certificate files it
+ * also listens over TLS (wss://) for members beyond the LAN: the same handler, the same limits.
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { networkInterfaces } from 'node:os';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { isLoopbackHost } from '../../shared/net-address';
@@ -60,6 +62,8 @@ export interface SignalingServerOptions {
   pingIntervalMs?: number;
   /** Origins of browser pages let in besides members' apps (isMemberAppOrigin), e.g. a web host served on a LAN address. */
   allowOrigin?: (origin: string) => boolean;
+  /** wss:// as well, for a rendezvous beyond the LAN: PEM certificate chain and key, on every interface at `port`. */
+  tls?: { cert: string; key: string; port: number };
 }
 
 /**
@@ -80,6 +84,8 @@ export function isMemberAppOrigin(origin: string): boolean {
 export interface SignalingServer {
   port: number;
   host: string;
+  /** The wss:// port, when the server listens over TLS too. */
+  tlsPort: number | null;
   /** host:port for every address the server can be reached at (loopback included). */
   addresses(): string[];
   /** Topics currently subscribed (for tests and diagnostics). */
@@ -113,17 +119,21 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   const clients = new Set<Client>();
   /** Per address: its connections, and how many of them subscribe to each topic. */
   const perAddress = new Map<string, { clients: number; topics: Map<string, number> }>();
-  const http = createServer((_req, res) => {
+  const refuse = (_req: unknown, res: { writeHead(status: number, headers: Record<string, string>): { end(text: string): void } }) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('Commonplace signalling: WebSocket only');
-  });
-  const wss = new WebSocketServer({
-    server: http,
-    maxPayload: limits.maxMessageBytes,
-    perMessageDeflate: false,
-    // No Origin: not a browser page (another host, a tool), since a page cannot leave it out; a page must be a member's app.
-    verifyClient: ({ origin }: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) =>
-      done(!origin || isMemberAppOrigin(origin) || options.allowOrigin?.(origin) === true, 403, 'Forbidden'),
-  });
+  };
+  const http = createServer(refuse);
+  const tls = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, refuse) : null;
+  const socketServer = (server: Server) =>
+    new WebSocketServer({
+      server,
+      maxPayload: limits.maxMessageBytes,
+      perMessageDeflate: false,
+      // No Origin: not a browser page (another host, a tool), since a page cannot leave it out; a page must be a member's app.
+      verifyClient: ({ origin }: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) =>
+        done(!origin || isMemberAppOrigin(origin) || options.allowOrigin?.(origin) === true, 403, 'Forbidden'),
+    });
+  const servers = [socketServer(http), ...(tls ? [socketServer(tls)] : [])];
 
   const send = (client: Client, message: unknown) => {
     if (client.socket.readyState !== WebSocket.OPEN) return;
@@ -231,7 +241,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     }
   };
 
-  wss.on('connection', (socket, request) => {
+  const onConnection = (socket: WebSocket, request: { socket: { remoteAddress?: string } }) => {
     // One device must not take every slot and lock the others out.
     const address = request.socket.remoteAddress ?? '';
     const mine = perAddress.get(address) ?? { clients: 0, topics: new Map<string, number>() };
@@ -258,8 +268,11 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     });
     // Oversized frames and protocol errors end up here; the socket closes itself.
     socket.on('error', (error) => logger.warn(`signalling: connection error: ${error.message}`));
-  });
-  wss.on('error', (error) => logger.warn(`signalling: ${error.message}`));
+  };
+  for (const wss of servers) {
+    wss.on('connection', onConnection);
+    wss.on('error', (error) => logger.warn(`signalling: ${error.message}`));
+  }
 
   const heartbeat = setInterval(() => {
     for (const client of clients) {
@@ -287,10 +300,21 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     }
     port = await listen(http, 0, options.host);
   }
+  let tlsPort: number | null = null;
+  if (tls && options.tls) {
+    try {
+      tlsPort = await listen(tls, options.tls.port, '0.0.0.0');
+    } catch (error) {
+      clearInterval(heartbeat);
+      http.close();
+      throw error;
+    }
+  }
 
   return {
     port,
     host: options.host,
+    tlsPort,
     addresses: () => {
       if (options.host !== '0.0.0.0') return [`${options.host}:${port}`];
       return localIPv4Addresses().map((a) => `${a}:${port}`);
@@ -299,9 +323,11 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     close: async () => {
       clearInterval(heartbeat);
       for (const client of clients) client.socket.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      for (const wss of servers) await new Promise<void>((resolve) => wss.close(() => resolve()));
+      for (const server of [http, ...(tls ? [tls] : [])]) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
     },
   };
 }

@@ -8,7 +8,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_SPACE_ADDRESSES } from '../../shared/host-api';
-import { secretSchema, signalingAddressSchema, spaceIdSchema } from '../../shared/host-schemas';
+import { relaysSchema, secretSchema, signalingAddressSchema, spaceIdSchema } from '../../shared/host-schemas';
+import { mergeRelays, NO_RELAYS, type SpaceRelays } from '../../shared/relays';
 import { ensurePrivateDir, writeFileAtomic } from './private-files';
 
 const recordSchema = z.object({
@@ -20,6 +21,8 @@ const recordSchema = z.object({
   previous: z.array(z.object({ epoch: z.number().int().min(1), secret: secretSchema })).max(1000).optional(),
   /** This device was removed from the space: it keeps its notes and syncs no more. */
   removed: z.boolean().optional(),
+  /** Rendezvous and TURN servers for members beyond the LAN (shared/relays.ts). */
+  relays: relaysSchema.optional(),
 });
 export type SpaceSharing = z.infer<typeof recordSchema>;
 
@@ -87,12 +90,15 @@ export class SpaceSecrets {
   }
 
   /** Records a joined space's secret; a different secret for a space already here is refused. */
-  join(spaceId: string, secret: string, addresses: string[], spaceExists: boolean, epoch = 1): Promise<void> {
+  join(spaceId: string, secret: string, addresses: string[], spaceExists: boolean, epoch = 1, relays: SpaceRelays = NO_RELAYS): Promise<void> {
     return this.serialize(spaceId, async () => {
       const record = await this.read(spaceId);
       // A forged invite naming a space this device already has must not send its notes elsewhere.
       if (record.secret ? record.secret !== secret : spaceExists) throw new SecretConflictError();
-      await this.write(spaceId, { secret, addresses: mergeAddresses(record.addresses, addresses), ...(epoch > 1 ? { epoch } : {}) });
+      const merged = mergeRelays(record.relays ?? NO_RELAYS, relays);
+      const relaysNamed = merged.rendezvous.length + merged.turn.length > 0;
+      // Earlier keys stay (to tell devices still on one of them what changed).
+      await this.write(spaceId, { ...record, secret, addresses: mergeAddresses(record.addresses, addresses), ...(epoch > 1 ? { epoch } : {}), ...(relaysNamed ? { relays: merged } : {}) });
     });
   }
 
@@ -112,6 +118,15 @@ export class SpaceSecrets {
     return this.serialize(spaceId, async () => {
       const record = await this.read(spaceId);
       if (!record.removed) await this.write(spaceId, { ...record, removed: true });
+    });
+  }
+
+  /** Sets the space's rendezvous and TURN servers on this device. */
+  setRelays(spaceId: string, relays: SpaceRelays): Promise<SpaceRelays> {
+    return this.serialize(spaceId, async () => {
+      const record = await this.read(spaceId);
+      await this.write(spaceId, { ...record, relays });
+      return relays;
     });
   }
 

@@ -18,7 +18,11 @@ import { errorMessage } from '../../shared/errors';
 /** The documented default port; when it is taken, a free one is used. */
 export const DEFAULT_PORT = 4317;
 
-const USAGE = `usage: npm run web -- [--port N] [--data-dir DIR] [--signaling-port N] [--no-lan] [--attachment-limit-mb N] [--host ADDR --allow-remote]
+/** The documented default port of signalling over TLS (a rendezvous), when certificate files are given. */
+export const DEFAULT_SIGNALING_TLS_PORT = 4443;
+
+const USAGE = `usage: npm run web -- [--port N] [--data-dir DIR] [--signaling-port N] [--no-lan] [--attachment-limit-mb N]
+                      [--signaling-cert FILE --signaling-key FILE [--signaling-tls-port N]] [--host ADDR --allow-remote]
 
   Prints the address to open, with a token that changes at every start (the page and its
   connection to this host need it). COMMONPLACE_TOKEN=... in the environment keeps one token
@@ -29,6 +33,10 @@ const USAGE = `usage: npm run web -- [--port N] [--data-dir DIR] [--signaling-po
   --signaling-port N  port of the peer-to-peer signalling server (default ${DEFAULT_SIGNALING_PORT}, or a free
                    port if that one is taken; 0 for any free port)
   --no-lan         no LAN sync: signalling on 127.0.0.1 only and no mDNS (peers on this machine still sync)
+  --signaling-cert FILE, --signaling-key FILE
+                   PEM certificate chain and key: signalling also listens over TLS on every interface, as
+                   a rendezvous (wss://) for members beyond the LAN
+  --signaling-tls-port N  its port (default ${DEFAULT_SIGNALING_TLS_PORT})
   --attachment-limit-mb N  largest file a note may attach, in MB (default 100)
   --host ADDR      address to listen on (default 127.0.0.1)
   --allow-remote   allow a --host beyond loopback (anyone who reaches it can read your notes)`;
@@ -50,6 +58,9 @@ async function main(): Promise<void> {
         'signaling-port': { type: 'string' },
         'no-lan': { type: 'boolean', default: false },
         'attachment-limit-mb': { type: 'string' },
+        'signaling-cert': { type: 'string' },
+        'signaling-key': { type: 'string' },
+        'signaling-tls-port': { type: 'string' },
         // `commonplace serve`: this host syncs its spaces itself, with no window.
         serve: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -70,6 +81,17 @@ async function main(): Promise<void> {
   if (values.serve && values['allow-remote']) fail('serve never listens beyond loopback (but for peer signalling): --allow-remote is refused');
   const limitMb = values['attachment-limit-mb'] === undefined ? DEFAULT_ATTACHMENT_LIMIT_BYTES / 1024 / 1024 : Number(values['attachment-limit-mb']);
   if (!Number.isInteger(limitMb) || limitMb < 1 || limitMb > 2048) fail(`--attachment-limit-mb must be a whole number of MB from 1 to 2048, not ${values['attachment-limit-mb']}`);
+  let tls: { cert: string; key: string; port: number } | undefined;
+  if (values['signaling-cert'] !== undefined || values['signaling-key'] !== undefined || values['signaling-tls-port'] !== undefined) {
+    if (values['signaling-cert'] === undefined || values['signaling-key'] === undefined) fail('--signaling-cert and --signaling-key go together');
+    const tlsPort = values['signaling-tls-port'] === undefined ? DEFAULT_SIGNALING_TLS_PORT : Number(values['signaling-tls-port']);
+    if (!Number.isInteger(tlsPort) || tlsPort < 1 || tlsPort > 65535) fail(`--signaling-tls-port must be a port number, not ${values['signaling-tls-port']}`);
+    try {
+      tls = { cert: readFileSync(values['signaling-cert'], 'utf8'), key: readFileSync(values['signaling-key'], 'utf8'), port: tlsPort };
+    } catch (error) {
+      fail(`cannot read the signalling certificate or key: ${errorMessage(error)}`);
+    }
+  }
   const token = process.env.COMMONPLACE_TOKEN || undefined;
   if (token !== undefined && !isValidToken(token)) fail('COMMONPLACE_TOKEN must be at least 32 letters, digits, - or _');
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
@@ -88,7 +110,7 @@ async function main(): Promise<void> {
       lockHolder: 'web host',
       syncRequired: true,
       attachmentLimit: limitMb * 1024 * 1024,
-      lan: { port: signalingPort, lan: !values['no-lan'], fallbackToFreePort: values['signaling-port'] === undefined, allowOrigin: (origin) => servedOrigins.includes(origin) },
+      lan: { port: signalingPort, lan: !values['no-lan'], fallbackToFreePort: values['signaling-port'] === undefined, allowOrigin: (origin) => servedOrigins.includes(origin), tls },
     });
   } catch (error) {
     if (error instanceof DataDirBusyError) process.stderr.write(`Commonplace: ${error.message}. Stop it first, or pass another --data-dir.\n`);

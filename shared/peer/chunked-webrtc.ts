@@ -31,6 +31,8 @@ export interface ChunkingOptions {
   /** Told when a channel opens and closes, so other protocols can share it. */
   onOpen?: (channel: ChunkedDataChannel) => void;
   onClose?: (channel: ChunkedDataChannel) => void;
+  /** Told of a STUN or TURN server's error while gathering candidates (the browser's icecandidateerror). */
+  onIceError?: (error: { url: string; errorCode: number; errorText: string }) => void;
   maxMessageBytes?: number;
   /** Where warnings go (console.warn by default). */
   warn?: (message: string) => void;
@@ -234,6 +236,13 @@ export function chunkedWrtc(options: WrtcOptions = {}): WrtcImplementation {
   const nativeOnDataChannel = Object.getOwnPropertyDescriptor(Native.prototype, 'ondatachannel');
   function ChunkedPeerConnection(config?: RTCConfiguration): RTCPeerConnection {
     const pc = new Native(config);
+    if (options.onIceError) {
+      const report = options.onIceError;
+      pc.addEventListener('icecandidateerror', (event) => {
+        const e = event as RTCPeerConnectionIceErrorEvent;
+        report({ url: String(e.url ?? ''), errorCode: Number(e.errorCode), errorText: String(e.errorText ?? '') });
+      });
+    }
     const create = pc.createDataChannel.bind(pc);
     /** Channels created here (simple-peer's own, when it is the initiator). */
     const created: ChunkedDataChannel[] = [];

@@ -2,9 +2,10 @@
  * Peer-to-peer sync of one space, in a member's window or in a headless host (given a WebRTC for Node).
  * y-webrtc finds the space's peers and opens one WebRTC connection to
  * each, in the room derived from the space secret and encrypted with it, signalling through this
- * host's server, the LAN servers the host discovered and the addresses remembered for the space
- * (invite hints, manual connections); never the public signalling servers, no STUN/TURN
- * (iceServers: []), and data channels chunked so messages of any size arrive. y-webrtc's own document
+ * host's server, the LAN servers the host discovered, the addresses remembered for the space
+ * (invite hints, manual connections) and the space's rendezvous (wss://); never the public signalling
+ * servers, no STUN, TURN only through the servers the space names (shared/relays.ts), and data channels
+ * chunked so messages of any size arrive. y-webrtc's own document
  * carries presence only; the space's documents (the catalog and every note) travel on the same data
  * channels through document sync (shared/note-sync), so reconnecting costs what changed.
  *
@@ -28,6 +29,7 @@ import { isAttachmentMessage } from '../attachments/attachment-protocol';
 import { chunkedWrtc, type ChunkedDataChannel, type WrtcImplementation } from './chunked-webrtc';
 import { peerMessageProblem } from './peer-message-guard';
 import { errorMessage } from '../errors';
+import { iceServersOf, NO_RELAYS, sameRelays, type SpaceRelays } from '../relays';
 
 export type SyncState = 'offline' | 'syncing' | 'up-to-date';
 
@@ -45,6 +47,8 @@ export interface SyncStatus {
   keyChangedAt: number | null;
   /** This device was removed from the space: it keeps its notes and syncs no more. */
   removed: boolean;
+  /** What keeps the space's relays from working, in words a member can act on (LAN sync goes on). */
+  problems: string[];
 }
 
 export interface PresencePeer {
@@ -60,6 +64,8 @@ export interface Member {
 }
 
 const STATUS_POLL_MS = 300;
+/** A relay's error is shown this long after it was last seen. */
+const RELAY_PROBLEM_MS = 60_000;
 /**
  * A WebRTC connection that has not opened its data channel this long after it was set up is given up
  * (both sides then announce themselves again and start over). Opening takes well under a second on a
@@ -156,7 +162,10 @@ export class PeerSync {
   private online = true;
   private savedState: Record<string, unknown> | null = null;
   private destroyed = false;
-  private current: SyncStatus = { state: 'offline', peers: 0, online: true, shared: false, epoch: 1, keyChangedAt: null, removed: false };
+  private current: SyncStatus = { state: 'offline', peers: 0, online: true, shared: false, epoch: 1, keyChangedAt: null, removed: false, problems: [] };
+  private relays: SpaceRelays = NO_RELAYS;
+  /** TURN servers' errors by URL: what went wrong, and when it was last seen. */
+  private readonly turnProblems = new Map<string, { text: string; at: number }>();
   /** Who listens (lib0's registry: `status` events). */
   private readonly events = new ObservableV2<{ status: (status: SyncStatus) => void }>();
   private readonly cleanups: Array<() => void> = [];
@@ -180,6 +189,11 @@ export class PeerSync {
     this.awareness.setLocalState({ name: '', color: this.member.color, awarenessData: { noteId: null }, focusing: false, anchorPos: null, focusPos: null });
     this.cleanups.push(host.on('sync.changed', (info) => this.setInfo(info)));
     this.cleanups.push(
+      host.on('space.relays', (event) => {
+        if (event.spaceId === spaceId) void this.ready.then(() => this.applyRelays(event.relays));
+      }),
+    );
+    this.cleanups.push(
       host.on('space.key', (event) => {
         if (event.spaceId === spaceId) this.rekey().catch((error: unknown) => console.warn(`peer sync for space ${spaceId}: the new key could not be taken: ${errorMessage(error)}`));
       }),
@@ -199,6 +213,7 @@ export class PeerSync {
         ]);
         this.info = info;
         this.addresses = sharing.addresses;
+        this.relays = sharing.relays;
         this.epoch = sharing.epoch;
         this.removed = sharing.removed;
         if (sharing.room) await this.startProvider(sharing.room);
@@ -226,6 +241,7 @@ export class PeerSync {
     this.removed = sharing.removed;
     this.keyChangedAt = Date.now();
     this.addresses = sharing.addresses;
+    this.relays = sharing.relays;
     if (sharing.room) await this.startProvider(sharing.room);
     else this.room = null;
     this.refreshStatus();
@@ -240,7 +256,21 @@ export class PeerSync {
   }
 
   private signalingUrls(): string[] {
-    return [...new Set([...this.info.signalingUrls, ...this.addresses.map(wsUrl)])].filter(isSignalingUrl);
+    return [...new Set([...this.info.signalingUrls, ...this.addresses.map(wsUrl), ...this.relays.rendezvous])].filter(isSignalingUrl);
+  }
+
+  /** The space's relays changed: new TURN servers need new connections, new rendezvous only new signalling. */
+  private async applyRelays(relays: SpaceRelays): Promise<void> {
+    if (sameRelays(relays, this.relays)) return;
+    const turnChanged = !sameRelays({ ...relays, rendezvous: [] }, { ...this.relays, rendezvous: [] });
+    this.relays = relays;
+    this.turnProblems.clear();
+    const room = this.room;
+    if (turnChanged && this.provider && room) {
+      this.stopProvider();
+      await this.startProvider(room);
+    } else this.updateSignaling();
+    this.refreshStatus();
   }
 
   private async startProvider(room: SpaceRoom): Promise<void> {
@@ -276,6 +306,7 @@ export class PeerSync {
           return true;
         },
         onOpen: (channel) => void linkOf(channel),
+        onIceError: (error) => this.noteIceError(error),
         onClose: (channel) => {
           const link = this.links.get(channel);
           this.links.delete(channel);
@@ -288,7 +319,7 @@ export class PeerSync {
         awareness: this.awareness,
         // Connect over WebRTC even to tabs of the same browser, so what we test is what members get.
         filterBcConns: false,
-        peerOpts: { config: { iceServers: [] }, wrtc },
+        peerOpts: { config: { iceServers: iceServersOf(this.relays) }, wrtc },
       });
       this.provider = provider;
       this.filterSignaling();
@@ -376,6 +407,18 @@ export class PeerSync {
     await this.startProvider(sharing.room);
   }
 
+  /** The space's rendezvous and TURN servers on this device. */
+  async savedRelays(): Promise<SpaceRelays> {
+    await this.ready;
+    return this.relays;
+  }
+
+  /** Sets the space's relays on this device (its host tells every window, this one included). */
+  async saveRelays(relays: SpaceRelays): Promise<void> {
+    const saved = await this.host.call('space.setRelays', { spaceId: this.spaceId, relays });
+    await this.applyRelays(saved.relays);
+  }
+
   /** "Connect to address": remembers host:port for this space and signals through it. */
   async connectTo(address: string): Promise<void> {
     const { addresses } = await this.host.call('space.addAddress', { spaceId: this.spaceId, address });
@@ -420,6 +463,37 @@ export class PeerSync {
     return () => this.events.off('status', listener);
   }
 
+  /** A TURN server the space names refused us or could not be reached (WebRTC's icecandidateerror). */
+  private noteIceError(error: { url: string; errorCode: number; errorText: string }): void {
+    // WebRTC names the server with the transport it tried (turn:host:port?transport=udp).
+    const withoutQuery = (url: string) => url.split('?')[0];
+    const server = this.relays.turn.find((t) => withoutQuery(t.url) === withoutQuery(error.url));
+    if (!server) return;
+    const text =
+      error.errorCode === 401 || error.errorCode === 403 || error.errorCode === 441
+        ? `The TURN server ${server.url} refused this space's username or password.`
+        : error.errorCode === 701
+          ? `Cannot reach the TURN server ${server.url}.`
+          : `The TURN server ${server.url} answered with an error (${error.errorCode} ${error.errorText.slice(0, 80)}).`;
+    this.turnProblems.set(server.url, { text, at: Date.now() });
+  }
+
+  /** What keeps the relays from working: rendezvous that do not answer, TURN servers that failed lately. */
+  private relayProblems(): string[] {
+    if (!this.online || !this.provider) return [];
+    const problems: string[] = [];
+    for (const url of this.relays.rendezvous) {
+      const conn = (this.provider.signalingConns as Array<{ url: string; connected: boolean; unsuccessfulReconnects: number }>).find((c) => c.url === url);
+      if (conn && !conn.connected && conn.unsuccessfulReconnects > 0) problems.push(`Cannot reach the rendezvous ${url}.`);
+    }
+    const now = Date.now();
+    for (const [url, problem] of this.turnProblems) {
+      if (now - problem.at > RELAY_PROBLEM_MS) this.turnProblems.delete(url);
+      else problems.push(problem.text);
+    }
+    return problems;
+  }
+
   private refreshStatus(): void {
     this.dropStalledConnections();
     // Closing a peer connection closes its channels without a close event: let go of those links here.
@@ -431,9 +505,19 @@ export class PeerSync {
     const documents = this.engine.status();
     const peers = this.online ? documents.peers : 0;
     const state: SyncState = peers === 0 ? 'offline' : documents.syncing ? 'syncing' : 'up-to-date';
-    const next: SyncStatus = { state, peers, online: this.online, shared: this.room !== null, epoch: this.epoch, keyChangedAt: this.keyChangedAt, removed: this.removed };
+    const next: SyncStatus = { state, peers, online: this.online, shared: this.room !== null, epoch: this.epoch, keyChangedAt: this.keyChangedAt, removed: this.removed, problems: this.relayProblems() };
     const c = this.current;
-    if (c.state === next.state && c.peers === next.peers && c.online === next.online && c.shared === next.shared && c.epoch === next.epoch && c.removed === next.removed && c.keyChangedAt === next.keyChangedAt) return;
+    if (
+      c.state === next.state &&
+      c.peers === next.peers &&
+      c.online === next.online &&
+      c.shared === next.shared &&
+      c.epoch === next.epoch &&
+      c.removed === next.removed &&
+      c.keyChangedAt === next.keyChangedAt &&
+      c.problems.join('\n') === next.problems.join('\n')
+    )
+      return;
     this.current = next;
     this.events.emit('status', [next]);
   }

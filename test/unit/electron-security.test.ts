@@ -90,8 +90,8 @@ describe('content security policy', () => {
     expect(directive('form-action')).toEqual(["'none'"]);
   });
 
-  it('connects only to itself and to plain ws: signalling, and allows inline styles only for the editor', () => {
-    expect(directive('connect-src')).toEqual(["'self'", 'ws:']);
+  it('connects only to itself and to ws:/wss: signalling, and allows inline styles only for the editor', () => {
+    expect(directive('connect-src')).toEqual(["'self'", 'ws:', 'wss:']);
     expect(directive('style-src')).toEqual(["'self'", "'unsafe-inline'"]);
     expect(directive('img-src')).toEqual(["'self'", 'data:', 'blob:']);
     expect(CONTENT_SECURITY_POLICY).not.toMatch(/(^|\s)\*(\s|;|$)/);

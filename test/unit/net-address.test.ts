@@ -62,8 +62,8 @@ describe('host:port', () => {
   });
 
   it('reads ws:// signalling URLs, nothing more', () => {
-    for (const url of ['ws://127.0.0.1:4318', 'ws://[::1]:4318', 'ws://host.local:4318']) expect(isSignalingUrl(url), url).toBe(true);
-    for (const url of ['wss://127.0.0.1:4318', 'ws://127.0.0.1:4318/', 'ws://127.0.0.1', 'ws://u:p@h:1', 'http://h:1', 'ws://999.0.0.1:1']) expect(isSignalingUrl(url), url).toBe(false);
+    for (const url of ['ws://127.0.0.1:4318', 'ws://[::1]:4318', 'ws://host.local:4318', 'wss://notes.example.org:4443']) expect(isSignalingUrl(url), url).toBe(true);
+    for (const url of ['wss://notes.example.org', 'ws://127.0.0.1:4318/', 'ws://127.0.0.1', 'ws://u:p@h:1', 'http://h:1', 'ws://999.0.0.1:1']) expect(isSignalingUrl(url), url).toBe(false);
   });
 });
 

@@ -1,8 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { logger } from '../../main/services/logger';
 import { startLanSync } from '../../main/services/lan-sync';
 import { startSignalingServer, type SignalingServer } from '../../main/services/signaling-server';
+import { skipUnlessAvailable } from '../support/required';
+import { makeTestCertificate, opensslUnavailable } from '../support/tls-cert';
 
 logger.setQuiet(true);
 let server: SignalingServer | null = null;
@@ -225,3 +230,46 @@ async function until(ok: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(ok()).toBe(true);
 }
+
+describe('signalling server over TLS (a rendezvous)', () => {
+  const missing = opensslUnavailable();
+  const skip = skipUnlessAvailable(missing, 'signalling over TLS (needs openssl to make a certificate)');
+  let dir = '';
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = '';
+  });
+
+  it.skipIf(skip)('relays between a wss:// client and a plain ws:// one, refuses a web page and an untrusted client', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cp-tls-'));
+    const cert = makeTestCertificate(dir, ['127.0.0.1']);
+    server = await startSignalingServer({ port: 0, host: '127.0.0.1', tls: { cert: cert.cert, key: cert.key, port: 0 } });
+    expect(server.tlsPort).toBeGreaterThan(0);
+    const open = (ws: WebSocket) =>
+      new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+        ws.once('unexpected-response', (_req, res) => reject(new Error(`refused with ${res.statusCode}`)));
+      });
+    const far = new WebSocket(`wss://127.0.0.1:${server.tlsPort}`, { ca: cert.cert });
+    sockets.push(far);
+    const heard: unknown[] = [];
+    far.on('message', (data) => heard.push(JSON.parse(data.toString())));
+    await open(far);
+    const near = await client(server.port);
+    far.send(JSON.stringify({ type: 'subscribe', topics: ['room-tls'] }));
+    near.send({ type: 'subscribe', topics: ['room-tls'] });
+    far.send(JSON.stringify({ type: 'ping' }));
+    await until(() => heard.some((m) => (m as { type: string }).type === 'pong'));
+    await settle(near);
+    near.send({ type: 'publish', topic: 'room-tls', data: 'over the internet' });
+    await until(() => heard.some((m) => (m as { data?: string }).data === 'over the internet'));
+    // The same rules as on the LAN: a web page is refused, and a client that does not trust the certificate cannot connect.
+    const page = new WebSocket(`wss://127.0.0.1:${server.tlsPort}`, { ca: cert.cert, origin: 'https://evil.example' });
+    sockets.push(page);
+    await expect(open(page)).rejects.toThrow(/403/);
+    const untrusting = new WebSocket(`wss://127.0.0.1:${server.tlsPort}`);
+    sockets.push(untrusting);
+    await expect(open(untrusting)).rejects.toThrow(/self-signed|certificate/);
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,5 +38,24 @@ describe('space secrets on the device', () => {
     await expect(secrets.join('space-0002', 'B'.repeat(43), [], true)).rejects.toBeInstanceOf(SecretConflictError);
     // A space made on this device and never shared cannot be taken over by a forged invite either.
     await expect(secrets.join('space-0003', secret, [], true)).rejects.toBeInstanceOf(SecretConflictError);
+  });
+
+  it('keeps a space’s relays: set by a member, merged from an invite, kept when the key moves on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cp-secrets-'));
+    dirs.push(dir);
+    const secrets = new SpaceSecrets(dir);
+    const secret = 'C'.repeat(43);
+    const turn = { url: 'turn:203.0.113.1:3478', username: 'ward', credential: 'pw' };
+    await secrets.join('space-0004', secret, [], false, 1, { rendezvous: ['wss://203.0.113.1:4443'], turn: [turn] });
+    expect((await secrets.read('space-0004')).relays).toEqual({ rendezvous: ['wss://203.0.113.1:4443'], turn: [turn] });
+    await secrets.setRelays('space-0004', { rendezvous: [], turn: [{ ...turn, credential: 'new' }] });
+    await secrets.rotate('space-0004', 'D'.repeat(43), 2);
+    await secrets.join('space-0004', 'D'.repeat(43), [], true, 2, { rendezvous: ['wss://b.example:4443'], turn: [] });
+    expect((await secrets.read('space-0004')).relays).toEqual({ rendezvous: ['wss://b.example:4443'], turn: [{ ...turn, credential: 'new' }] });
+    // A file with a relay no member could have saved is unreadable, not trusted.
+    const file = join(dir, 'secrets', 'space-0004.json');
+    const record = JSON.parse(await readFile(file, 'utf8'));
+    await writeFile(file, JSON.stringify({ ...record, relays: { rendezvous: ['http://evil.example'], turn: [] } }));
+    await expect(secrets.read('space-0004')).rejects.toThrow(/unreadable/);
   });
 });

@@ -1,7 +1,11 @@
-/** "Connect to address": another member's signalling server, for networks that block multicast. */
-import { useState } from 'react';
+/**
+ * "Connect to address": another member's signalling server, for networks that block multicast; and
+ * the space's relays, for members on other networks (a rendezvous over wss:// and a TURN server).
+ */
+import { useEffect, useState } from 'react';
 import { isHostPort } from '../../../shared/net-address';
 import type { PeerSync } from '../../../shared/peer/peer-sync';
+import { relaysProblem, type SpaceRelays } from '../../../shared/relays';
 import { Dialog } from './Dialog';
 import { errorMessage } from '../../../shared/errors';
 
@@ -41,6 +45,87 @@ export function ConnectDialog({ sync, onClose }: { sync: PeerSync; onClose: () =
           Connect
         </button>
       </form>
+      <RelaysForm sync={sync} />
     </Dialog>
+  );
+}
+
+/** The space's rendezvous and TURN server: the first of each is edited here, any others are kept. */
+function RelaysForm({ sync }: { sync: PeerSync }) {
+  const [saved, setSaved] = useState<SpaceRelays | null>(null);
+  const [rendezvous, setRendezvous] = useState('');
+  const [turnUrl, setTurnUrl] = useState('');
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [message, setMessage] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    void sync.savedRelays().then((relays) => {
+      if (!live) return;
+      setSaved(relays);
+      setRendezvous(relays.rendezvous[0] ?? '');
+      setTurnUrl(relays.turn[0]?.url ?? '');
+      setUsername(relays.turn[0]?.username ?? '');
+      setPassword(relays.turn[0]?.credential ?? '');
+    });
+    return () => {
+      live = false;
+    };
+  }, [sync]);
+
+  const save = async () => {
+    if (!saved) return;
+    const typedRendezvous = rendezvous.trim();
+    const typedTurn = turnUrl.trim();
+    const relays: SpaceRelays = {
+      rendezvous: [...(typedRendezvous ? [typedRendezvous] : []), ...saved.rendezvous.slice(1)],
+      turn: [...(typedTurn ? [{ url: typedTurn, username, credential: password }] : []), ...saved.turn.slice(1)],
+    };
+    const problem = relaysProblem(relays);
+    if (problem) {
+      setMessage(`Not saved: ${problem}.`);
+      return;
+    }
+    try {
+      await sync.saveRelays(relays);
+      setSaved(relays);
+      setMessage(relays.rendezvous.length + relays.turn.length > 0 ? 'Saved. Invites made from now on carry them.' : 'Saved: this space uses no relays.');
+    } catch (e) {
+      setMessage(`Could not save the relays: ${errorMessage(e)}`);
+    }
+  };
+
+  return (
+    <form
+      aria-label="Relays"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <h3>Beyond this network</h3>
+      <p>For members at other sites: your community’s always-on host as a rendezvous, and a TURN server for networks that cannot connect directly. They relay only encrypted traffic.</p>
+      <label className="sync-field">
+        Rendezvous
+        <input value={rendezvous} onChange={(e) => setRendezvous(e.target.value)} aria-label="Rendezvous" placeholder="wss://notes.example.org:4443" disabled={!saved} />
+      </label>
+      <label className="sync-field">
+        TURN server
+        <input value={turnUrl} onChange={(e) => setTurnUrl(e.target.value)} aria-label="TURN server" placeholder="turn:relay.example.org:3478" disabled={!saved} />
+      </label>
+      <label className="sync-field">
+        TURN username
+        <input value={username} onChange={(e) => setUsername(e.target.value)} aria-label="TURN username" autoComplete="off" disabled={!saved} />
+      </label>
+      <label className="sync-field">
+        TURN password
+        <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} aria-label="TURN password" autoComplete="new-password" disabled={!saved} />
+      </label>
+      {message && <p role="alert">{message}</p>}
+      <button type="submit" className="primary" disabled={!saved}>
+        Save relays
+      </button>
+    </form>
   );
 }

@@ -27,7 +27,7 @@ export function JoinDialog({ host, initialCode = '', onJoined, onClose }: { host
     setBusy(true);
     try {
       if (invite.kind === 'key') await host.call('space.join', { spaceId: invite.spaceId, name: invite.name, secret: invite.secret, addresses: invite.addresses });
-      else await host.call('space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses });
+      else await host.call('space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses, ...(invite.relays ? { relays: invite.relays } : {}) });
       onJoined(invite.spaceId);
     } catch (e) {
       // The host's refusals say what happened (expired, revoked, used, nobody online) in the member's words.

@@ -33,6 +33,11 @@ export function SyncStatusLine({ status }: { status: Status }) {
       <span className="sync-dot" aria-hidden="true" />
       {describeSyncStatus(status)}
       {more && <span className="sync-detail">{more}</span>}
+      {status.problems.map((problem) => (
+        <span key={problem} className="sync-detail sync-problem">
+          {problem}
+        </span>
+      ))}
     </div>
   );
 }
