@@ -52,6 +52,8 @@ export interface HostOptions {
   token?: string;
   /** `serve`: the always-on host (`commonplace serve`), which syncs its spaces itself. */
   serve?: boolean;
+  /** More environment (e.g. NODE_EXTRA_CA_CERTS for a test's own rendezvous certificate). */
+  env?: Record<string, string>;
 }
 
 /** Starts `dist/web/host.mjs` (what `npm run web` runs after building) and waits for its ready line. */
@@ -60,7 +62,7 @@ export async function startHost(dataDir: string, port = 0, options: HostOptions 
   if (!existsSync(entry)) throw new Error('dist/web/host.mjs is missing: run `npm run build` first');
   const command = options.serve ? [join(ROOT, 'bin', 'commonplace.js'), 'serve'] : [entry];
   const argv = [...command, '--port', String(port), '--data-dir', dataDir, ...(options.lan ? [] : ['--no-lan']), ...(options.args ?? [])];
-  const env = { ...process.env, COMMONPLACE_TOKEN: options.token ?? '' };
+  const env = { ...process.env, ...options.env, COMMONPLACE_TOKEN: options.token ?? '' };
   const child = options.netns
     ? spawn('ip', ['netns', 'exec', options.netns, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env })
     : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });

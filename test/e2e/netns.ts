@@ -147,3 +147,111 @@ export function chromiumInNamespace(dir: string, ns: string): string {
   chmodSync(path, 0o755);
   return path;
 }
+
+/** Runs a shell command inside a namespace. */
+export function inNs(ns: string, command: string): void {
+  execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', command], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+}
+
+/** Why homes behind NAT cannot be built here (iptables missing), or null. */
+export function natUnavailable(): string | null {
+  const netns = netnsUnavailable();
+  if (netns) return netns;
+  try {
+    execFileSync('iptables', ['--version'], { stdio: 'ignore', timeout: 10_000 });
+    return null;
+  } catch {
+    return 'iptables is missing (apt-get install iptables)';
+  }
+}
+
+export interface Home {
+  /** Where the member's host and browser run. */
+  name: string;
+  /** The home's router: NAT (masquerade) and a firewall that lets in only what was asked for from inside. */
+  router: string;
+  /** The member's address inside the home. */
+  address: string;
+  /** The router's address on the public network (what others see). */
+  publicAddress: string;
+}
+
+/**
+ * The internet in miniature: a public network (its own namespace, with one service address, where a
+ * relay and a rendezvous run) and homes, each a private network behind a router that masquerades and
+ * lets nothing in unasked, as home routers do, with a new public port for every destination (a
+ * symmetric NAT). Nothing is routed to a home's private addresses, and a port one home's router showed
+ * the relay is no use to the other home, so two homes reach each other only through a relay.
+ */
+export class NatLab {
+  /** The public network's service address (on its loopback, routed to by every home's router). */
+  static readonly SERVICE_ADDRESS = '203.0.113.100';
+  readonly publicNs: string;
+  readonly homes: Home[] = [];
+  private readonly created: string[] = [];
+  private readonly id = `${process.pid % 10000}`;
+
+  constructor(private readonly prefix: string) {
+    this.publicNs = `${prefix}-pub-${this.id}`;
+  }
+
+  start(): void {
+    ip('netns', 'add', this.publicNs);
+    this.created.push(this.publicNs);
+    settleAddressesAtOnce(this.publicNs);
+    ip('-n', this.publicNs, 'link', 'set', 'lo', 'up');
+    ip('-n', this.publicNs, 'addr', 'add', `${NatLab.SERVICE_ADDRESS}/32`, 'dev', 'lo');
+    inNs(this.publicNs, 'echo 1 > /proc/sys/net/ipv4/ip_forward');
+  }
+
+  addHome(): Home {
+    const i = this.homes.length + 1;
+    const router = `${this.prefix}-r${i}-${this.id}`;
+    const name = `${this.prefix}-h${i}-${this.id}`;
+    for (const ns of [router, name]) {
+      ip('netns', 'add', ns);
+      this.created.push(ns);
+      settleAddressesAtOnce(ns);
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+    }
+    // Public side: 203.0.113.(4i-3) on the public network, 203.0.113.(4i-2) the router's WAN address.
+    const publicEnd = `203.0.113.${4 * i - 3}`;
+    const publicAddress = `203.0.113.${4 * i - 2}`;
+    ip('-n', router, 'link', 'add', 'wan', 'type', 'veth', 'peer', 'name', `w${i}`, 'netns', this.publicNs);
+    ip('-n', router, 'addr', 'add', `${publicAddress}/30`, 'dev', 'wan');
+    ip('-n', this.publicNs, 'addr', 'add', `${publicEnd}/30`, 'dev', `w${i}`);
+    ip('-n', router, 'link', 'set', 'wan', 'up');
+    ip('-n', this.publicNs, 'link', 'set', `w${i}`, 'up');
+    ip('-n', router, 'route', 'add', 'default', 'via', publicEnd);
+    // Private side: 10.(100+i).0.0/24, the router at .1 and the member at .2.
+    const address = `10.${100 + i}.0.2`;
+    ip('-n', name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'lan', 'netns', router);
+    ip('-n', name, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
+    ip('-n', router, 'addr', 'add', `10.${100 + i}.0.1/24`, 'dev', 'lan');
+    ip('-n', name, 'link', 'set', 'eth0', 'up');
+    ip('-n', router, 'link', 'set', 'lan', 'up');
+    ip('-n', name, 'route', 'add', 'default', 'via', `10.${100 + i}.0.1`);
+    inNs(router, 'echo 1 > /proc/sys/net/ipv4/ip_forward');
+    // A new public port for every destination (a symmetric NAT): a peer's address as the relay saw it is no use to the other home.
+    inNs(router, 'iptables -t nat -A POSTROUTING -o wan -j MASQUERADE --random-fully');
+    inNs(router, 'iptables -A FORWARD -i wan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT && iptables -A FORWARD -i wan -j DROP');
+    // The public network's way to the rest of the internet leads into the first router, which drops what it did not ask for,
+    // as the internet would: a relay sending to a private address the other side named must not fail with "network unreachable".
+    if (i === 1) ip('-n', this.publicNs, 'route', 'add', 'default', 'via', publicAddress);
+    const home = { name, router, address, publicAddress };
+    this.homes.push(home);
+    return home;
+  }
+
+  /** Deletes every namespace this lab made (their veths and rules go with them). Never throws. */
+  destroy(): void {
+    for (const name of this.created.reverse()) {
+      try {
+        ip('netns', 'del', name);
+      } catch {
+        // already gone
+      }
+    }
+    this.created.length = 0;
+  }
+}

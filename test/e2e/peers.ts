@@ -20,12 +20,18 @@ export interface Member {
 }
 
 /** A member with a host and a browser of their own in namespace `ns`, past the first run (`lan`: found over mDNS there). */
-export async function startMember(ns: string, name: string, scratch: string, cleanups: Array<() => unknown>, options: { lan?: boolean } = {}): Promise<Member> {
+export async function startMember(
+  ns: string,
+  name: string,
+  scratch: string,
+  cleanups: Array<() => unknown>,
+  options: { lan?: boolean; env?: Record<string, string>; browserArgs?: string[] } = {},
+): Promise<Member> {
   const dataDir = await tempDir(`p2p-${name}`);
   cleanups.push(() => removeDir(dataDir));
-  const host = await startHost(dataDir, 0, { netns: ns, lan: options.lan, args: ['--signaling-port', '0'] });
+  const host = await startHost(dataDir, 0, { netns: ns, lan: options.lan, args: ['--signaling-port', '0'], env: options.env });
   cleanups.push(() => host.stop('SIGKILL'));
-  const browser = await openBrowser(host.url, undefined, { executablePath: chromiumInNamespace(scratch, ns), args: WEBRTC_ARGS });
+  const browser = await openBrowser(host.url, undefined, { executablePath: chromiumInNamespace(scratch, ns), args: [...WEBRTC_ARGS, ...(options.browserArgs ?? [])] });
   cleanups.push(() => browser.close());
   if (process.env.P2P_DEBUG) browser.page.on('console', (m) => console.log(name, m.type(), m.text().slice(0, 300)));
   cleanups.push(() => removeDir(browser.profileDir));
