@@ -30,6 +30,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // Benchmarks that need browsers in network namespaces (npm run bench runs them; npm test does not).
+        extends: true,
+        test: {
+          name: 'bench',
+          include: ['bench/**/*.vitest.ts'],
+          environment: 'node',
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -126,7 +126,7 @@ async function pasteNote(page, title, size) {
   await until(async () => (await page.getByRole('textbox', { name: 'Note body' }).textContent())?.length ?? 0, (n) => n >= size * 0.99, 'the paste');
 }
 
-async function keystrokeLatencies(a, b) {
+export async function keystrokeLatencies(a, b) {
   await b.page.evaluate(() => {
     const el = document.querySelector('[aria-label="Note body"]');
     window.__arrivals = [];

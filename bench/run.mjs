@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: measures Commonplace, writes bench/results.json (the previous one becomes
 // bench/results.previous.json) and prints a Markdown table with the change against the previous run.
-// Options: --only traces|browser|import|history|comments|headless|extra (comma-separated), --quick (fewer repetitions).
+// Options: --only traces|browser|import|history|comments|headless|relay|extra (comma-separated), --quick (fewer repetitions).
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -677,7 +677,29 @@ if (wants('headless')) {
   console.error('always-on host…');
   await benchHeadless(node);
 }
+if (wants('relay')) {
+  console.error('through a TURN relay…');
+  await benchRelay();
+}
 if (wants('extra')) await benchExtra();
+
+/** bench/relay.vitest.ts (browsers in network namespaces behind NAT, through coturn): vitest runs it, and hands its figures back in a file. */
+async function benchRelay() {
+  const out = join(mkdtempSync(join(tmpdir(), 'cp-bench-relay-')), 'figures.json');
+  const code = await new Promise((resolve) => {
+    const child = spawn('npx', ['vitest', 'run', '--project', 'bench', 'bench/relay.vitest.ts'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, RELAY_BENCH_OUT: out } });
+    child.on('exit', resolve);
+  });
+  if (code !== 0 || !existsSync(out)) {
+    skipped.push(`relay keystroke through TURN (bench/relay.vitest.ts exited with ${code}: it needs root, ip netns, iptables, openssl, coturn and a build)`);
+    return;
+  }
+  for (const figure of JSON.parse(readFileSync(out, 'utf8'))) {
+    // The goal (issue 14): p95 at most 80 ms with 40 ms round trip between the homes.
+    const p95 = summary(figure.samples).p95;
+    record(figure.name, figure.unit, figure.samples, figure.name.endsWith(', 40 ms RTT') ? { goalP95: 80, p95Met: p95 <= 80 } : {});
+  }
+}
 
 const previous = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : existsSync(previousPath) ? JSON.parse(readFileSync(previousPath, 'utf8')) : null;
 if (existsSync(resultsPath)) copyFileSync(resultsPath, previousPath);
