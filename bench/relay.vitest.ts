@@ -13,7 +13,7 @@ import { afterAll, expect, it } from 'vitest';
 import { inNs } from '../test/e2e/netns';
 import { joinWith, poll, shareCode, startMember, syncStatus, syncState } from '../test/e2e/peers';
 import { body, title } from '../test/e2e/harness';
-import { RENDEZVOUS, SERVICE, startRelayLab, TURN_PASSWORD, TURN_PORT, TURN_USER } from '../test/e2e/relay-lab';
+import { RENDEZVOUS, SERVICE, setRelays, startRelayLab, TURN_PASSWORD, TURN_PORT, TURN_USER } from '../test/e2e/relay-lab';
 // @ts-expect-error: a plain ES module of the benchmarks, without types
 import { keystrokeLatencies } from './p2p.bench.mjs';
 
@@ -44,15 +44,7 @@ it('keystroke through TURN with 40 ms round trip', { timeout: 300_000 }, async (
   cleanups.push(() => rendezvous.stop('SIGKILL'));
   const ana = await startMember(lab.homes[0].name, 'Ana', lab.scratch, cleanups, { env: lab.env, browserArgs: lab.browserArgs });
   const a = ana.browser.page;
-  await a.getByRole('button', { name: 'Connect to address' }).click();
-  const form = a.getByRole('form', { name: 'Relays' });
-  await form.getByRole('textbox', { name: 'Rendezvous' }).fill(RENDEZVOUS);
-  await form.getByRole('textbox', { name: 'TURN server' }).fill(`turn:${SERVICE}:${PROXY_PORT}`);
-  await form.getByRole('textbox', { name: 'TURN username' }).fill(TURN_USER);
-  await form.getByLabel('TURN password').fill(TURN_PASSWORD);
-  await form.getByRole('button', { name: 'Save relays' }).click();
-  await expect.poll(() => form.getByRole('alert').textContent(), poll).toMatch(/^Saved/);
-  await a.getByRole('button', { name: 'Close' }).click();
+  await setRelays(a, { rendezvous: RENDEZVOUS, turn: `turn:${SERVICE}:${PROXY_PORT}`, username: TURN_USER, password: TURN_PASSWORD });
   const code = await shareCode(a);
   const ben = await startMember(lab.homes[1].name, 'Ben', lab.scratch, cleanups, { env: lab.env, browserArgs: lab.browserArgs });
   const b = ben.browser.page;

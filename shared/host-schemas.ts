@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { HostError, MAX_ATTACHMENT_READ_BYTES, MAX_DOCS_PER_CALL, MAX_IMPORT_CALL_BYTES, MAX_IMPORT_CALL_FILES, MAX_MARKDOWN_FILE_BYTES, MAX_PUSH_BYTES, MAX_QUERY_CHARS, MAX_SPACE_ADDRESSES, MAX_STATE_VECTOR_BYTES, MAX_UPDATE_BYTES, type HostMethod } from './host-api';
 import { isHostPort } from './net-address';
-import { relaysProblem, type SpaceRelays } from './relays';
+import { MAX_CREDENTIAL_CHARS, MAX_RELAY_URL_CHARS, MAX_RENDEZVOUS, MAX_TURN_SERVERS, relaysProblem, type SpaceRelays } from './relays';
 import { ATTACHMENT_CHUNK_BYTES } from './attachments/attachment';
 
 const bytes = (max: number) =>
@@ -30,8 +30,10 @@ export const signalingAddressSchema = z.string().max(300).refine(isHostPort, 'no
 /** A space's rendezvous and TURN servers (shared/relays.ts). */
 export const relaysSchema = z
   .object({
-    rendezvous: z.array(z.string().max(300)).max(16),
-    turn: z.array(z.object({ url: z.string().max(300), username: z.string().max(300), credential: z.string().max(300) }).strict()).max(16),
+    rendezvous: z.array(z.string().max(MAX_RELAY_URL_CHARS)).max(MAX_RENDEZVOUS),
+    turn: z
+      .array(z.object({ url: z.string().max(MAX_RELAY_URL_CHARS), username: z.string().max(MAX_CREDENTIAL_CHARS), credential: z.string().max(MAX_CREDENTIAL_CHARS) }).strict())
+      .max(MAX_TURN_SERVERS),
   })
   .strict()
   .superRefine((relays: SpaceRelays, ctx) => {

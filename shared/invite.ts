@@ -10,7 +10,7 @@ import { fromBase64, toBase64 } from 'lib0/buffer';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { isHostPort } from './net-address';
-import { NO_RELAYS, relaysProblem, type SpaceRelays } from './relays';
+import { hasRelays, MAX_RENDEZVOUS, MAX_TURN_SERVERS, NO_RELAYS, relaysProblem, type SpaceRelays } from './relays';
 
 export const INVITE_PREFIX = 'cp1.';
 export const TOKEN_INVITE_PREFIX = 'cp2.';
@@ -131,7 +131,7 @@ export function encodeTokenInvite(invite: TokenInvite): string {
   const relays = invite.relays ?? NO_RELAYS;
   const relaysWrong = relaysProblem(relays);
   if (relaysWrong) throw new InviteError(`not a valid invite (relays: ${relaysWrong})`);
-  const withRelays = relays.rendezvous.length + relays.turn.length > 0;
+  const withRelays = hasRelays(relays);
   const encoder = encoding.createEncoder();
   // Without relays, the code a member of an earlier version can read.
   encoding.writeUint8(encoder, withRelays ? RELAY_INVITE_VERSION : TOKEN_INVITE_VERSION);
@@ -188,10 +188,10 @@ export function decodeAnyInvite(text: string): AnyInvite {
     const relays: SpaceRelays = { rendezvous: [], turn: [] };
     if (version === RELAY_INVITE_VERSION) {
       const rendezvous = decoding.readVarUint(decoder);
-      if (rendezvous > MAX_INVITE_ADDRESSES) throw new InviteError('The invite code lists too many rendezvous.');
+      if (rendezvous > MAX_RENDEZVOUS) throw new InviteError('The invite code lists too many rendezvous.');
       for (let i = 0; i < rendezvous; i++) relays.rendezvous.push(decoding.readVarString(decoder));
       const turn = decoding.readVarUint(decoder);
-      if (turn > MAX_INVITE_ADDRESSES) throw new InviteError('The invite code lists too many TURN servers.');
+      if (turn > MAX_TURN_SERVERS) throw new InviteError('The invite code lists too many TURN servers.');
       for (let i = 0; i < turn; i++) relays.turn.push({ url: decoding.readVarString(decoder), username: decoding.readVarString(decoder), credential: decoding.readVarString(decoder) });
     }
     if (decoding.hasContent(decoder)) throw new InviteError('The invite code has unexpected data at its end.');

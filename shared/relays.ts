@@ -22,24 +22,36 @@ export interface SpaceRelays {
 export const NO_RELAYS: SpaceRelays = { rendezvous: [], turn: [] };
 export const MAX_RENDEZVOUS = 4;
 export const MAX_TURN_SERVERS = 4;
-const MAX_CREDENTIAL_CHARS = 256;
+export const MAX_CREDENTIAL_CHARS = 256;
+export const MAX_RELAY_URL_CHARS = 300;
+
+export const hasRelays = (relays: SpaceRelays): boolean => relays.rendezvous.length + relays.turn.length > 0;
 
 /** What is wrong with a rendezvous URL, in words a member can act on, or null. */
 export function rendezvousProblem(url: string): string | null {
-  if (typeof url !== 'string' || url.length > 300) return 'a rendezvous is a URL such as wss://notes.example.org:4443';
+  if (typeof url !== 'string' || url.length > MAX_RELAY_URL_CHARS) return 'a rendezvous is a URL such as wss://notes.example.org:4443';
   if (!url.startsWith('wss://')) return 'a rendezvous starts with wss:// (signalling beyond the LAN is always encrypted in transit)';
   return parseHostPort(url.slice('wss://'.length)) ? null : 'a rendezvous is wss://host:port, for example wss://notes.example.org:4443';
 }
 
-const TURN_URL = /^turns?:([^:?/@\s]+|\[[0-9a-fA-F:]+\])(?::([1-9]\d{0,4}))?(?:\?transport=(?:udp|tcp))?$/;
+const TURN_URL = /^(turns?):([^:?/@\s]+|\[[0-9a-fA-F:]+\])(?::([1-9]\d{0,4}))?(?:\?transport=(?:udp|tcp))?$/;
+
+/**
+ * The server a TURN URL names, as scheme:host:port with the default port filled in (3478, or 5349 for
+ * turns:), or null when it is not one. WebRTC reports errors with the port and transport always
+ * written out, so the two are compared this way.
+ */
+export function turnServerAddress(url: string): string | null {
+  const match = typeof url === 'string' && url.length <= MAX_RELAY_URL_CHARS ? TURN_URL.exec(url) : null;
+  if (!match) return null;
+  const port = match[3] ?? (match[1] === 'turns' ? '5349' : '3478');
+  return parseHostPort(`${match[2]}:${port}`) ? `${match[1]}:${match[2]}:${port}` : null;
+}
 
 /** What is wrong with a TURN server entry, or null. */
 export function turnServerProblem(server: TurnServer): string | null {
   if (typeof server !== 'object' || server === null) return 'not a TURN server';
-  const match = typeof server.url === 'string' && server.url.length <= 300 ? TURN_URL.exec(server.url) : null;
-  if (!match) return 'a TURN server is turn:host:port (or turns:host:port), for example turn:relay.example.org:3478';
-  const port = match[2] ?? (server.url.startsWith('turns:') ? '5349' : '3478');
-  if (!parseHostPort(`${match[1]}:${port}`)) return `${server.url} does not name a host and port`;
+  if (!turnServerAddress(server.url)) return 'a TURN server is turn:host:port (or turns:host:port), for example turn:relay.example.org:3478';
   for (const [field, value] of [
     ['username', server.username],
     ['password', server.credential],

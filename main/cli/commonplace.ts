@@ -21,7 +21,8 @@ import { BodyBatcher, importIntoStore } from '../services/markdown-host';
 import { exportMarkdownFiles, findSpace, readOnlySource, storeSource, type ExportScope, type SpaceSource } from '../services/markdown-service';
 import { chainStart, HISTORY_FILE, readHistoryFile, stateAtVersion } from '../services/history-log';
 import { connectToHost, type HostConnection } from './host-connection';
-import { decodeAnyInvite, InviteError } from '../../shared/invite';
+import { decodeAnyInvite, InviteError, type AnyInvite } from '../../shared/invite';
+import { mergeRelays } from '../../shared/relays';
 import { errorMessage } from '../../shared/errors';
 
 const USAGE = `usage: npm run commonplace -- <command> [options]
@@ -40,6 +41,11 @@ const USAGE = `usage: npm run commonplace -- <command> [options]
       Join a space with an invite code, through the host running on DIR (serve, or npm run
       web). --code - reads the code from standard input (a code on the command line shows
       in the process list).
+
+  relays  --data-dir DIR --code CODE
+      Take the rendezvous and TURN servers an invite names for a space this device holds
+      already (an always-on host that joined before the space named them), through the
+      running host. --code - reads the code from standard input.
 
   export  --data-dir DIR (--space NAME_OR_ID [--note ID [--version N]] | --all) --out PATH [--zip] [--wikilinks] [--no-comments]
       Write Markdown files with YAML front matter (a folder, or a .zip with --zip),
@@ -104,6 +110,8 @@ async function main(argv: string[]): Promise<number> {
       return listSpaces(dataDir);
     case 'join':
       return runJoin(dataDir, values);
+    case 'relays':
+      return runRelays(dataDir, values);
     case 'export':
       return runExport(dataDir, values);
     case 'import':
@@ -254,28 +262,66 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Joins a space with an invite code, through the running host (`serve`, the web host or the app), as the Join dialog does. */
-async function runJoin(dataDir: string, values: Record<string, string | boolean | undefined>): Promise<number> {
-  if (typeof values.code !== 'string' || !values.code.trim()) throw new UsageError('join needs --code CODE (or --code - to read it from standard input)');
+/** The invite of --code (or standard input with --code -), or null after saying what is wrong with it. */
+async function readInvite(command: string, values: Record<string, string | boolean | undefined>): Promise<AnyInvite | null> {
+  if (typeof values.code !== 'string' || !values.code.trim()) throw new UsageError(`${command} needs --code CODE (or --code - to read it from standard input)`);
   // A code on the command line shows in the process list and the shell's history; `-` reads it from standard input.
   const code = values.code.trim() === '-' ? (await readStdin()).trim() : values.code.trim();
-  let invite;
   try {
-    invite = decodeAnyInvite(code);
+    return decodeAnyInvite(code);
   } catch (error) {
     process.stderr.write(`Commonplace: ${error instanceof InviteError ? error.message.replace(/\.?$/, '.') : 'this is not a valid invite code.'}\n`);
+    return null;
+  }
+}
+
+/** The running host on a data directory, or null after saying that none runs. */
+async function runningHost(dataDir: string, then: string): Promise<HostConnection | null> {
+  const lock = readLock(dataDir);
+  if (!lock?.url || lock.pid === process.pid) {
+    process.stderr.write(`Commonplace: no host is running on ${dataDir}. Start one first (npm run commonplace -- serve --data-dir ${dataDir}), then ${then} through it.\n`);
+    return null;
+  }
+  return connectToHost(lock.url);
+}
+
+/** Adds the rendezvous and TURN servers an invite names to a space this device holds, as "Beyond this network" does. */
+async function runRelays(dataDir: string, values: Record<string, string | boolean | undefined>): Promise<number> {
+  const invite = await readInvite('relays', values);
+  if (!invite) return 1;
+  if (invite.kind !== 'token' || !invite.relays) {
+    process.stderr.write('Commonplace: this invite names no rendezvous or TURN server.\n');
     return 1;
   }
+  const host = await runningHost(dataDir, 'set the relays');
+  if (!host) return 1;
+  try {
+    const sharing = await host.call('space.sharing', { spaceId: invite.spaceId, create: false });
+    if (!sharing.room) {
+      process.stderr.write(`Commonplace: this device does not sync space ${invite.spaceId}: join it first.\n`);
+      return 1;
+    }
+    const { relays } = await host.call('space.setRelays', { spaceId: invite.spaceId, relays: mergeRelays(sharing.relays, invite.relays) });
+    out(`space ${invite.spaceId}: rendezvous ${relays.rendezvous.join(', ') || 'none'}; TURN ${relays.turn.map((t) => t.url).join(', ') || 'none'}`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`Commonplace: could not set the relays: ${errorMessage(error).replace(/^space\.\w+: /, '')}\n`);
+    return 1;
+  } finally {
+    host.close();
+  }
+}
+
+/** Joins a space with an invite code, through the running host (`serve`, the web host or the app), as the Join dialog does. */
+async function runJoin(dataDir: string, values: Record<string, string | boolean | undefined>): Promise<number> {
+  const invite = await readInvite('join', values);
+  if (!invite) return 1;
   if (invite.kind === 'token' && invite.expires < Date.now()) {
     process.stderr.write('Commonplace: this invite has expired: ask for a new one.\n');
     return 1;
   }
-  const lock = readLock(dataDir);
-  if (!lock?.url || lock.pid === process.pid) {
-    process.stderr.write(`Commonplace: no host is running on ${dataDir}. Start one first (npm run commonplace -- serve --data-dir ${dataDir}), then join through it.\n`);
-    return 1;
-  }
-  const host = await connectToHost(lock.url);
+  const host = await runningHost(dataDir, 'join');
+  if (!host) return 1;
   try {
     if (invite.kind === 'key') await host.call('space.join', { spaceId: invite.spaceId, name: invite.name, secret: invite.secret, addresses: invite.addresses });
     else await host.call('space.redeemInvite', { spaceId: invite.spaceId, token: invite.token, expires: invite.expires, addresses: invite.addresses, ...(invite.relays ? { relays: invite.relays } : {}) });

@@ -132,9 +132,14 @@ export class HeadlessSync {
     sync.setMember({ name: profile?.name ?? 'Always-on host', color: profile?.color ?? '#6b665d' });
     // A host with no window says in its log when members come and go.
     let peersBefore = 0;
+    let problemsBefore = '';
     const offStatus = sync.onStatus((status) => {
       if (status.peers !== peersBefore) logger.info(`space ${spaceId}: ${status.peers} ${status.peers === 1 ? 'member' : 'members'} connected`);
       peersBefore = status.peers;
+      // What keeps the space's relays from working, said once each time it changes (a service's log is where an operator looks).
+      const problems = status.problems.join(' ');
+      if (problems !== problemsBefore && problems) logger.warn(`space ${spaceId}: ${problems}`);
+      problemsBefore = problems;
     });
     logger.info(`space ${spaceId}: looking for members`);
     let resync: ReturnType<typeof setTimeout> | null = null;

@@ -24,7 +24,7 @@ export interface LanSyncOptions {
    */
   allowOrigin?: (origin: string) => boolean;
   /** Signalling over TLS as well (a rendezvous for members beyond the LAN). */
-  tls?: { cert: string; key: string; port: number };
+  tls?: { cert: string; key: string; port: number; reload?: () => { cert: string; key: string } };
 }
 
 export interface LanSync {

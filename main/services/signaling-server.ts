@@ -30,7 +30,7 @@ export interface SignalingLimits {
   maxTopicsPerAddress: number;
   /** Topics the server tracks in all. */
   maxTopics: number;
-  /** Concurrent connections. */
+  /** Concurrent connections, on each listener (the LAN's, and the internet's when it listens over TLS). */
   maxClients: number;
   /** Connections one address may hold at once (each window of each member needs one), well below maxClients. */
   maxClientsPerAddress: number;
@@ -62,8 +62,12 @@ export interface SignalingServerOptions {
   pingIntervalMs?: number;
   /** Origins of browser pages let in besides members' apps (isMemberAppOrigin), e.g. a web host served on a LAN address. */
   allowOrigin?: (origin: string) => boolean;
-  /** wss:// as well, for a rendezvous beyond the LAN: PEM certificate chain and key, on every interface at `port`. */
-  tls?: { cert: string; key: string; port: number };
+  /**
+   * wss:// as well, for a rendezvous beyond the LAN: PEM certificate chain and key, on every IPv4
+   * interface at `port`. `reload` reads them again (twice a day), so a renewed certificate is served
+   * without a restart.
+   */
+  tls?: { cert: string; key: string; port: number; reload?: () => { cert: string; key: string } };
 }
 
 /**
@@ -93,8 +97,15 @@ export interface SignalingServer {
   close(): Promise<void>;
 }
 
+/** How often a rendezvous's certificate files are read again. */
+const TLS_RELOAD_MS = 12 * 3600 * 1000;
+/** A TLS connection must finish its handshake and upgrade to WebSocket within this. */
+const TLS_HANDSHAKE_MS = 10_000;
+
 interface Client {
   socket: WebSocket;
+  /** Which listener it came through: the LAN's (or loopback's) or the internet's (TLS). Each has its own share of connections. */
+  overTls: boolean;
   address: string;
   topics: Set<string>;
   alive: boolean;
@@ -123,7 +134,25 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     res.writeHead(426, { 'content-type': 'text/plain' }).end('Commonplace signalling: WebSocket only');
   };
   const http = createServer(refuse);
-  const tls = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, refuse) : null;
+  const tls = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: TLS_HANDSHAKE_MS }, refuse) : null;
+  if (tls) {
+    // Sockets that never become WebSockets count too, and go soon.
+    tls.maxConnections = limits.maxClients + limits.maxClientsPerAddress;
+    tls.headersTimeout = TLS_HANDSHAKE_MS;
+    tls.requestTimeout = TLS_HANDSHAKE_MS;
+  }
+  const reload = options.tls?.reload;
+  const reloadTimer =
+    tls && reload
+      ? setInterval(() => {
+          try {
+            tls.setSecureContext(reload());
+          } catch (error) {
+            logger.warn(`signalling: could not read the certificate again (the one loaded stays): ${errorMessage(error)}`);
+          }
+        }, TLS_RELOAD_MS)
+      : null;
+  reloadTimer?.unref();
   const socketServer = (server: Server) =>
     new WebSocketServer({
       server,
@@ -133,7 +162,9 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
       verifyClient: ({ origin }: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) =>
         done(!origin || isMemberAppOrigin(origin) || options.allowOrigin?.(origin) === true, 403, 'Forbidden'),
     });
-  const servers = [socketServer(http), ...(tls ? [socketServer(tls)] : [])];
+  const plainServer = socketServer(http);
+  const tlsServer = tls ? socketServer(tls) : null;
+  const servers = [plainServer, ...(tlsServer ? [tlsServer] : [])];
 
   const send = (client: Client, message: unknown) => {
     if (client.socket.readyState !== WebSocket.OPEN) return;
@@ -241,17 +272,20 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     }
   };
 
-  const onConnection = (socket: WebSocket, request: { socket: { remoteAddress?: string } }) => {
+  const onConnection = (socket: WebSocket, request: { socket: { remoteAddress?: string } }, overTls: boolean) => {
     // One device must not take every slot and lock the others out.
     const address = request.socket.remoteAddress ?? '';
     const mine = perAddress.get(address) ?? { clients: 0, topics: new Map<string, number>() };
-    if (clients.size >= limits.maxClients || mine.clients >= limits.maxClientsPerAddress) {
+    // The internet's connections cannot crowd out the LAN's (and this host's own), nor the other way round.
+    let sameListener = 0;
+    for (const other of clients) if (other.overTls === overTls) sameListener++;
+    if (sameListener >= limits.maxClients || mine.clients >= limits.maxClientsPerAddress) {
       socket.close(1013, 'too many connections');
       return;
     }
     mine.clients++;
     perAddress.set(address, mine);
-    const client: Client = { socket, address, topics: new Set(), alive: true, windowStart: Date.now(), windowCount: 0 };
+    const client: Client = { socket, overTls, address, topics: new Set(), alive: true, windowStart: Date.now(), windowCount: 0 };
     clients.add(client);
     socket.on('pong', () => (client.alive = true));
     socket.on('message', (data, isBinary) => {
@@ -269,10 +303,9 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     // Oversized frames and protocol errors end up here; the socket closes itself.
     socket.on('error', (error) => logger.warn(`signalling: connection error: ${error.message}`));
   };
-  for (const wss of servers) {
-    wss.on('connection', onConnection);
-    wss.on('error', (error) => logger.warn(`signalling: ${error.message}`));
-  }
+  plainServer.on('connection', (socket, request) => onConnection(socket, request, false));
+  tlsServer?.on('connection', (socket, request) => onConnection(socket, request, true));
+  for (const wss of servers) wss.on('error', (error) => logger.warn(`signalling: ${error.message}`));
 
   const heartbeat = setInterval(() => {
     for (const client of clients) {
@@ -322,6 +355,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     topicCount: () => topics.size,
     close: async () => {
       clearInterval(heartbeat);
+      if (reloadTimer) clearInterval(reloadTimer);
       for (const client of clients) client.socket.terminate();
       for (const wss of servers) await new Promise<void>((resolve) => wss.close(() => resolve()));
       for (const server of [http, ...(tls ? [tls] : [])]) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_SPACE_ADDRESSES } from '../../shared/host-api';
 import { relaysSchema, secretSchema, signalingAddressSchema, spaceIdSchema } from '../../shared/host-schemas';
-import { mergeRelays, NO_RELAYS, type SpaceRelays } from '../../shared/relays';
+import { hasRelays, mergeRelays, NO_RELAYS, type SpaceRelays } from '../../shared/relays';
 import { ensurePrivateDir, writeFileAtomic } from './private-files';
 
 const recordSchema = z.object({
@@ -22,7 +22,8 @@ const recordSchema = z.object({
   /** This device was removed from the space: it keeps its notes and syncs no more. */
   removed: z.boolean().optional(),
   /** Rendezvous and TURN servers for members beyond the LAN (shared/relays.ts). */
-  relays: relaysSchema.optional(),
+  // Relays that no longer pass (stricter checks in a later version) are dropped, not the whole record with its key.
+  relays: relaysSchema.optional().catch(undefined),
 });
 export type SpaceSharing = z.infer<typeof recordSchema>;
 
@@ -96,9 +97,8 @@ export class SpaceSecrets {
       // A forged invite naming a space this device already has must not send its notes elsewhere.
       if (record.secret ? record.secret !== secret : spaceExists) throw new SecretConflictError();
       const merged = mergeRelays(record.relays ?? NO_RELAYS, relays);
-      const relaysNamed = merged.rendezvous.length + merged.turn.length > 0;
       // Earlier keys stay (to tell devices still on one of them what changed).
-      await this.write(spaceId, { ...record, secret, addresses: mergeAddresses(record.addresses, addresses), ...(epoch > 1 ? { epoch } : {}), ...(relaysNamed ? { relays: merged } : {}) });
+      await this.write(spaceId, { ...record, secret, addresses: mergeAddresses(record.addresses, addresses), ...(epoch > 1 ? { epoch } : {}), ...(hasRelays(merged) ? { relays: merged } : {}) });
     });
   }
 

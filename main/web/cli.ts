@@ -81,13 +81,15 @@ async function main(): Promise<void> {
   if (values.serve && values['allow-remote']) fail('serve never listens beyond loopback (but for peer signalling): --allow-remote is refused');
   const limitMb = values['attachment-limit-mb'] === undefined ? DEFAULT_ATTACHMENT_LIMIT_BYTES / 1024 / 1024 : Number(values['attachment-limit-mb']);
   if (!Number.isInteger(limitMb) || limitMb < 1 || limitMb > 2048) fail(`--attachment-limit-mb must be a whole number of MB from 1 to 2048, not ${values['attachment-limit-mb']}`);
-  let tls: { cert: string; key: string; port: number } | undefined;
+  let tls: { cert: string; key: string; port: number; reload: () => { cert: string; key: string } } | undefined;
   if (values['signaling-cert'] !== undefined || values['signaling-key'] !== undefined || values['signaling-tls-port'] !== undefined) {
     if (values['signaling-cert'] === undefined || values['signaling-key'] === undefined) fail('--signaling-cert and --signaling-key go together');
     const tlsPort = values['signaling-tls-port'] === undefined ? DEFAULT_SIGNALING_TLS_PORT : Number(values['signaling-tls-port']);
     if (!Number.isInteger(tlsPort) || tlsPort < 1 || tlsPort > 65535) fail(`--signaling-tls-port must be a port number, not ${values['signaling-tls-port']}`);
     try {
-      tls = { cert: readFileSync(values['signaling-cert'], 'utf8'), key: readFileSync(values['signaling-key'], 'utf8'), port: tlsPort };
+      const [certPath, keyPath] = [values['signaling-cert'], values['signaling-key']];
+      const read = () => ({ cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') });
+      tls = { ...read(), port: tlsPort, reload: read };
     } catch (error) {
       fail(`cannot read the signalling certificate or key: ${errorMessage(error)}`);
     }

@@ -33,6 +33,8 @@ export interface ChunkingOptions {
   onClose?: (channel: ChunkedDataChannel) => void;
   /** Told of a STUN or TURN server's error while gathering candidates (the browser's icecandidateerror). */
   onIceError?: (error: { url: string; errorCode: number; errorText: string }) => void;
+  /** Told when a TURN server gave a relay candidate. */
+  onRelayCandidate?: () => void;
   maxMessageBytes?: number;
   /** Where warnings go (console.warn by default). */
   warn?: (message: string) => void;
@@ -241,6 +243,12 @@ export function chunkedWrtc(options: WrtcOptions = {}): WrtcImplementation {
       pc.addEventListener('icecandidateerror', (event) => {
         const e = event as RTCPeerConnectionIceErrorEvent;
         report({ url: String(e.url ?? ''), errorCode: Number(e.errorCode), errorText: String(e.errorText ?? '') });
+      });
+    }
+    if (options.onRelayCandidate) {
+      const report = options.onRelayCandidate;
+      pc.addEventListener('icecandidate', (event) => {
+        if ((event as RTCPeerConnectionIceEvent).candidate?.type === 'relay') report();
       });
     }
     const create = pc.createDataChannel.bind(pc);

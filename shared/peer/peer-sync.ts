@@ -29,7 +29,7 @@ import { isAttachmentMessage } from '../attachments/attachment-protocol';
 import { chunkedWrtc, type ChunkedDataChannel, type WrtcImplementation } from './chunked-webrtc';
 import { peerMessageProblem } from './peer-message-guard';
 import { errorMessage } from '../errors';
-import { iceServersOf, NO_RELAYS, sameRelays, type SpaceRelays } from '../relays';
+import { iceServersOf, NO_RELAYS, sameRelays, turnServerAddress, type SpaceRelays } from '../relays';
 
 export type SyncState = 'offline' | 'syncing' | 'up-to-date';
 
@@ -165,7 +165,11 @@ export class PeerSync {
   private current: SyncStatus = { state: 'offline', peers: 0, online: true, shared: false, epoch: 1, keyChangedAt: null, removed: false, problems: [] };
   private relays: SpaceRelays = NO_RELAYS;
   /** TURN servers' errors by URL: what went wrong, and when it was last seen. */
-  private readonly turnProblems = new Map<string, { text: string; at: number }>();
+  private readonly turnProblems = new Map<string, { text: string; at: number; unreachable: boolean }>();
+  /** When a TURN server last gave a relay candidate. */
+  private relayGatheredAt = 0;
+  /** Counts providers started, so a start overtaken by a stop (relays or key changed meanwhile) gives up. */
+  private generation = 0;
   /** Who listens (lib0's registry: `status` events). */
   private readonly events = new ObservableV2<{ status: (status: SyncStatus) => void }>();
   private readonly cleanups: Array<() => void> = [];
@@ -248,6 +252,7 @@ export class PeerSync {
   }
 
   private stopProvider(): void {
+    this.generation++;
     for (const link of this.links.values()) this.dropLink(link);
     this.links.clear();
     this.provider?.destroy();
@@ -259,14 +264,18 @@ export class PeerSync {
     return [...new Set([...this.info.signalingUrls, ...this.addresses.map(wsUrl), ...this.relays.rendezvous])].filter(isSignalingUrl);
   }
 
-  /** The space's relays changed: new TURN servers need new connections, new rendezvous only new signalling. */
+  /**
+   * The space's relays changed: other TURN servers need new connections, and so does a rendezvous taken
+   * away (y-webrtc cannot drop one signalling server); a rendezvous added needs only new signalling.
+   */
   private async applyRelays(relays: SpaceRelays): Promise<void> {
     if (sameRelays(relays, this.relays)) return;
     const turnChanged = !sameRelays({ ...relays, rendezvous: [] }, { ...this.relays, rendezvous: [] });
+    const rendezvousRemoved = this.relays.rendezvous.some((url) => !relays.rendezvous.includes(url));
     this.relays = relays;
     this.turnProblems.clear();
     const room = this.room;
-    if (turnChanged && this.provider && room) {
+    if ((turnChanged || rendezvousRemoved) && this.provider && room) {
       this.stopProvider();
       await this.startProvider(room);
     } else this.updateSignaling();
@@ -276,11 +285,12 @@ export class PeerSync {
   private async startProvider(room: SpaceRoom): Promise<void> {
     if (this.provider || this.destroyed) return;
     if (this.starting) return this.starting;
+    const generation = this.generation;
     this.starting = (async () => {
       this.room = room;
       // y-webrtc (and simple-peer) load only for spaces that are shared, after the window has shown.
       const { WebrtcProvider } = await import('y-webrtc');
-      if (this.destroyed) return;
+      if (this.destroyed || generation !== this.generation) return;
       // A channel may carry the peer's first message before its own open event reached us.
       const linkOf = (channel: ChunkedDataChannel): NoteSyncLink & AttachmentLink => {
         let link = this.links.get(channel);
@@ -307,6 +317,7 @@ export class PeerSync {
         },
         onOpen: (channel) => void linkOf(channel),
         onIceError: (error) => this.noteIceError(error),
+        onRelayCandidate: () => (this.relayGatheredAt = Date.now()),
         onClose: (channel) => {
           const link = this.links.get(channel);
           this.links.delete(channel);
@@ -465,17 +476,18 @@ export class PeerSync {
 
   /** A TURN server the space names refused us or could not be reached (WebRTC's icecandidateerror). */
   private noteIceError(error: { url: string; errorCode: number; errorText: string }): void {
-    // WebRTC names the server with the transport it tried (turn:host:port?transport=udp).
-    const withoutQuery = (url: string) => url.split('?')[0];
-    const server = this.relays.turn.find((t) => withoutQuery(t.url) === withoutQuery(error.url));
+    // WebRTC names the server with its port and the transport it tried (turn:host:3478?transport=udp).
+    const address = turnServerAddress(error.url);
+    const server = this.relays.turn.find((t) => address !== null && turnServerAddress(t.url) === address);
     if (!server) return;
+    const unreachable = error.errorCode === 701;
     const text =
       error.errorCode === 401 || error.errorCode === 403 || error.errorCode === 441
         ? `The TURN server ${server.url} refused this space's username or password.`
         : error.errorCode === 701
           ? `Cannot reach the TURN server ${server.url}.`
           : `The TURN server ${server.url} answered with an error (${error.errorCode} ${error.errorText.slice(0, 80)}).`;
-    this.turnProblems.set(server.url, { text, at: Date.now() });
+    this.turnProblems.set(server.url, { text, at: Date.now(), unreachable });
   }
 
   /** What keeps the relays from working: rendezvous that do not answer, TURN servers that failed lately. */
@@ -489,7 +501,8 @@ export class PeerSync {
     const now = Date.now();
     for (const [url, problem] of this.turnProblems) {
       if (now - problem.at > RELAY_PROBLEM_MS) this.turnProblems.delete(url);
-      else problems.push(problem.text);
+      // One interface failing to reach the server (701) while another got a relay candidate is no problem.
+      else if (!problem.unreachable || now - this.relayGatheredAt > RELAY_PROBLEM_MS) problems.push(problem.text);
     }
     return problems;
   }

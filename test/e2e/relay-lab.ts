@@ -4,9 +4,12 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { removeDir, startHost, tempDir, type RunningHost } from './harness';
 import { makeTestCertificate, opensslUnavailable, type TestCertificate } from '../support/tls-cert';
 import { NatLab, natUnavailable, type Home } from './netns';
+import { poll } from './peers';
 
 export const SERVICE = NatLab.SERVICE_ADDRESS;
 export const RENDEZVOUS = `wss://${SERVICE}:4443`;
@@ -94,4 +97,18 @@ export async function startRelayLab(prefix: string): Promise<RelayLab> {
     await destroy();
     throw error;
   }
+}
+
+/** Fills the space's relays under "Connect to address" › "Beyond this network" and saves them, through the UI. */
+export async function setRelays(page: Page, relays: { rendezvous: string; turn: string; username: string; password: string }): Promise<void> {
+  await page.getByRole('button', { name: 'Connect to address' }).click();
+  const form = page.getByRole('form', { name: 'Relays' });
+  if (!(await form.isVisible())) await page.getByText('Beyond this network', { exact: true }).click();
+  await form.getByRole('textbox', { name: 'Rendezvous' }).fill(relays.rendezvous);
+  await form.getByRole('textbox', { name: 'TURN server' }).fill(relays.turn);
+  await form.getByRole('textbox', { name: 'TURN username' }).fill(relays.username);
+  await form.getByLabel('TURN password').fill(relays.password);
+  await form.getByRole('button', { name: 'Save relays' }).click();
+  await expect.poll(() => form.getByRole('alert').textContent(), poll).toMatch(/^Saved/);
+  await page.getByRole('button', { name: 'Close' }).click();
 }

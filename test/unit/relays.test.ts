@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeAnyInvite, encodeTokenInvite, InviteError, toBase64Url, TOKEN_INVITE_PREFIX, type TokenInvite } from '../../shared/invite';
-import { iceServersOf, mergeRelays, relaysProblem, rendezvousProblem, turnServerProblem, type SpaceRelays } from '../../shared/relays';
+import { iceServersOf, mergeRelays, relaysProblem, rendezvousProblem, turnServerAddress, turnServerProblem, type SpaceRelays } from '../../shared/relays';
 import { relaysSchema } from '../../shared/host-schemas';
 
 const relays: SpaceRelays = {
@@ -76,6 +76,14 @@ describe('a space’s relays', () => {
     expect(relaysSchema.safeParse(relays).success).toBe(true);
     expect(relaysSchema.safeParse({ ...relays, turn: [{ url: 'turn:x', username: 'u' }] }).success).toBe(false);
     expect(relaysSchema.safeParse({ rendezvous: ['javascript:alert(1)'], turn: [] }).success).toBe(false);
+  });
+
+  it('name their server the way WebRTC reports its errors: port and transport written out', () => {
+    expect(turnServerAddress('turn:relay.example.org')).toBe('turn:relay.example.org:3478');
+    expect(turnServerAddress('turn:relay.example.org:3478?transport=udp')).toBe('turn:relay.example.org:3478');
+    expect(turnServerAddress('turns:relay.example.org')).toBe('turns:relay.example.org:5349');
+    expect(turnServerAddress('turn:[2001:db8::1]')).toBe('turn:[2001:db8::1]:3478');
+    expect(turnServerAddress('stun:relay.example.org:3478')).toBeNull();
   });
 
   it('become WebRTC iceServers with no server the space did not name, and merge without repeats', () => {

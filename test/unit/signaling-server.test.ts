@@ -272,4 +272,28 @@ describe('signalling server over TLS (a rendezvous)', () => {
     sockets.push(untrusting);
     await expect(open(untrusting)).rejects.toThrow(/self-signed|certificate/);
   });
+
+  it.skipIf(skip)('gives the internet’s connections a share of their own: a flood over TLS leaves room on the LAN', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cp-tls-'));
+    const cert = makeTestCertificate(dir, ['127.0.0.1']);
+    server = await startSignalingServer({ port: 0, host: '127.0.0.1', tls: { cert: cert.cert, key: cert.key, port: 0 }, limits: { maxClients: 3, maxClientsPerAddress: 50 } });
+    const far = () => {
+      const ws = new WebSocket(`wss://127.0.0.1:${server!.tlsPort}`, { ca: cert.cert });
+      sockets.push(ws);
+      ws.on('error', () => {});
+      return new Promise<number | 'open'>((resolve) => {
+        ws.once('close', (code) => resolve(code));
+        ws.once('open', () => setTimeout(() => resolve(ws.readyState === WebSocket.OPEN ? 'open' : ws.readyState), 100));
+      });
+    };
+    expect(await Promise.all([far(), far(), far()])).toEqual(['open', 'open', 'open']);
+    expect(await far()).toBe(1013);
+    // The LAN's share is untouched: a member's own app still connects and is relayed to.
+    const [a, b] = await Promise.all([client(server.port), client(server.port)]);
+    a.send({ type: 'subscribe', topics: ['room-lan'] });
+    b.send({ type: 'subscribe', topics: ['room-lan'] });
+    await Promise.all([settle(a), settle(b)]);
+    a.send({ type: 'publish', topic: 'room-lan', data: 'still here' });
+    await until(() => b.received.some((m) => (m as { data?: string }).data === 'still here'));
+  });
 });
