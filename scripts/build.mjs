@@ -2,7 +2,7 @@
 // Builds what the hosts run: the renderer (Vite) and the Node/Electron entry points (esbuild).
 // `--if-needed` skips the work when dist/ is newer than every source file.
 import { build as esbuild } from 'esbuild';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -75,6 +75,9 @@ export async function buildAll({ quiet = false } = {}) {
       outExtension: { '.js': '.cjs' },
     }),
   ]);
+  // The desktop app's tray icon (the packaged app holds dist/ only).
+  mkdirSync(join(root, 'dist', 'electron'), { recursive: true });
+  copyFileSync(join(root, 'build', 'icon.png'), join(root, 'dist', 'electron', 'tray.png'));
   writeFileSync(stampPath, new Date().toISOString());
   if (!quiet) console.log(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

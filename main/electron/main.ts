@@ -10,10 +10,12 @@ import {
   dialog,
   ipcMain,
   Menu,
+  nativeImage,
   protocol,
   safeStorage,
   session,
   shell,
+  Tray,
   type MenuItemConstructorOptions,
   type Session,
   type WebContents,
@@ -34,6 +36,7 @@ import {
   APP_SCHEME,
   isPermissionAllowed,
   mainWindowOptions,
+  onWindowClose,
   resolveAppAsset,
   shouldAllowNavigation,
   windowOpenDecision,
@@ -63,6 +66,8 @@ let mainWindow: BrowserWindow | null = null;
 let runtime: HostRuntime | null = null;
 let router: IpcRouter | null = null;
 let shutdown: 'running' | 'flushing' | 'done' = 'running';
+/** Shown while Commonplace runs: with it, closing the window keeps sync going (onWindowClose). */
+let tray: Tray | null = null;
 
 function openExternal(url: string): Promise<boolean> {
   if (!isAllowedExternalUrl(url)) return Promise.resolve(false);
@@ -174,6 +179,11 @@ function createMainWindow(): BrowserWindow {
   const window = new BrowserWindow(mainWindowOptions(preloadPath, !app.isPackaged && existsSync(devIcon) ? { icon: devIcon } : {}));
   router?.attach(window);
   window.once('ready-to-show', () => window.show());
+  window.on('close', (event) => {
+    if (onWindowClose({ quitting: shutdown !== 'running', tray: tray !== null }) === 'close') return;
+    event.preventDefault();
+    window.hide();
+  });
   window.webContents.on('did-finish-load', () => offerInvite(null));
   window.on('closed', () => {
     if (mainWindow === window) mainWindow = null;
@@ -182,6 +192,32 @@ function createMainWindow(): BrowserWindow {
     logger.error(`the window could not load the app: ${errorMessage(error)}`);
   });
   return window;
+}
+
+/** The tray icon and its menu, or null where the desktop has no tray (closing the window then quits, as before). */
+function createTray(): Tray | null {
+  try {
+    const icon = nativeImage.createFromPath(path.join(rootDir, 'dist', 'electron', 'tray.png')).resize({ width: 22, height: 22 });
+    const created = new Tray(icon);
+    created.setToolTip('Commonplace: your spaces keep syncing until you quit');
+    created.setContextMenu(
+      Menu.buildFromTemplate([
+        { label: 'Open Commonplace', click: () => showMainWindow() },
+        { type: 'separator' },
+        { label: 'Quit Commonplace', click: () => app.quit() },
+      ]),
+    );
+    created.on('click', () => showMainWindow());
+    return created;
+  } catch (error) {
+    logger.warn(`no tray icon (closing the window quits): ${errorMessage(error)}`);
+    return null;
+  }
+}
+
+function showMainWindow(): void {
+  if (!mainWindow && runtime) mainWindow = createMainWindow();
+  focusMainWindow();
 }
 
 function focusMainWindow(): void {
@@ -247,12 +283,15 @@ async function start(): Promise<void> {
     }),
   );
   Menu.setApplicationMenu(buildMenu());
+  tray = createTray();
   mainWindow = createMainWindow();
   logger.info(`desktop shell ${app.getVersion()} started; notebook at ${dataDir}`);
 }
 
 /** Writes everything queued (within a time limit), closes the store and gives the data directory back. */
 async function stop(): Promise<void> {
+  tray?.destroy();
+  tray = null;
   router?.dispose();
   router = null;
   const running = runtime;

@@ -39,7 +39,18 @@ export function secureWebPreferences(preloadPath: string, platform: NodeJS.Platf
     enableWebSQL: false,
     safeDialogs: true,
     spellcheck: platform === 'darwin',
+    // The window keeps syncing while hidden behind the tray icon: its timers must not be throttled.
+    backgroundThrottling: false,
   };
+}
+
+/**
+ * What closing the notebook window does: while a tray icon shows that Commonplace is still running,
+ * the window hides and keeps syncing (its peer sync lives in the page) until the member quits; without
+ * one (no system tray), or once quitting, it closes.
+ */
+export function onWindowClose(state: { quitting: boolean; tray: boolean }): 'hide' | 'close' {
+  return state.tray && !state.quitting ? 'hide' : 'close';
 }
 
 /** The main notebook window; it is shown once its first paint is ready. */

@@ -19,6 +19,7 @@ import {
   isPermissionAllowed,
   mainWindowOptions,
   resolveAppAsset,
+  onWindowClose,
   secureWebPreferences,
   shouldAllowNavigation,
   windowOpenDecision,
@@ -66,6 +67,14 @@ describe('window options', () => {
   it('use the spellchecker only where it is the OS’s own (macOS): elsewhere Electron would download dictionaries', () => {
     expect(secureWebPreferences('/p.cjs', 'darwin').spellcheck).toBe(true);
     for (const platform of ['linux', 'win32', 'freebsd'] as const) expect(secureWebPreferences('/p.cjs', platform).spellcheck, platform).toBe(false);
+  });
+
+  it('keep a hidden window syncing behind the tray icon until the member quits', () => {
+    expect(prefs.backgroundThrottling).toBe(false);
+    expect(onWindowClose({ quitting: false, tray: true })).toBe('hide');
+    expect(onWindowClose({ quitting: true, tray: true })).toBe('close');
+    // No system tray: closing the window quits, as it did before there was one.
+    expect(onWindowClose({ quitting: false, tray: false })).toBe('close');
   });
 
   it('the main window uses exactly those preferences', () => {
