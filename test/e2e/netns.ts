@@ -47,6 +47,18 @@ export interface Namespace {
   port: string;
 }
 
+/** Deletes the namespaces named (newest first) and empties the list. Never throws. */
+function deleteNamespaces(created: string[]): void {
+  for (const name of created.reverse()) {
+    try {
+      ip('netns', 'del', name);
+    } catch {
+      // already gone
+    }
+  }
+  created.length = 0;
+}
+
 /** A bridge in a namespace of its own, and member namespaces plugged into it with veth pairs. */
 export class NetLab {
   readonly bridgeNs: string;
@@ -101,14 +113,7 @@ export class NetLab {
 
   /** Deletes every namespace this lab made (their veths go with them). Never throws. */
   destroy(): void {
-    for (const name of this.created.reverse()) {
-      try {
-        ip('netns', 'del', name);
-      } catch {
-        // already gone
-      }
-    }
-    this.created.length = 0;
+    deleteNamespaces(this.created);
   }
 }
 
@@ -245,13 +250,6 @@ export class NatLab {
 
   /** Deletes every namespace this lab made (their veths and rules go with them). Never throws. */
   destroy(): void {
-    for (const name of this.created.reverse()) {
-      try {
-        ip('netns', 'del', name);
-      } catch {
-        // already gone
-      }
-    }
-    this.created.length = 0;
+    deleteNamespaces(this.created);
   }
 }
