@@ -48,6 +48,20 @@ export function highlight(text: string, terms: string[]): Array<{ text: string; 
   return parts;
 }
 
+/** A hit before its snippet: the host reads the note's text for that only (the index keeps no bodies). */
+export interface RankedHit {
+  id: string;
+  title: string;
+  score: number;
+  /** The words of the note that matched (for the snippet's highlights). */
+  terms: string[];
+}
+
+/** The snippet of a hit: text around the first match in `body`, split for highlighting. */
+export function snippetOf(body: string, terms: string[]): SearchHit['snippet'] {
+  return highlight(snippetAround(body, body.toLowerCase(), terms), terms);
+}
+
 function snippetAround(body: string, lower: string, terms: string[]): string {
   let at = -1;
   for (const term of terms) {
@@ -71,41 +85,35 @@ const INDEX_OPTIONS: Options<SearchDocument> = {
   autoVacuum: true,
 };
 
-/** The index as saved between runs: MiniSearch's own JSON and each body's text (for snippets). */
+/**
+ * The index as saved between runs: MiniSearch's own JSON. (Files of an earlier version also held every
+ * body's text, for snippets; it is not read any more: snippets come from the notes themselves.)
+ */
 export interface SavedSearchIndex {
   index: string;
-  bodies: Record<string, string>;
 }
 
+/** The index of a space's notes. It keeps no bodies (a 10,000-note space's would be tens of MB): see RankedHit. */
 export class NoteSearchIndex {
   private readonly index: MiniSearch<SearchDocument>;
-  /** Each body as indexed, for snippets (lower-cased only for the hits of a query: a second copy of every body would double this). */
-  private readonly bodies = new Map<string, string>();
 
   constructor(saved?: SavedSearchIndex) {
     this.index = saved ? MiniSearch.loadJSON<SearchDocument>(saved.index, INDEX_OPTIONS) : new MiniSearch<SearchDocument>(INDEX_OPTIONS);
-    for (const [id, text] of Object.entries(saved?.bodies ?? {})) this.bodies.set(id, text);
   }
 
   /** What a later run loads instead of indexing every note again. */
   save(): SavedSearchIndex {
-    return { index: JSON.stringify(this.index), bodies: Object.fromEntries(this.bodies) };
-  }
-
-  ids(): string[] {
-    return [...this.bodies.keys()];
+    return { index: JSON.stringify(this.index) };
   }
 
   /** Adds or replaces one note. */
   set(doc: SearchDocument): void {
     if (this.index.has(doc.id)) this.index.discard(doc.id);
     this.index.add(doc);
-    this.bodies.set(doc.id, doc.body);
   }
 
   remove(id: string): void {
     if (this.index.has(id)) this.index.discard(id);
-    this.bodies.delete(id);
   }
 
   has(id: string): boolean {
@@ -116,17 +124,19 @@ export class NoteSearchIndex {
     return this.index.documentCount;
   }
 
-  search(query: string, limit = 30): SearchHit[] {
+  /** The best matches for a query, without snippets. */
+  rank(query: string, limit = 30): RankedHit[] {
     const q = withoutDanglingLetter(query);
     if (!q) return [];
     let results = this.index.search(q);
     // Every word must match; if that finds nothing, rank notes matching any word.
     if (results.length === 0 && /\s/.test(q)) results = this.index.search(q, { combineWith: 'OR' });
-    return results.slice(0, limit).map((r) => {
-      const terms = [...new Set([...r.queryTerms, ...r.terms])].slice(0, MAX_HIGHLIGHT_TERMS);
-      const body = this.bodies.get(String(r.id)) ?? '';
-      return { id: String(r.id), title: String(r.title ?? ''), score: r.score, snippet: highlight(snippetAround(body, body.toLowerCase(), terms), terms) };
-    });
+    return results.slice(0, limit).map((r) => ({ id: String(r.id), title: String(r.title ?? ''), score: r.score, terms: [...new Set([...r.queryTerms, ...r.terms])].slice(0, MAX_HIGHLIGHT_TERMS) }));
+  }
+
+  /** The best matches with snippets, the bodies given by `bodyOf` (for callers that hold them). */
+  search(query: string, limit: number, bodyOf: (id: string) => string): SearchHit[] {
+    return this.rank(query, limit).map(({ terms, ...hit }) => ({ ...hit, snippet: snippetOf(bodyOf(hit.id), terms) }));
   }
 
   /** Titles for the quick switcher: prefix and typo tolerant, titles only. */

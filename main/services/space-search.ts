@@ -12,14 +12,18 @@ import * as Y from 'yjs';
 import { catalogNotes, entryState, getEntry, summarizeEntry, type NoteEntry } from '../../shared/catalog';
 import { bodyAttachments, bodyLinks, bodyText } from '../../shared/note-content';
 import { CATALOG_DOC_ID, noteBodyOf } from '../../shared/note-doc';
-import { NoteSearchIndex, type SavedSearchIndex, type SearchHit } from '../../shared/search-index';
+import { NoteSearchIndex, snippetOf, type SavedSearchIndex, type SearchHit } from '../../shared/search-index';
 import type { SpaceStore } from './doc-store';
 import { writeFileAtomic } from './private-files';
 import { errorMessage } from '../../shared/errors';
 
 const FILE = 'search.json';
-/** 2: notes' attachments are kept as well (a version-1 file is indexed again once). */
-const SAVED_VERSION = 2;
+/** 3: no bodies (snippets are read from the notes); 2: notes' attachments are kept as well (a version-1 file is indexed again once). */
+const SAVED_VERSION = 3;
+/** Versions whose index loads as it is (a version-2 file's bodies are left unread). */
+const LOADABLE_VERSIONS = [2, 3];
+/** Bodies' text kept for snippets of recent hits, by note and digest (a query typed letter by letter hits the same notes). */
+const SNIPPET_CACHE_NOTES = 128;
 /** Changed notes are indexed again once edits pause this long… */
 const REINDEX_PAUSE_MS = 300;
 /** …or after this long of continuous editing at the latest. */
@@ -51,6 +55,8 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
   private readonly links = new Map<string, Set<string>>();
   private readonly attachments = new Map<string, Set<string>>();
   private readonly indexedAs = new Map<string, [string, string, string]>();
+  /** Recent hits' text, by `id:digest`, oldest first. */
+  private readonly snippetTexts = new Map<string, string>();
   private readonly dirty = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private firstDirtyAt = 0;
@@ -93,7 +99,7 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     await this.load();
     const ids = new Set<string>();
     catalogNotes(this.space.catalog).forEach((_entry, id) => ids.add(id));
-    for (const id of this.index.ids()) if (!ids.has(id)) this.forget(id);
+    for (const id of [...this.indexedAs.keys()]) if (!ids.has(id)) this.forget(id);
     let slice = performance.now();
     for (const id of ids) {
       if (this.closed) return;
@@ -112,8 +118,10 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     let saved: SavedFile;
     try {
       saved = JSON.parse(await readFile(this.file, 'utf8')) as SavedFile;
-      if (saved.version !== SAVED_VERSION) return;
-      this.index = new NoteSearchIndex(saved.search);
+      if (!LOADABLE_VERSIONS.includes(saved.version)) return;
+      this.index = new NoteSearchIndex({ index: saved.search.index });
+      // A version-2 file is written again without its bodies.
+      if (saved.version !== SAVED_VERSION) this.unsaved = true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`the saved search index of space ${this.space.spaceId} is unreadable; indexing again`);
       this.index = new NoteSearchIndex();
@@ -219,7 +227,32 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
   async search(query: string, limit = 30, titlesOnly = false): Promise<SearchHit[]> {
     await this.ready;
     if (titlesOnly) return this.index.searchTitles(query, limit).map((hit) => ({ ...hit, score: 0, snippet: [] }));
-    return this.index.search(query, limit);
+    const ranked = this.index.rank(query, limit);
+    const texts = await Promise.all(ranked.map((hit) => this.textOf(hit.id)));
+    return ranked.map(({ terms, ...hit }, i) => ({ ...hit, snippet: snippetOf(texts[i]!, terms) }));
+  }
+
+  /** A note's text as search reads it, for a snippet: from a small cache, else from the store. */
+  private async textOf(id: string): Promise<string> {
+    const key = `${id}:${this.indexedAs.get(id)?.[0] ?? ''}`;
+    const cached = this.snippetTexts.get(key);
+    if (cached !== undefined) {
+      this.snippetTexts.delete(key);
+      this.snippetTexts.set(key, cached);
+      return cached;
+    }
+    let text = '';
+    try {
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, await this.space.readState(id));
+      text = bodyText(noteBodyOf(doc, id));
+      doc.destroy();
+    } catch {
+      // A note that cannot be read shows its title alone (indexing said why).
+    }
+    this.snippetTexts.set(key, text);
+    if (this.snippetTexts.size > SNIPPET_CACHE_NOTES) this.snippetTexts.delete(this.snippetTexts.keys().next().value!);
+    return text;
   }
 
   /** Notes whose bodies link to `noteId`. */

@@ -523,10 +523,24 @@ describe('HostService: notes as documents of their own', () => {
     await service.handle(client, 'note.append', { spaceId: SPACE, noteId: 'note-seeds0001', update: Y.encodeStateAsUpdate(seeds, before) });
     await expect.poll(async () => ((await service.handle(client, 'note.backlinks', { spaceId: SPACE, noteId: 'note-compost01' })) as { noteIds: string[] }).noteIds, { timeout: 5000 }).toEqual(['note-seeds0001']);
 
-    // After a restart the saved index answers at once, with nothing indexed again.
+    // The snippet comes from the note itself (the index keeps no bodies), the match marked.
+    const snippet = async (query: string) =>
+      ((await service.handle(client, 'space.search', { spaceId: SPACE, query })) as { hits: Array<{ snippet: Array<{ text: string; match: boolean }> }> }).hits[0]?.snippet;
+    expect(await snippet('fortnight')).toEqual([
+      { text: 'Turn the heap every ', match: false },
+      { text: 'fortnight', match: true },
+      { text: '.', match: false },
+    ]);
+
+    // After a restart the saved index answers at once, with nothing indexed again; the saved file holds no bodies.
     await service.close();
+    const saved = JSON.parse(await readFile(join(dataDir, 'spaces', SPACE, 'search.json'), 'utf8')) as { version: number; search: Record<string, unknown> };
+    expect(saved.version).toBe(3);
+    expect(Object.keys(saved.search)).toEqual(['index']);
+    expect(JSON.stringify(saved)).not.toContain('Turn the heap');
     service = new HostService({ dataDir, host: 'web', version: 'x' });
     expect(await search('fortnight')).toEqual(['note-compost01']);
+    expect((await snippet('fortnight'))?.some((part) => part.match && part.text === 'fortnight')).toBe(true);
     const space = await service.space(SPACE);
     expect(space.search.size).toBe(2);
   });
