@@ -441,8 +441,27 @@ export class HostService {
     for (const client of this.clients) client.send('space.key', { spaceId, epoch, removed });
   }
 
-  /** Listens for the invites and key changes of every open space, on every server it knows. */
-  private async refreshInvites(): Promise<void> {
+  /**
+   * Listens for the invites and key changes of every open space, on every server it knows. One refresh
+   * runs at a time (an older one finishing last would put back what a newer one replaced); a call made
+   * while one runs waits for a run that starts after it, which the calls made meanwhile share.
+   */
+  private refreshInvites(): Promise<void> {
+    if (!this.invitesRefreshing) {
+      this.invitesRefreshing = this.refreshInvitesNow().finally(() => (this.invitesRefreshing = null));
+      return this.invitesRefreshing;
+    }
+    this.invitesRefreshNext ??= this.invitesRefreshing.then(() => {
+      this.invitesRefreshNext = null;
+      return this.refreshInvites();
+    });
+    return this.invitesRefreshNext;
+  }
+
+  private invitesRefreshing: Promise<void> | null = null;
+  private invitesRefreshNext: Promise<void> | null = null;
+
+  private async refreshInvitesNow(): Promise<void> {
     try {
       const spaces: AnsweringSpace[] = [];
       const epochSpaces: EpochSpace[] = [];

@@ -178,6 +178,37 @@ describe('invites that carry a token', () => {
   });
 });
 
+describe('listening for invites', () => {
+  it('refreshes one at a time, so invites made at once are all answered (an older refresh never finishes last)', async () => {
+    const ana = await device('Ana');
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Ward 7');
+    await ana.service.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog), source: 'local' });
+    await ana.service.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: false });
+    // A slow disk: every read of the space's secrets takes a while, so refreshes started together would overlap.
+    const inner = ana.service as unknown as { secrets: { read: (id: string) => Promise<unknown> }; invites: { listen: (spaces: unknown[]) => Promise<void>; answeringCount: number } };
+    const read = inner.secrets.read.bind(inner.secrets);
+    inner.secrets.read = async (id) => {
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
+      return read(id);
+    };
+    const listen = inner.invites.listen.bind(inner.invites);
+    let running = 0;
+    let most = 0;
+    inner.invites.listen = async (spaces) => {
+      most = Math.max(most, ++running);
+      try {
+        await listen(spaces);
+      } finally {
+        running--;
+      }
+    };
+    await Promise.all([1, 2, 3, 4, 5].map(() => ana.service.handle(client, 'space.createInvite', { spaceId: SPACE, expiresInMs: 3600_000, singleUse: false })));
+    expect(most).toBe(1);
+    expect(inner.invites.answeringCount).toBe(6);
+  });
+});
+
 describe('answers to an invite', () => {
   it('are taken only from a member holding the space key, not from whoever knows the invite', async () => {
     const ana = await device('Ana');
