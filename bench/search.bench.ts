@@ -9,7 +9,7 @@ import { catalogNotes, getEntry, summarizeEntry } from '../shared/catalog';
 import { createNoteWithBody } from '../shared/markdown/note-markdown';
 import { bodyText } from '../shared/note-content';
 import { newNoteDoc, noteBodyOf } from '../shared/note-doc';
-import { NoteSearchIndex } from '../shared/search-index';
+import { NoteSearchIndex, snippetOf } from '../shared/search-index';
 
 export interface BenchFigure {
   name: string;
@@ -74,7 +74,7 @@ export async function runSearchBench({ corpusDir = join(process.cwd(), '..', 'sh
       // Typing a query searches at every keystroke: time each prefix as the user would see it.
       for (let len = 2; len <= q.length; len++) {
         const started = performance.now();
-        index.search(q.slice(0, len), 30, (id) => texts.get(id) ?? '');
+        for (const { id, terms } of index.rank(q.slice(0, len))) snippetOf(texts.get(id) ?? '', terms);
         queries.push(performance.now() - started);
       }
     }

@@ -134,10 +134,6 @@ export class NoteSearchIndex {
     return results.slice(0, limit).map((r) => ({ id: String(r.id), title: String(r.title ?? ''), score: r.score, terms: [...new Set([...r.queryTerms, ...r.terms])].slice(0, MAX_HIGHLIGHT_TERMS) }));
   }
 
-  /** The best matches with snippets, the bodies given by `bodyOf` (for callers that hold them). */
-  search(query: string, limit: number, bodyOf: (id: string) => string): SearchHit[] {
-    return this.rank(query, limit).map(({ terms, ...hit }) => ({ ...hit, snippet: snippetOf(bodyOf(hit.id), terms) }));
-  }
 
   /** Titles for the quick switcher: prefix and typo tolerant, titles only. */
   searchTitles(query: string, limit = 20): Array<{ id: string; title: string }> {

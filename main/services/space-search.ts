@@ -148,13 +148,11 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     let links = new Set<string>();
     let attachments = new Set<string>();
     try {
-      const doc = new Y.Doc();
-      Y.applyUpdate(doc, await this.space.readState(id));
-      const body = noteBodyOf(doc, id);
-      text = bodyText(body);
-      links = bodyLinks(body);
-      attachments = bodyAttachments(body);
-      doc.destroy();
+      await this.readBody(id, (body) => {
+        text = bodyText(body);
+        links = bodyLinks(body);
+        attachments = bodyAttachments(body);
+      });
     } catch (error) {
       this.warn(`note ${id} could not be read for search: ${errorMessage(error)}`);
     }
@@ -232,6 +230,17 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     return ranked.map(({ terms, ...hit }, i) => ({ ...hit, snippet: snippetOf(texts[i]!, terms) }));
   }
 
+  /** Reads a stored note's body (no editor) and hands it to `read`. */
+  private async readBody(id: string, read: (body: ReturnType<typeof noteBodyOf>) => void): Promise<void> {
+    const doc = new Y.Doc();
+    try {
+      Y.applyUpdate(doc, await this.space.readState(id));
+      read(noteBodyOf(doc, id));
+    } finally {
+      doc.destroy();
+    }
+  }
+
   /** A note's text as search reads it, for a snippet: from a small cache, else from the store. */
   private async textOf(id: string): Promise<string> {
     const key = `${id}:${this.indexedAs.get(id)?.[0] ?? ''}`;
@@ -243,10 +252,7 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     }
     let text = '';
     try {
-      const doc = new Y.Doc();
-      Y.applyUpdate(doc, await this.space.readState(id));
-      text = bodyText(noteBodyOf(doc, id));
-      doc.destroy();
+      await this.readBody(id, (body) => (text = bodyText(body)));
     } catch {
       // A note that cannot be read shows its title alone (indexing said why).
     }

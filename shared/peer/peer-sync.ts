@@ -484,7 +484,7 @@ export class PeerSync {
     const text =
       error.errorCode === 401 || error.errorCode === 403 || error.errorCode === 441
         ? `The TURN server ${server.url} refused this space's username or password.`
-        : error.errorCode === 701
+        : unreachable
           ? `Cannot reach the TURN server ${server.url}.`
           : `The TURN server ${server.url} answered with an error (${error.errorCode} ${error.errorText.slice(0, 80)}).`;
     this.turnProblems.set(server.url, { text, at: Date.now(), unreachable });
