@@ -742,7 +742,7 @@ async function bigSpace(ns, scratch, wrapper, { generateSpace, tilDir }) {
   }
 }
 
-const percentile = (values, p) => {
+export const percentile = (values, p) => {
   const sorted = [...values].sort((x, y) => x - y);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 };

@@ -15,7 +15,7 @@ import { joinWith, poll, shareCode, startMember, syncStatus, syncState } from '.
 import { body, title } from '../test/e2e/harness';
 import { RENDEZVOUS, SERVICE, setRelays, startRelayLab, TURN_PASSWORD, TURN_PORT, TURN_USER } from '../test/e2e/relay-lab';
 // @ts-expect-error: a plain ES module of the benchmarks, without types
-import { keystrokeLatencies } from './p2p.bench.mjs';
+import { keystrokeLatencies, percentile } from './p2p.bench.mjs';
 
 const PROXY_PORT = 3479;
 /** Each way through the proxy (RELAY_DELAY_MS changes it): 10 ms makes 40 ms round trip between the homes. */
@@ -24,11 +24,6 @@ const cleanups: Array<() => unknown> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
 });
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
 
 it('keystroke through TURN with 40 ms round trip', { timeout: 300_000 }, async () => {
   const lab = await startRelayLab('cpbench');

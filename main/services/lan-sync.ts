@@ -6,7 +6,7 @@ import { ObservableV2 } from 'lib0/observable';
 import type { SyncInfo } from '../../shared/host-api';
 import { startLanDiscovery, type LanDiscovery } from './lan-discovery';
 import { logger } from './logger';
-import { startSignalingServer, type SignalingServer } from './signaling-server';
+import { startSignalingServer, type SignalingServer, type SignalingTls } from './signaling-server';
 import { errorMessage } from '../../shared/errors';
 
 /** The documented default signalling port; a free one is used when it is taken. */
@@ -24,7 +24,7 @@ export interface LanSyncOptions {
    */
   allowOrigin?: (origin: string) => boolean;
   /** Signalling over TLS as well (a rendezvous for members beyond the LAN). */
-  tls?: { cert: string; key: string; port: number; reload?: () => { cert: string; key: string } };
+  tls?: SignalingTls;
 }
 
 export interface LanSync {

@@ -67,7 +67,15 @@ export interface SignalingServerOptions {
    * interface at `port`. `reload` reads them again (twice a day), so a renewed certificate is served
    * without a restart.
    */
-  tls?: { cert: string; key: string; port: number; reload?: () => { cert: string; key: string } };
+  tls?: SignalingTls;
+}
+
+/** A rendezvous's TLS: PEM certificate chain and key, the port, and how to read them again. */
+export interface SignalingTls {
+  cert: string;
+  key: string;
+  port: number;
+  reload?: () => { cert: string; key: string };
 }
 
 /**
@@ -104,8 +112,6 @@ const TLS_HANDSHAKE_MS = 10_000;
 
 interface Client {
   socket: WebSocket;
-  /** Which listener it came through: the LAN's (or loopback's) or the internet's (TLS). Each has its own share of connections. */
-  overTls: boolean;
   address: string;
   topics: Set<string>;
   alive: boolean;
@@ -272,21 +278,22 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     }
   };
 
+  /** Connections on each listener (the LAN's, the internet's), each held to maxClients. */
+  const perListener = { plain: 0, tls: 0 };
   const onConnection = (socket: WebSocket, request: { socket: { remoteAddress?: string } }, overTls: boolean) => {
     // One device must not take every slot and lock the others out.
     const address = request.socket.remoteAddress ?? '';
     const mine = perAddress.get(address) ?? { clients: 0, topics: new Map<string, number>() };
     // The internet's connections cannot crowd out the LAN's (and this host's own), nor the other way round.
-    let sameListener = 0;
-    for (const other of clients) if (other.overTls === overTls) sameListener++;
-    if (sameListener >= limits.maxClients || mine.clients >= limits.maxClientsPerAddress) {
+    if (perListener[overTls ? 'tls' : 'plain'] >= limits.maxClients || mine.clients >= limits.maxClientsPerAddress) {
       socket.close(1013, 'too many connections');
       return;
     }
     mine.clients++;
     perAddress.set(address, mine);
-    const client: Client = { socket, overTls, address, topics: new Set(), alive: true, windowStart: Date.now(), windowCount: 0 };
+    const client: Client = { socket, address, topics: new Set(), alive: true, windowStart: Date.now(), windowCount: 0 };
     clients.add(client);
+    perListener[overTls ? 'tls' : 'plain']++;
     socket.on('pong', () => (client.alive = true));
     socket.on('message', (data, isBinary) => {
       try {
@@ -298,6 +305,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     socket.on('close', () => {
       for (const topic of [...client.topics]) unsubscribe(client, topic);
       clients.delete(client);
+      perListener[overTls ? 'tls' : 'plain']--;
       if (--mine.clients === 0) perAddress.delete(address);
     });
     // Oversized frames and protocol errors end up here; the socket closes itself.

@@ -55,8 +55,8 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
   private readonly links = new Map<string, Set<string>>();
   private readonly attachments = new Map<string, Set<string>>();
   private readonly indexedAs = new Map<string, [string, string, string]>();
-  /** Recent hits' text, by `id:digest`, oldest first. */
-  private readonly snippetTexts = new Map<string, string>();
+  /** Recent hits' text and the digest it was read at, by note, oldest first. */
+  private readonly snippetTexts = new Map<string, { digest: string; text: string }>();
   private readonly dirty = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private firstDirtyAt = 0;
@@ -170,6 +170,7 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     this.links.delete(id);
     this.attachments.delete(id);
     this.indexedAs.delete(id);
+    this.snippetTexts.delete(id);
     this.unsaved = true;
   }
 
@@ -243,12 +244,12 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
 
   /** A note's text as search reads it, for a snippet: from a small cache, else from the store. */
   private async textOf(id: string): Promise<string> {
-    const key = `${id}:${this.indexedAs.get(id)?.[0] ?? ''}`;
-    const cached = this.snippetTexts.get(key);
-    if (cached !== undefined) {
-      this.snippetTexts.delete(key);
-      this.snippetTexts.set(key, cached);
-      return cached;
+    const digest = this.indexedAs.get(id)?.[0] ?? '';
+    const cached = this.snippetTexts.get(id);
+    this.snippetTexts.delete(id);
+    if (cached?.digest === digest) {
+      this.snippetTexts.set(id, cached);
+      return cached.text;
     }
     let text = '';
     try {
@@ -256,7 +257,7 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     } catch {
       // A note that cannot be read shows its title alone (indexing said why).
     }
-    this.snippetTexts.set(key, text);
+    this.snippetTexts.set(id, { digest, text });
     if (this.snippetTexts.size > SNIPPET_CACHE_NOTES) this.snippetTexts.delete(this.snippetTexts.keys().next().value!);
     return text;
   }

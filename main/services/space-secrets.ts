@@ -122,11 +122,10 @@ export class SpaceSecrets {
   }
 
   /** Sets the space's rendezvous and TURN servers on this device. */
-  setRelays(spaceId: string, relays: SpaceRelays): Promise<SpaceRelays> {
+  setRelays(spaceId: string, relays: SpaceRelays): Promise<void> {
     return this.serialize(spaceId, async () => {
       const record = await this.read(spaceId);
       await this.write(spaceId, { ...record, relays });
-      return relays;
     });
   }
 

@@ -11,6 +11,7 @@ import { DEFAULT_ATTACHMENT_LIMIT_BYTES } from '../../shared/attachments/attachm
 import { DataDirBusyError, defaultDataDir } from '../services/data-dir';
 import { startHostRuntime, type HostRuntime } from '../services/host-runtime';
 import { DEFAULT_SIGNALING_PORT } from '../services/lan-sync';
+import type { SignalingTls } from '../services/signaling-server';
 import { logger } from '../services/logger';
 import { isValidToken, startWebHost } from './web-host';
 import { errorMessage } from '../../shared/errors';
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
   if (values.serve && values['allow-remote']) fail('serve never listens beyond loopback (but for peer signalling): --allow-remote is refused');
   const limitMb = values['attachment-limit-mb'] === undefined ? DEFAULT_ATTACHMENT_LIMIT_BYTES / 1024 / 1024 : Number(values['attachment-limit-mb']);
   if (!Number.isInteger(limitMb) || limitMb < 1 || limitMb > 2048) fail(`--attachment-limit-mb must be a whole number of MB from 1 to 2048, not ${values['attachment-limit-mb']}`);
-  let tls: { cert: string; key: string; port: number; reload: () => { cert: string; key: string } } | undefined;
+  let tls: SignalingTls | undefined;
   if (values['signaling-cert'] !== undefined || values['signaling-key'] !== undefined || values['signaling-tls-port'] !== undefined) {
     if (values['signaling-cert'] === undefined || values['signaling-key'] === undefined) fail('--signaling-cert and --signaling-key go together');
     const tlsPort = values['signaling-tls-port'] === undefined ? DEFAULT_SIGNALING_TLS_PORT : Number(values['signaling-tls-port']);

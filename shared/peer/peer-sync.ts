@@ -163,6 +163,8 @@ export class PeerSync {
   private savedState: Record<string, unknown> | null = null;
   private destroyed = false;
   private current: SyncStatus = { state: 'offline', peers: 0, online: true, shared: false, epoch: 1, keyChangedAt: null, removed: false, problems: [] };
+  /** `current` as text, to tell a change. */
+  private currentText = JSON.stringify(this.current);
   private relays: SpaceRelays = NO_RELAYS;
   /** TURN servers' errors by URL: what went wrong, and when it was last seen. */
   private readonly turnProblems = new Map<string, { text: string; at: number; unreachable: boolean }>();
@@ -519,8 +521,10 @@ export class PeerSync {
     const peers = this.online ? documents.peers : 0;
     const state: SyncState = peers === 0 ? 'offline' : documents.syncing ? 'syncing' : 'up-to-date';
     const next: SyncStatus = { state, peers, online: this.online, shared: this.room !== null, epoch: this.epoch, keyChangedAt: this.keyChangedAt, removed: this.removed, problems: this.relayProblems() };
-    // A few small fields, read every 300 ms: compared as text.
-    if (JSON.stringify(next) === JSON.stringify(this.current)) return;
+    // A few small fields, read every 300 ms: compared as text with the last one sent.
+    const text = JSON.stringify(next);
+    if (text === this.currentText) return;
+    this.currentText = text;
     this.current = next;
     this.events.emit('status', [next]);
   }
