@@ -268,6 +268,28 @@ export function entryState(entry: NoteEntry): NoteState {
   return typeof entry.get('trashedAt') === 'number' ? 'trashed' : 'active';
 }
 
+/** A note deleted forever that this device can still bring back (its body is still here). */
+export interface DeletedNote {
+  id: string;
+  title: string;
+  deletedAt: number;
+}
+
+/** How long a note deleted forever stays recoverable on a device. */
+export const RECOVERABLE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Notes deleted forever in the 30 days before `now`, newest first. */
+export function recentlyDeleted(doc: Y.Doc, now = Date.now()): DeletedNote[] {
+  const since = now - RECOVERABLE_MS;
+  const out: DeletedNote[] = [];
+  catalogNotes(doc).forEach((entry, id) => {
+    if (!(entry instanceof Y.Map) || entryState(entry) !== 'deleted') return;
+    const deletedAt = entry.get('deletedAt');
+    if (typeof deletedAt === 'number' && deletedAt >= since) out.push({ id, title: entryTitle(entry), deletedAt });
+  });
+  return out.sort((a, b) => b.deletedAt - a.deletedAt);
+}
+
 /** Whether a body holds edits that the replica which deleted its note had not seen. */
 export function bodyEscapesDeletion(bodyStateVector: Map<number, number>, bodySeen: Map<number, number>): boolean {
   for (const [client, clock] of bodyStateVector) if (clock > (bodySeen.get(client) ?? 0)) return true;

@@ -4,13 +4,12 @@
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useRef } from 'react';
-import type { NoteSort, NoteSummary } from '../../shared/catalog';
+import type { DeletedNote, NoteSort, NoteSummary } from '../../shared/catalog';
+import type { ListMode } from '../notes/use-note-list';
 import type { SearchHit } from '../../shared/search-index';
 
 /** Height of a row in the list (CSS keeps rows at this height). */
 const ROW_PX = 30;
-
-export type ListMode = 'notes' | 'trash';
 
 /** One row; memoised so opening another note re-renders two rows, not thousands. */
 const NoteLink = memo(function NoteLink({
@@ -44,13 +43,6 @@ const NoteLink = memo(function NoteLink({
     </a>
   );
 });
-
-/** A note deleted forever that this device can still bring back. */
-export interface DeletedNote {
-  id: string;
-  title: string;
-  deletedAt: number;
-}
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 

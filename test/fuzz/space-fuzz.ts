@@ -290,7 +290,10 @@ function $edit(gen: prng.PRNG, kind: EditKind): string {
       const nodes = $textNodes();
       const previous = nodes[nodes.indexOf(point.node) - 1];
       const selection = $createRangeSelection();
-      if (point.offset > 0) selection.anchor.set(point.node.getKey(), point.offset - 1, 'text');
+      // Backspace removes a whole code point: never half of a surrogate pair.
+      const text = point.node.getTextContent();
+      const width = point.offset > 1 && /[\udc00-\udfff]/.test(text[point.offset - 1]!) && /[\ud800-\udbff]/.test(text[point.offset - 2]!) ? 2 : 1;
+      if (point.offset > 0) selection.anchor.set(point.node.getKey(), point.offset - width, 'text');
       else if (previous) selection.anchor.set(previous.getKey(), previous.getTextContentSize(), 'text');
       else return 'backspace (at start)';
       selection.focus.set(point.node.getKey(), point.offset, 'text');

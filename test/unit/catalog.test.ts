@@ -22,6 +22,8 @@ import {
   getEntry,
   initSpace,
   listNotes,
+  RECOVERABLE_MS,
+  recentlyDeleted,
   removeTag,
   renameEntry,
   restoreEntry,
@@ -279,6 +281,21 @@ describe('notes', () => {
     typeInto(space.body(copy), copy, ' more');
     expect(space.markdown(copy)).toContain('more');
     expect(space.markdown(id)).not.toContain('more');
+  });
+
+  it('lists notes deleted forever in the last 30 days, newest first, and not those restored or older', () => {
+    const doc = new Y.Doc();
+    const now = 1_800_000_000_000;
+    const ids = ['old', 'mid', 'new', 'restored', 'trashed'].map((title) => createEntry(doc, { title, author: ada }));
+    const [old, mid, fresh, restored, trashed] = ids.map((id) => getEntry(doc, id)!);
+    deleteEntryForever(old!, new Uint8Array([0]), now - RECOVERABLE_MS - 1);
+    deleteEntryForever(mid!, new Uint8Array([0]), now - 1000);
+    deleteEntryForever(fresh!, new Uint8Array([0]), now);
+    deleteEntryForever(restored!, new Uint8Array([0]), now);
+    restoreEntry(restored!);
+    trashEntry(trashed!, now);
+    expect(recentlyDeleted(doc, now).map((n) => n.title)).toEqual(['new', 'mid']);
+    expect(recentlyDeleted(doc, now)[0]).toEqual({ id: ids[2], title: 'new', deletedAt: now });
   });
 
   it('reads body text and links without an editor', () => {
