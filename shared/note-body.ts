@@ -5,7 +5,7 @@
  */
 import { createHeadlessEditor } from '@lexical/headless';
 import { createYjsBinding, syncLexicalUpdateToYjs, syncYjsChangesToLexical, type Binding, type Provider } from '@lexical/yjs';
-import { $getRoot, $isDecoratorNode, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode } from 'lexical';
+import { $getRoot, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode } from 'lexical';
 import * as Y from 'yjs';
 import { EDITOR_NODES, EXCLUDED_PROPERTIES } from './editor-nodes';
 import { noteBodyOf } from './note-doc';
@@ -91,7 +91,7 @@ function propertiesShape(read: (key: string) => unknown): string {
   }).join(',');
 }
 
-/** The structure and text of a body as Yjs holds it: `<type{props}` text children `>` per block, `[type]` per decorator. */
+/** The structure and text of a body as Yjs holds it: `<type{props}` text children `>` per block, `[type]` per decorator or line break. */
 function yjsShape(text: Y.XmlText, out: string[]): void {
   for (const op of text.toDelta() as Array<{ insert: unknown }>) {
     const insert = op.insert;
@@ -101,6 +101,8 @@ function yjsShape(text: Y.XmlText, out: string[]): void {
       yjsShape(insert, out);
       out.push('>');
     } else if (insert instanceof Y.XmlElement) out.push(`[${String(insert.getAttribute('__type'))}]`);
+    // A text node's properties are a map before its text; a line break is a map alone.
+    else if (insert instanceof Y.Map && insert.get('__type') === 'linebreak') out.push('[linebreak]');
   }
 }
 
@@ -114,7 +116,7 @@ function $editorShape(node: LexicalNode, synced: (type: string, key: string) => 
       $editorShape(child, synced, out);
       out.push('>');
     } else if ($isTextNode(child)) out.push(child.getTextContent());
-    else if ($isDecoratorNode(child)) out.push(`[${child.getType()}]`);
+    else out.push(`[${child.getType()}]`); // a decorator or a line break
   }
 }
 

@@ -18,10 +18,11 @@ const REGRESSION_SEEDS: Array<{ seed: number; found: string }> = [
   { seed: 1004, found: 'a fresh editor merged adjacent lists on load (transforms) that Yjs keeps apart: hydrate without transforms' },
   { seed: 1009, found: 'a live editor out of step with its body after concurrent structure edits: bindNoteBody now rebinds' },
   { seed: 20120, found: 'a local edit threw inside @lexical/yjs on a binding whose editor had merged lists Yjs kept apart' },
+  { seed: 90302029, found: 'a live editor lost a line break after a remote change, and the desync check did not count line breaks' },
 ];
 
 /** Seeds replayed with every live editor checked against its body at the end. */
-const LIVE_EDITOR_SEEDS = [1003, 1004, 1009];
+const LIVE_EDITOR_SEEDS = [1003, 1004, 1009, 90302029];
 
 /**
  * Seeds where a local edit throws inside Lexical ("$getTextNodeOffset: invalid offset"): a remote change
