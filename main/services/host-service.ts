@@ -321,7 +321,7 @@ export class HostService {
         const relays = sharing.relays ?? NO_RELAYS;
         if (sharing.removed) return { room: null, addresses: sharing.addresses, epoch: sharing.epoch ?? 1, removed: true, relays };
         // The first member to share a space is its creator and first owner.
-        if (create && sharing.secret && this.memberId) await (await this.space(spaceId)).membership.register(true).catch((error: unknown) => logger.warn(`membership of space ${spaceId}: ${errorMessage(error)}`));
+        if (create && sharing.secret) await this.registerSelf(spaceId, await this.space(spaceId), true);
         return { room: sharing.secret ? roomFor(sharing.secret) : null, addresses: sharing.addresses, epoch: sharing.epoch ?? 1, removed: false, relays };
       },
       'space.setRelays': async (_client, { spaceId, relays }) => {
@@ -404,8 +404,9 @@ export class HostService {
   /** Moves a space to a new key, unless it is there already; then invites and windows follow. Says whether it moved. */
   private async moveToKey(spaceId: string, key: Uint8Array, epoch: number): Promise<boolean> {
     if (!(await this.secrets.rotate(spaceId, Buffer.from(key).toString('base64url'), epoch))) return false;
-    await this.refreshInvites();
+    // Windows move to the new key first; listening on its topics can wait for a refresh in progress.
     this.broadcastKey(spaceId, epoch, false);
+    await this.refreshInvites();
     return true;
   }
 
@@ -506,6 +507,15 @@ export class HostService {
     }
   }
 
+  /**
+   * Makes this device a member of a space whose key it holds (see SpaceMembership.register). A failure
+   * is logged: the device still syncs with the key, and tries again on the next change of the records.
+   */
+  private async registerSelf(spaceId: string, host: SpaceHost, asCreator: boolean): Promise<void> {
+    if (!this.memberId || host.membership.isMember()) return;
+    await host.membership.register(asCreator).catch((error: unknown) => logger.warn(`membership of space ${spaceId}: ${errorMessage(error)}`));
+  }
+
   private identity(): Promise<Identity> {
     this.identityRead ??= readOrCreateIdentity(this.options.dataDir, this.options.keyProtection).catch((error: unknown) => {
       this.identityRead = null;
@@ -520,7 +530,7 @@ export class HostService {
     const host = await this.space(spaceId);
     // A space shared before membership existed becomes one the first time a member looks.
     const sharing = await this.secrets.read(spaceId);
-    if (sharing.secret && this.memberId && !host.membership.isMember()) await host.membership.register(true).catch((error: unknown) => logger.warn(`membership of space ${spaceId}: ${errorMessage(error)}`));
+    if (sharing.secret) await this.registerSelf(spaceId, host, true);
     const membership = host.membership.current();
     const profiles = catalogMembers(host.store.catalog);
     const lastSeen = host.history.lastSeenByMember();
@@ -597,9 +607,7 @@ export class HostService {
             registering = null;
             void this.secrets
               .read(spaceId)
-              .then(async (sharing) => {
-                if (sharing.secret && this.memberId && !h.membership.isMember()) await h.membership.register(false);
-              })
+              .then((sharing) => (sharing.secret ? this.registerSelf(spaceId, h, false) : undefined))
               .catch((error: unknown) => logger.warn(`membership of space ${spaceId}: ${errorMessage(error)}`));
           }, 300);
           registering.unref?.();

@@ -298,6 +298,7 @@ describe('removing a member', () => {
     // Ben, online, gets the new key from the announcement on the old key's topic, and his window hears of it.
     await until(async () => (await sharing(ben)).room?.name === newKey, 'Ben on the new key');
     expect((await sharing(ben)).epoch).toBe(2);
+    await until(async () => events.some((e) => e.epoch === 2), 'Ben’s window told of the new key');
     expect(events).toContainEqual({ spaceId: SPACE, epoch: 2, removed: false });
     // Cy learns that he was removed, keeps no key to sync with, and gets nothing of the new key.
     await until(async () => (await sharing(cy)).removed, 'Cy told he was removed');
