@@ -335,9 +335,8 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  app.on('activate', () => {
-    if (!mainWindow && runtime) mainWindow = createMainWindow();
-  });
+  // The dock icon brings back a window hidden behind the tray, too.
+  app.on('activate', () => showMainWindow());
 
   app
     .whenReady()

@@ -18,6 +18,7 @@ import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import type { HostService } from './host-service';
 import { localHost, type LocalHost } from './local-host';
 import { logger } from './logger';
+import { oneRunAtATime } from '../../shared/one-run-at-a-time';
 
 /** Spaces joined or shared since the last look (and key changes) are picked up this often. */
 const SPACES_CHECK_MS = 10_000;
@@ -37,8 +38,6 @@ export class HeadlessSync {
   private readonly host: LocalHost;
   private readonly spaces = new Map<string, SpacePeer>();
   private timer: ReturnType<typeof setInterval> | null = null;
-  private checking: Promise<void> = Promise.resolve();
-  private checkQueued = false;
   /** Spaces whose last join failed, and when to try again. */
   private readonly retryAt = new Map<string, number>();
   private closed = false;
@@ -72,45 +71,39 @@ export class HeadlessSync {
     return [...this.spaces.keys()];
   }
 
-  private check(): Promise<void> {
-    // One check at a time, and at most one waiting: ticks while a check is slow add nothing.
-    if (this.checkQueued) return this.checking;
-    this.checkQueued = true;
-    this.checking = this.checking.then(async () => {
-      this.checkQueued = false;
-      if (this.closed) return;
-      let ids: string[];
+  /** One check at a time, and at most one waiting: ticks while a check is slow add nothing. */
+  private readonly check = oneRunAtATime(async () => {
+    if (this.closed) return;
+    let ids: string[];
+    try {
+      ids = (await this.host.call('spaces.list', {})).spaces.map((s) => s.id);
+    } catch (error) {
+      logger.warn(`headless sync: ${errorMessage(error)}`);
+      return;
+    }
+    for (const [id, peer] of this.spaces) {
+      // A space removed from this device, or whose store was reloaded after a failed write, is left (and joined again).
+      const current = ids.includes(id) ? await this.service.space(id).catch(() => null) : null;
+      if (current?.store === peer.store) continue;
+      peer.close();
+      this.spaces.delete(id);
+    }
+    for (const id of ids) {
+      if (this.spaces.has(id) || this.closed || (this.retryAt.get(id) ?? 0) > Date.now()) continue;
+      // Each space on its own: one that fails waits a while and does not keep the others out.
       try {
-        ids = (await this.host.call('spaces.list', {})).spaces.map((s) => s.id);
+        const sharing = await this.host.call('space.sharing', { spaceId: id, create: false });
+        if (!sharing.room) continue;
+        const peer = await this.join(id);
+        if (this.closed) peer.close();
+        else this.spaces.set(id, peer);
+        this.retryAt.delete(id);
       } catch (error) {
-        logger.warn(`headless sync: ${errorMessage(error)}`);
-        return;
+        this.retryAt.set(id, Date.now() + JOIN_RETRY_MS);
+        logger.warn(`headless sync of space ${id}: ${errorMessage(error)}; trying again in ${JOIN_RETRY_MS / 1000} s`);
       }
-      for (const [id, peer] of this.spaces) {
-        // A space removed from this device, or whose store was reloaded after a failed write, is left (and joined again).
-        const current = ids.includes(id) ? await this.service.space(id).catch(() => null) : null;
-        if (current?.store === peer.store) continue;
-        peer.close();
-        this.spaces.delete(id);
-      }
-      for (const id of ids) {
-        if (this.spaces.has(id) || this.closed || (this.retryAt.get(id) ?? 0) > Date.now()) continue;
-        // Each space on its own: one that fails waits a while and does not keep the others out.
-        try {
-          const sharing = await this.host.call('space.sharing', { spaceId: id, create: false });
-          if (!sharing.room) continue;
-          const peer = await this.join(id);
-          if (this.closed) peer.close();
-          else this.spaces.set(id, peer);
-          this.retryAt.delete(id);
-        } catch (error) {
-          this.retryAt.set(id, Date.now() + JOIN_RETRY_MS);
-          logger.warn(`headless sync of space ${id}: ${errorMessage(error)}; trying again in ${JOIN_RETRY_MS / 1000} s`);
-        }
-      }
-    });
-    return this.checking;
-  }
+    }
+  });
 
   /** A space is being removed from this device: leave its room now, before its folder goes. */
   leave(spaceId: string): void {

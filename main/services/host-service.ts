@@ -15,6 +15,7 @@ import { readProfile, writeProfile } from './profile-store';
 import { SecretConflictError, SpaceSecrets } from './space-secrets';
 import { exportMarkdownZip, importMarkdownIntoStore } from './markdown-host';
 import { SpaceHost } from './space-host';
+import { oneRunAtATime } from '../../shared/one-run-at-a-time';
 import type { ChangeOrigin, HistoryTiming } from './space-history';
 import { readOrCreateIdentity, type KeyProtection } from './identity-store';
 import { fingerprint, type Identity } from './member-crypto';
@@ -444,23 +445,9 @@ export class HostService {
 
   /**
    * Listens for the invites and key changes of every open space, on every server it knows. One refresh
-   * runs at a time (an older one finishing last would put back what a newer one replaced); a call made
-   * while one runs waits for a run that starts after it, which the calls made meanwhile share.
+   * runs at a time: an older one finishing last would put back what a newer one replaced.
    */
-  private refreshInvites(): Promise<void> {
-    if (!this.invitesRefreshing) {
-      this.invitesRefreshing = this.refreshInvitesNow().finally(() => (this.invitesRefreshing = null));
-      return this.invitesRefreshing;
-    }
-    this.invitesRefreshNext ??= this.invitesRefreshing.then(() => {
-      this.invitesRefreshNext = null;
-      return this.refreshInvites();
-    });
-    return this.invitesRefreshNext;
-  }
-
-  private invitesRefreshing: Promise<void> | null = null;
-  private invitesRefreshNext: Promise<void> | null = null;
+  private readonly refreshInvites = oneRunAtATime(() => this.refreshInvitesNow());
 
   private async refreshInvitesNow(): Promise<void> {
     try {
