@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { commandUnavailable } from '../support/required';
 import { CHROMIUM } from './harness';
 
 function ip(...args: string[]): string {
@@ -59,6 +60,14 @@ function deleteNamespaces(created: string[]): void {
   created.length = 0;
 }
 
+/** Makes a namespace, remembered in `created` for deleting, with its addresses usable at once and lo up. */
+function addNamespace(name: string, created: string[]): void {
+  ip('netns', 'add', name);
+  created.push(name);
+  settleAddressesAtOnce(name);
+  ip('-n', name, 'link', 'set', 'lo', 'up');
+}
+
 /** A bridge in a namespace of its own, and member namespaces plugged into it with veth pairs. */
 export class NetLab {
   readonly bridgeNs: string;
@@ -76,9 +85,7 @@ export class NetLab {
 
   /** Creates the bridge namespace. */
   start(): void {
-    ip('netns', 'add', this.bridgeNs);
-    this.created.push(this.bridgeNs);
-    ip('-n', this.bridgeNs, 'link', 'set', 'lo', 'up');
+    addNamespace(this.bridgeNs, this.created);
     ip('-n', this.bridgeNs, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0');
     ip('-n', this.bridgeNs, 'link', 'set', 'br0', 'up');
   }
@@ -88,10 +95,7 @@ export class NetLab {
     const index = this.members.length + 1;
     const name = `${this.prefix}${index}-${this.id}`;
     const port = `p${index}`;
-    ip('netns', 'add', name);
-    this.created.push(name);
-    settleAddressesAtOnce(name);
-    ip('-n', name, 'link', 'set', 'lo', 'up');
+    addNamespace(name, this.created);
     ip('-n', name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', port, 'netns', this.bridgeNs);
     const address = `${this.subnet}.${index + 10}`;
     ip('-n', name, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
@@ -120,17 +124,10 @@ export class NetLab {
 /** A single namespace with lo and one veth pair of its own, for peers that share one machine. */
 export function soloNamespace(prefix: string, subnet = '10.231.9'): { ns: Namespace; destroy: () => void } {
   const name = `${prefix}-${process.pid % 10000}`;
-  ip('netns', 'add', name);
-  const destroy = () => {
-    try {
-      ip('netns', 'del', name);
-    } catch {
-      // already gone
-    }
-  };
+  const created: string[] = [];
+  const destroy = () => deleteNamespaces(created);
   try {
-    settleAddressesAtOnce(name);
-    ip('-n', name, 'link', 'set', 'lo', 'up');
+    addNamespace(name, created);
     // WebRTC ignores loopback: give the peers one ordinary interface, wired to itself.
     ip('-n', name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');
     ip('-n', name, 'addr', 'add', `${subnet}.1/24`, 'dev', 'eth0');
@@ -162,12 +159,7 @@ export function inNs(ns: string, command: string): void {
 export function natUnavailable(): string | null {
   const netns = netnsUnavailable();
   if (netns) return netns;
-  try {
-    execFileSync('iptables', ['--version'], { stdio: 'ignore', timeout: 10_000 });
-    return null;
-  } catch {
-    return 'iptables is missing (apt-get install iptables)';
-  }
+  return commandUnavailable('iptables', ['--version'], 'iptables');
 }
 
 export interface Home {
@@ -201,10 +193,7 @@ export class NatLab {
   }
 
   start(): void {
-    ip('netns', 'add', this.publicNs);
-    this.created.push(this.publicNs);
-    settleAddressesAtOnce(this.publicNs);
-    ip('-n', this.publicNs, 'link', 'set', 'lo', 'up');
+    addNamespace(this.publicNs, this.created);
     ip('-n', this.publicNs, 'addr', 'add', `${NatLab.SERVICE_ADDRESS}/32`, 'dev', 'lo');
     inNs(this.publicNs, 'echo 1 > /proc/sys/net/ipv4/ip_forward');
   }
@@ -213,12 +202,7 @@ export class NatLab {
     const i = this.homes.length + 1;
     const router = `${this.prefix}-r${i}-${this.id}`;
     const name = `${this.prefix}-h${i}-${this.id}`;
-    for (const ns of [router, name]) {
-      ip('netns', 'add', ns);
-      this.created.push(ns);
-      settleAddressesAtOnce(ns);
-      ip('-n', ns, 'link', 'set', 'lo', 'up');
-    }
+    for (const ns of [router, name]) addNamespace(ns, this.created);
     // Public side: 203.0.113.(4i-3) on the public network, 203.0.113.(4i-2) the router's WAN address.
     const publicEnd = `203.0.113.${4 * i - 3}`;
     const publicAddress = `203.0.113.${4 * i - 2}`;

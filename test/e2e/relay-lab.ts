@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import { removeDir, startHost, tempDir, type RunningHost } from './harness';
 import { makeTestCertificate, opensslUnavailable, type TestCertificate } from '../support/tls-cert';
 import { NatLab, natUnavailable, type Home } from './netns';
+import { commandUnavailable } from '../support/required';
 import { poll } from './peers';
 
 export const SERVICE = NatLab.SERVICE_ADDRESS;
@@ -17,14 +18,7 @@ export const TURN_PORT = 3478;
 export const TURN_USER = 'ward-7';
 export const TURN_PASSWORD = 'correct-horse-battery';
 
-function coturnUnavailable(): string | null {
-  try {
-    execFileSync('turnserver', ['--version'], { stdio: 'ignore', timeout: 10_000 });
-    return null;
-  } catch {
-    return 'coturn is missing (apt-get install coturn)';
-  }
-}
+const coturnUnavailable = () => commandUnavailable('turnserver', ['--version'], 'coturn');
 
 /** Why the lab cannot be built here, or null. */
 export function relayLabUnavailable(): string | null {

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { commandUnavailable } from './required';
 import { join } from 'node:path';
 
 export interface TestCertificate {
@@ -20,12 +21,7 @@ export interface TestCertificate {
 
 /** Why no certificate can be made here, or null. */
 export function opensslUnavailable(): string | null {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore', timeout: 10_000 });
-    return null;
-  } catch {
-    return 'the openssl command is missing (apt-get install openssl)';
-  }
+  return commandUnavailable('openssl', ['version'], 'openssl');
 }
 
 /** A certificate for `ips` (and localhost), valid for a day, written into `dir`. */

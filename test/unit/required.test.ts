@@ -1,6 +1,6 @@
 /** Suites that need root, network namespaces or the corpus: skipped with a reason at a desk, failed under CI. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { skipUnlessAvailable } from '../support/required';
+import { commandUnavailable, skipUnlessAvailable } from '../support/required';
 
 afterEach(() => vi.unstubAllEnvs());
 
@@ -15,5 +15,12 @@ describe('a suite whose requirements are missing', () => {
     expect(skipUnlessAvailable('not running as root', 'p2p.e2e')).toBe(true);
     vi.stubEnv('CI', 'true');
     expect(skipUnlessAvailable(null, 'p2p.e2e')).toBe(false);
+  });
+});
+
+describe('a command a suite needs', () => {
+  it('is missing, saying which Debian package brings it, or there', () => {
+    expect(commandUnavailable('commonplace-no-such-command', ['--version'], 'coturn')).toBe('commonplace-no-such-command is missing (apt-get install coturn)');
+    expect(commandUnavailable(process.execPath, ['--version'], 'nodejs')).toBeNull();
   });
 });
