@@ -14,7 +14,7 @@ import { importIntoCatalog, IMPORT_AUTHOR_ID, type ImportSummary } from '../../s
 import { DEFAULT_ATTACHMENT_LIMIT_BYTES } from '../../shared/attachments/attachment';
 import { uploadAttachment } from '../../shared/attachments/space-files';
 import { AttachmentStore, attachmentHashOf } from '../services/attachment-store';
-import { acquireDataDir, DataDirBusyError, defaultDataDir, readLock } from '../services/data-dir';
+import { acquireDataDir, DataDirBusyError, defaultDataDir, readLock, withoutToken } from '../services/data-dir';
 import { DocStore } from '../services/doc-store';
 import { readImportSource, writeExport } from '../services/markdown-files';
 import { BodyBatcher, importIntoStore } from '../services/markdown-host';
@@ -224,17 +224,6 @@ async function listHistory(dataDir: string, values: Record<string, string | bool
     return 0;
   } finally {
     await source.close();
-  }
-}
-
-/** A host's address for messages: its token stays out of terminals and pasted logs. */
-function withoutToken(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.search = '';
-    return parsed.href;
-  } catch {
-    return 'an unreadable address';
   }
 }
 

@@ -97,12 +97,23 @@ export function readLock(dataDir: string): LockInfo | null {
   }
 }
 
+/** A host's address for messages: its token stays out of terminals and pasted logs (the lock keeps it). */
+export function withoutToken(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.search = '';
+    return parsed.href;
+  } catch {
+    return 'an unreadable address';
+  }
+}
+
 export class DataDirBusyError extends Error {
   constructor(
     readonly dataDir: string,
     readonly holder: LockInfo,
   ) {
-    super(`${dataDir} is in use by another Commonplace ${holder.host} (pid ${holder.pid}${holder.url ? `, ${holder.url}` : ''})`);
+    super(`${dataDir} is in use by another Commonplace ${holder.host} (pid ${holder.pid}${holder.url ? `, ${withoutToken(holder.url)}` : ''})`);
     this.name = 'DataDirBusyError';
   }
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HeadlessSync } from '../services/headless-sync';
 import { DEFAULT_ATTACHMENT_LIMIT_BYTES } from '../../shared/attachments/attachment';
-import { DataDirBusyError, defaultDataDir } from '../services/data-dir';
+import { DataDirBusyError, defaultDataDir, withoutToken } from '../services/data-dir';
 import { startHostRuntime, type HostRuntime } from '../services/host-runtime';
 import { DEFAULT_SIGNALING_PORT } from '../services/lan-sync';
 import type { SignalingTls } from '../services/signaling-server';
@@ -172,9 +172,7 @@ async function main(): Promise<void> {
   const signalling = sync.info().addresses[0]?.split(':').pop();
   if (headless) {
     // A service's log may be read by others: the page's token stays in the lock (this user's only).
-    const page = new URL(host.url);
-    page.search = '';
-    process.stdout.write(`Commonplace is running at ${page.href} (notes in ${dataDir}; peer signalling on port ${signalling}; the page's address with its token is in ${join(dataDir, 'host.lock')})\n`);
+    process.stdout.write(`Commonplace is running at ${withoutToken(host.url)} (notes in ${dataDir}; peer signalling on port ${signalling}; the page's address with its token is in ${join(dataDir, 'host.lock')})\n`);
     process.stdout.write(`Commonplace syncs its spaces itself, with no window (${headless.syncing().length} shared now; spaces joined later are picked up)\n`);
   } else process.stdout.write(`Commonplace is running at ${host.url} (notes in ${dataDir}; peer signalling on port ${signalling})\n`);
 }

@@ -37,7 +37,7 @@ describe('acquireDataDir', () => {
       childScript,
       [
         "import { acquireDataDir } from './data-dir.mjs';",
-        "acquireDataDir(process.argv[2], { host: 'child', url: 'http://127.0.0.1:1/' });",
+        "acquireDataDir(process.argv[2], { host: 'child', url: 'http://127.0.0.1:1/?token=secret-token-of-the-child-host-0123' });",
         "process.stdout.write('locked\\n');",
         'setInterval(() => {}, 60_000);',
       ].join('\n'),
@@ -167,7 +167,9 @@ describe('acquireDataDir', () => {
     }
     expect(error).toBeInstanceOf(DataDirBusyError);
     expect((error as DataDirBusyError).holder).toMatchObject({ pid: child.pid, host: 'child' });
+    // The message names the holder's address but not its token: it ends up in terminals and logs.
     expect((error as DataDirBusyError).message).toContain('http://127.0.0.1:1/');
+    expect((error as DataDirBusyError).message).not.toContain('secret-token');
     expect(JSON.parse(readFileSync(lockPath(lockDir), 'utf8'))).toMatchObject({ pid: child.pid });
 
     child.kill('SIGKILL'); // it never releases: the lock file stays behind with a dead pid
