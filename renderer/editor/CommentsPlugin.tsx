@@ -6,9 +6,9 @@
  */
 import { $isMarkNode, $wrapSelectionInMarkNode, MarkNode } from '@lexical/mark';
 import { useLexicalComposerContext } from '@lexical/react/LexicalComposerContext';
-import { $dfs, mergeRegister } from '@lexical/utils';
+import { mergeRegister } from '@lexical/utils';
 import { $getNearestNodeFromDOMNode, $getNodeByKey, $getSelection, $isRangeSelection, COMMAND_PRIORITY_EDITOR, COMMAND_PRIORITY_NORMAL, createCommand, KEY_DOWN_COMMAND, type LexicalCommand } from 'lexical';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 
 export const OPEN_COMMENT_COMMAND: LexicalCommand<void> = createCommand('OPEN_COMMENT_COMMAND');
 
@@ -37,16 +37,22 @@ export function CommentsPlugin({
   onApi?: (api: CommentsEditorApi | null) => void;
 }): null {
   const [editor] = useLexicalComposerContext();
+  /** The threads of each mark node in the note, by node key (kept by the mutation listener below). */
+  const idsByMark = useRef(new Map<string, string[]>());
   useEffect(() => {
     if (!onApi) return;
     onApi({
       reveal: (threadId) => {
-        let found: MarkNode | null = null;
-        editor.getEditorState().read(() => {
-          for (const { node } of $dfs()) if ($isMarkNode(node) && node.getIDs().includes(threadId)) found ??= node;
+        // The thread's first passage in the note (a passage split by an edit has several marks).
+        const key = editor.getEditorState().read(() => {
+          let first: MarkNode | null = null;
+          for (const [markKey, ids] of idsByMark.current) {
+            const mark = ids.includes(threadId) ? $getNodeByKey(markKey) : null;
+            if ($isMarkNode(mark) && (!first || mark.isBefore(first))) first = mark;
+          }
+          return first?.getKey() ?? null;
         });
-        if (!found) return false;
-        const key = (found as MarkNode).getKey();
+        if (key === null) return false;
         editor.update(() => {
           const mark = $getNodeByKey(key);
           if ($isMarkNode(mark)) mark.select(0, mark.getChildrenSize());
@@ -69,23 +75,19 @@ export function CommentsPlugin({
         if (mark) onMarkClick(mark.getIDs());
       });
     };
-    let current: HTMLElement | null = null;
-    const off = editor.registerRootListener((root, previous) => {
+    // Unregistering calls the listener once more with no root, which takes the handler off the last one.
+    return editor.registerRootListener((root, previous) => {
       previous?.removeEventListener('click', onClick);
       root?.addEventListener('click', onClick);
-      current = root;
     });
-    return () => {
-      off();
-      current?.removeEventListener('click', onClick);
-    };
   }, [editor, onMarkClick]);
   useEffect(() => {
     // Only mark nodes are followed (not every update: typing costs this nothing).
-    const idsByMark = new Map<string, string[]>();
+    const marks = idsByMark.current;
+    marks.clear();
     let last = '';
     const report = () => {
-      const ids = new Set([...idsByMark.values()].flat());
+      const ids = new Set([...marks.values()].flat());
       const key = [...ids].sort().join(' ');
       if (key !== last) {
         last = key;
@@ -98,8 +100,8 @@ export function CommentsPlugin({
         editor.getEditorState().read(() => {
           for (const [key, mutation] of mutations) {
             const node = mutation === 'destroyed' ? null : $getNodeByKey(key);
-            if ($isMarkNode(node)) idsByMark.set(key, node.getIDs());
-            else idsByMark.delete(key);
+            if ($isMarkNode(node)) marks.set(key, node.getIDs());
+            else marks.delete(key);
           }
         });
         report();

@@ -127,23 +127,10 @@ function showRemoteCursors(
   const awarenessData = { noteId };
   const root = editor.getRootElement();
   initLocalState(provider, member().name, member().color, root !== null && document.activeElement === root, awarenessData);
-  // @lexical/yjs skips the state whose client is the note document's; this member's presence lives in
-  // the space's awareness under another client id, so it is left out here, or its own caret is drawn.
-  const peersOnly: Provider = {
-    ...provider,
-    awareness: {
-      ...provider.awareness,
-      getStates: () => {
-        const local = provider.awareness.getLocalState();
-        const states = new Map(provider.awareness.getStates());
-        for (const [clientId, state] of states) if (state === local) states.delete(clientId);
-        return states;
-      },
-    },
-  };
   const redraw = () => {
     try {
-      syncCursorPositions(binding, peersOnly);
+      // The provider's states are the peers on this note only (PeerSync.noteProvider), never this window.
+      syncCursorPositions(binding, provider);
     } catch (error) {
       console.warn('could not draw remote cursors:', error);
     }

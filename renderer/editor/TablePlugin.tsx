@@ -13,8 +13,7 @@ import {
   $insertTableRowAtSelection,
   INSERT_TABLE_COMMAND,
 } from '@lexical/table';
-import { mergeRegister } from '@lexical/utils';
-import { $getSelection, $isRangeSelection, COMMAND_PRIORITY_LOW, SELECTION_CHANGE_COMMAND } from 'lexical';
+import { $getSelection, $isRangeSelection } from 'lexical';
 import { useEffect, useState } from 'react';
 
 /** Inserts a table with a header row at the selection. */
@@ -25,17 +24,18 @@ export function insertTable(editor: ReturnType<typeof useLexicalComposerContext>
 export function TablePlugin() {
   const [editor] = useLexicalComposerContext();
   const [inTable, setInTable] = useState(false);
-  useEffect(() => {
-    const refresh = () =>
-      editor.getEditorState().read(() => {
-        const selection = $getSelection();
-        setInTable($isRangeSelection(selection) && $findTableNode(selection.anchor.getNode()) !== null);
-      });
-    return mergeRegister(
-      editor.registerUpdateListener(refresh),
-      editor.registerCommand(SELECTION_CHANGE_COMMAND, () => (refresh(), false), COMMAND_PRIORITY_LOW),
-    );
-  }, [editor]);
+  // Every selection change is an update (a separate SELECTION_CHANGE listener would only check twice);
+  // the check walks up a few parents, and setting the same value renders nothing.
+  useEffect(
+    () =>
+      editor.registerUpdateListener(({ editorState }) => {
+        editorState.read(() => {
+          const selection = $getSelection();
+          setInTable($isRangeSelection(selection) && $findTableNode(selection.anchor.getNode()) !== null);
+        });
+      }),
+    [editor],
+  );
   const run = (action: () => void) => () => editor.update(action);
   const keepFocus = (event: React.MouseEvent) => event.preventDefault();
   return (

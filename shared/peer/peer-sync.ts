@@ -544,7 +544,11 @@ export class PeerSync {
     return () => this.awareness.off('change', listener);
   }
 
-  /** A @lexical/yjs provider for one note's editor: its awareness shows only peers on that note. */
+  /**
+   * A @lexical/yjs provider for one note's editor: its awareness shows only peers on that note, not
+   * this window (@lexical/yjs leaves out only the note document's client, and this window's presence
+   * lives in the space's awareness under another id: left in, its own caret would be drawn).
+   */
   noteProvider(noteId: string): Provider {
     const awareness = this.awareness;
     return {
@@ -554,9 +558,7 @@ export class PeerSync {
           const states = new Map<number, UserState>();
           awareness.getStates().forEach((state, clientId) => {
             // Cursors are drawn from these: a peer's name and colour reach the page only once checked.
-            // This window's own state is the awareness's (the presence document may change its client id).
-            if (clientId === awareness.clientID) states.set(clientId, state as UserState);
-            else if (noteOf(state) === noteId) states.set(clientId, { ...state, ...safePresence(state) } as UserState);
+            if (clientId !== awareness.clientID && noteOf(state) === noteId) states.set(clientId, { ...state, ...safePresence(state) } as UserState);
           });
           return states;
         },

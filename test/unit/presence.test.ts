@@ -73,6 +73,9 @@ describe('presence from peers', () => {
     expect(shown.name.length).toBeLessThanOrEqual(80);
     expect(shown.name).not.toContain('\u0007');
     expect(sync.presence()).toEqual([{ clientId: peer.clientID, name: shown.name, color: '#888888', noteId: NOTE }]);
+    // This window on the same note is no peer: its own caret is not drawn.
+    sync.awareness.setLocalState({ name: 'Me', color: '#1971c2', awarenessData: { noteId: NOTE }, anchorPos: null, focusPos: null, focusing: true });
+    expect([...sync.noteProvider(NOTE).awareness.getStates().keys()]).toEqual([peer.clientID]);
     remote.destroy();
   });
 });
