@@ -74,7 +74,6 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
     const name = file.split('/').pop()!.toLowerCase();
     nameCount.set(name, (nameCount.get(name) ?? 0) + 1);
   }
-  let fromFolder = '';
   const members = catalogMembers(doc);
   const titles = new Map(all.map((n) => [n.id, n.title]));
   const titleOf = (id: string): string | null => titles.get(id) ?? null;
@@ -83,8 +82,8 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
   const attachments = new ExportAttachments(folders.get(ATTACHMENT_FOLDER)!, Boolean(options.wikilinks));
 
   const wikiText = (text: string) => text.replace(/[[\]|]/g, ' ');
-  /** `label` is the note's title (plain text), or a link's own label (inline Markdown). */
-  const linkTo = (id: string, label: { title: string } | { markdown: string }, anchor = ''): string => {
+  /** A link written in a file in `fromFolder`; `label` is the note's title (plain text), or a link's own label (inline Markdown). */
+  const linkTo = (fromFolder: string, id: string, label: { title: string } | { markdown: string }, anchor = ''): string => {
     const file = fileOf.get(id)!;
     const name = file.split('/').pop()!;
     const base = (nameCount.get(name.toLowerCase())! > 1 ? file : name).slice(0, -3);
@@ -96,10 +95,11 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
     const text = 'title' in label ? escapeLinkText(label.title) : label.markdown;
     return `[${text}](${encodeLinkPath(relativePath(fromFolder, file))}${hash ? `#${anchor.replace(/[\s()<>]/g, encodeURIComponent)}` : ''})`;
   };
-  const links: ExportLinkResolver = {
+  /** How the links of a note written in `fromFolder` are written (relative links start there). */
+  const linksFrom = (fromFolder: string): ExportLinkResolver => ({
     noteLink: (id, linkedTitle, { label, anchor }) => {
       const current = titleOf(id);
-      if (current !== null && fileOf.has(id)) return linkTo(id, label ? { markdown: label } : { title: current || 'Untitled' }, anchor);
+      if (current !== null && fileOf.has(id)) return linkTo(fromFolder, id, label ? { markdown: label } : { title: current || 'Untitled' }, anchor);
       // The target is not in this export: a wiki-link keeps the reference, a relative link would dangle.
       // (A target that is gone keeps the title it had when linked.)
       if (options.wikilinks) {
@@ -114,7 +114,7 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
       const name = file.slice(ATTACHMENT_FOLDER.length + 1);
       return options.wikilinks ? attachmentEmbed(facts, name) : attachmentLink(facts, encodeLinkPath(relativePath(fromFolder, file)), name);
     },
-  };
+  });
 
   const editor = createNoteEditor();
   const files: ExportedFile[] = [];
@@ -129,15 +129,13 @@ export async function exportSpace(doc: Y.Doc, readBody: BodyReader, options: Spa
       id: note.id,
     });
     const bodyDoc = await readBody(note.id);
-    fromFolder = wanted ? '' : exportFolder(note.folder);
-    const body = noteBodyToMarkdown(bodyDoc, note.id, { links, editor });
+    const body = noteBodyToMarkdown(bodyDoc, note.id, { links: linksFrom(wanted ? '' : exportFolder(note.folder)), editor });
     const discussion = options.comments === false ? '' : discussionSection(readThreads(bodyDoc));
     const text = `${front}\n${body}${body.endsWith('\n') || body === '' ? '' : '\n'}`;
     files.push({ path: prefix + fileOf.get(note.id)!, text: discussion ? `${text}\n${discussion}` : text });
     options.onProgress?.(index + 1, notes.length);
   }
-  fromFolder = '';
-  if (!wanted) files.unshift({ path: `${prefix}index.md`, text: indexFile(spaceName(doc), notes, linkTo) });
+  if (!wanted) files.unshift({ path: `${prefix}index.md`, text: indexFile(spaceName(doc), notes, (id, label) => linkTo('', id, label)) });
   files.push(...(await attachmentFiles(attachments, prefix, options)));
   return files;
 }
