@@ -34,6 +34,8 @@ import { errorMessage } from '../../shared/errors';
 /** One connected renderer: a window in Electron, a WebSocket on the web host. */
 export interface HostClient {
   send<E extends HostEventName>(event: E, payload: HostEvents[E]): void;
+  /** A client in this process that syncs for the host (an always-on host's peers), not a window: nobody searches through it. */
+  readonly headless?: boolean;
 }
 
 export interface HostServiceOptions {
@@ -179,10 +181,12 @@ export class HostService {
         let set = this.subscribers.get(spaceId);
         if (!set) this.subscribers.set(spaceId, (set = new Set()));
         set.add(client);
+        this.windowsChanged(spaceId);
         return { subscribed: true };
       },
       'space.unsubscribe': async (client, { spaceId }) => {
         this.subscribers.get(spaceId)?.delete(client);
+        this.windowsChanged(spaceId);
         return { subscribed: false };
       },
       'note.sync': async (client, { spaceId, noteId, stateVector }) => {
@@ -577,6 +581,7 @@ export class HostService {
     host.then(
       (h) => {
         h.search.on('indexed', () => this.emitSpace(spaceId, 'space.indexed', { spaceId }));
+        h.search.setWindowsOpen(this.windowOpen(spaceId));
         // Told once, by the write that completed the file (windows then tell their peers).
         h.attachments.on('stored', (hash) => this.emitSpace(spaceId, 'space.attachment', { spaceId, hash }));
         h.history.on('recorded', (docIds, authors) => this.emitSpace(spaceId, 'space.history', { spaceId, docIds, byOthers: authors.some((a) => a !== this.memberId) }));
@@ -648,9 +653,22 @@ export class HostService {
 
   /** Forgets a client that went away. */
   detach(client: HostClient): void {
-    for (const set of this.subscribers.values()) set.delete(client);
+    for (const [spaceId, set] of this.subscribers) if (set.delete(client)) this.windowsChanged(spaceId);
     for (const set of this.noteHolders.values()) set.delete(client);
     this.clients.delete(client);
+  }
+
+  /** Whether a window has the space open (the host's own peers are no window). */
+  private windowOpen(spaceId: string): boolean {
+    return [...(this.subscribers.get(spaceId) ?? [])].some((client) => !client.headless);
+  }
+
+  /** Tells an open space's search whether a window has it open: its index is held in memory while one has. */
+  private windowsChanged(spaceId: string): void {
+    void this.spaceHosts.get(spaceId)?.then(
+      (host) => host.search.setWindowsOpen(this.windowOpen(spaceId)),
+      () => {},
+    );
   }
 
   private emitSpace<E extends 'space.indexed' | 'space.changed' | 'space.history' | 'space.attachment'>(spaceId: string, event: E, payload: HostEvents[E], except?: HostClient): void {

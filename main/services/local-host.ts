@@ -12,7 +12,7 @@ export interface LocalHost extends HostApi {
 
 export function localHost(service: HostService): LocalHost {
   const events = new ObservableV2<{ [E in HostEventName]: (payload: HostEvents[E]) => void }>();
-  const client: HostClient = { send: (event, payload) => events.emit(event, [payload] as never) };
+  const client: HostClient = { send: (event, payload) => events.emit(event, [payload] as never), headless: true };
   return {
     call: <M extends HostMethod>(method: M, input: HostInput<M>) => service.handle(client, method, input) as Promise<HostResult<M>>,
     on: (event, listener) => {

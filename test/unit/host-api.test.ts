@@ -12,7 +12,9 @@ import { HostError, MAX_STATE_VECTOR_BYTES, MAX_UPDATE_BYTES, type HostErrorCode
 import { parseHostCall } from '../../shared/host-schemas';
 import { createEntry, deleteEntryForever, entryState, getEntry, initSpace, trashEntry } from '../../shared/catalog';
 import { initNoteBody } from '../../shared/markdown/note-markdown';
-import { newNoteDoc } from '../../shared/note-doc';
+import { CATALOG_DOC_ID, newNoteDoc } from '../../shared/note-doc';
+import { DocStore } from '../../main/services/doc-store';
+import { SpaceSearch } from '../../main/services/space-search';
 import { expectHostError } from './support/host-errors';
 
 type SpaceUpdate = { spaceId: string; update: Uint8Array };
@@ -222,7 +224,8 @@ describe('HostService.handle', () => {
     const space = await service.store.space(SPACE);
     expect(space.failed).toBe(false);
     expect(Y.encodeStateAsUpdate(space.catalog)).toEqual(stateBefore);
-    expect(watcher.events).toEqual([]);
+    // Nothing reached the window (its search index loading, which subscribing asked for, may say so meanwhile).
+    expect(watcher.events.filter((e) => e.event !== 'space.indexed')).toEqual([]);
     // The space still takes good updates.
     await expect(service.handle(client, 'space.append', { spaceId: SPACE, update: textUpdate('more') })).resolves.toEqual({ saved: true });
   });
@@ -532,17 +535,87 @@ describe('HostService: notes as documents of their own', () => {
       { text: '.', match: false },
     ]);
 
-    // After a restart the saved index answers at once, with nothing indexed again; the saved file holds no bodies.
+    // After a restart the saved index answers, with nothing indexed again; the saved files hold no bodies.
     await service.close();
-    const saved = JSON.parse(await readFile(join(dataDir, 'spaces', SPACE, 'search.json'), 'utf8')) as { version: number; search: Record<string, unknown> };
-    expect(saved.version).toBe(3);
+    const spaceDir = join(dataDir, 'spaces', SPACE);
+    const saved = JSON.parse(await readFile(join(spaceDir, 'search.json'), 'utf8')) as { version: number; notes: unknown; search: Record<string, unknown> };
+    expect(saved.version).toBe(4);
+    expect(Object.keys(saved).sort()).toEqual(['notes', 'search', 'version']);
     expect(Object.keys(saved.search)).toEqual(['index']);
     expect(JSON.stringify(saved)).not.toContain('Turn the heap');
+    const graph = JSON.parse(await readFile(join(spaceDir, 'links.json'), 'utf8')) as { version: number; links: Record<string, string[]> };
+    expect(graph.links).toEqual({ 'note-compost01': [], 'note-seeds0001': ['note-compost01'] });
+    expect(JSON.stringify(graph)).not.toContain('Turn the heap');
     service = new HostService({ dataDir, host: 'web', version: 'x' });
-    expect(await search('fortnight')).toEqual(['note-compost01']);
-    expect((await snippet('fortnight'))?.some((part) => part.match && part.text === 'fortnight')).toBe(true);
     const space = await service.space(SPACE);
+    // No window has the space open: backlinks answer, and the index stays on disk until someone searches.
+    expect(((await service.handle(client, 'note.backlinks', { spaceId: SPACE, noteId: 'note-compost01' })) as { noteIds: string[] }).noteIds).toEqual(['note-seeds0001']);
+    expect(space.search.indexLoaded).toBe(false);
+    expect(await search('fortnight')).toEqual(['note-compost01']);
+    expect(space.search.indexLoaded).toBe(true);
+    expect((await snippet('fortnight'))?.some((part) => part.match && part.text === 'fortnight')).toBe(true);
     expect(space.search.size).toBe(2);
+
+    // A file of the version before (the link graph inside the index's file) is taken as it is, not read again:
+    // a link only that file holds is still answered.
+    await service.close();
+    await rm(join(spaceDir, 'links.json'));
+    const older = { ...saved, version: 3, links: { ...graph.links, 'note-compost01': ['note-seeds0001'] }, attachments: {} };
+    await writeFile(join(spaceDir, 'search.json'), JSON.stringify(older));
+    service = new HostService({ dataDir, host: 'web', version: 'x' });
+    expect(((await service.handle(client, 'note.backlinks', { spaceId: SPACE, noteId: 'note-seeds0001' })) as { noteIds: string[] }).noteIds).toEqual(['note-compost01']);
+    expect(await search('march')).toEqual(['note-seeds0001']);
+    await service.close();
+    expect(JSON.parse(await readFile(join(spaceDir, 'search.json'), 'utf8')).version).toBe(4);
+    expect(JSON.parse(await readFile(join(spaceDir, 'links.json'), 'utf8')).links['note-compost01']).toEqual(['note-seeds0001']);
+    service = new HostService({ dataDir, host: 'web', version: 'x' });
+  });
+
+  it('lets the search index go after its idle time without a window, and loads it again for the next search', async () => {
+    const store = await new DocStore(join(dataDir, 'idle')).space(SPACE);
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Garden club');
+    const compost = makeNote(catalog, 'note-compost01', 'Compost', 'Turn the heap every fortnight.');
+    await store.append(CATALOG_DOC_ID, Y.encodeStateAsUpdate(catalog));
+    await store.append('note-compost01', Y.encodeStateAsUpdate(compost));
+    const search = new SpaceSearch(store, () => {}, 100);
+    try {
+      await search.ready;
+      expect(search.indexLoaded).toBe(false);
+      expect((await search.search('fortnight')).map((h) => h.id)).toEqual(['note-compost01']);
+      expect(search.indexLoaded).toBe(true);
+      await expect.poll(() => search.indexLoaded, { timeout: 5000 }).toBe(false);
+      // Saved as it went: the next search loads it from disk and finds the same.
+      expect(JSON.parse(await readFile(join(store.dir, 'search.json'), 'utf8')).notes).toHaveProperty('note-compost01');
+      expect((await search.search('fortnight')).map((h) => h.id)).toEqual(['note-compost01']);
+      // A window keeps it however long nobody searches.
+      search.setWindowsOpen(true);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(search.indexLoaded).toBe(true);
+      search.setWindowsOpen(false);
+      await expect.poll(() => search.indexLoaded, { timeout: 5000 }).toBe(false);
+    } finally {
+      await search.close();
+      await store.close();
+    }
+  });
+
+  it('holds the search index while a window has the space open, never for the host’s own peers', async () => {
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Garden club');
+    const seeds = makeNote(catalog, 'note-seeds0001', 'Seeds', 'Sow in March.');
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog) });
+    await service.handle(client, 'note.append', { spaceId: SPACE, noteId: 'note-seeds0001', update: Y.encodeStateAsUpdate(seeds) });
+    const space = await service.space(SPACE);
+    await space.search.ready;
+    const peer: HostClient = { send: () => {}, headless: true };
+    await service.handle(peer, 'space.subscribe', { spaceId: SPACE });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(space.search.indexLoaded).toBe(false);
+    const window = new RecordingClient();
+    await service.handle(window, 'space.subscribe', { spaceId: SPACE });
+    await expect.poll(() => space.search.indexLoaded, { timeout: 5000 }).toBe(true);
+    expect(space.search.size).toBe(1);
   });
 
   it('brings a note deleted forever back to the trash when its body holds an edit the deletion had not seen', async () => {
