@@ -5,7 +5,7 @@
  */
 import { createHeadlessEditor } from '@lexical/headless';
 import { createYjsBinding, syncLexicalUpdateToYjs, syncYjsChangesToLexical, type Binding, type Provider } from '@lexical/yjs';
-import { $getRoot, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode } from 'lexical';
+import { $getRoot, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode, type NodeKey } from 'lexical';
 import * as Y from 'yjs';
 import { EDITOR_NODES, EXCLUDED_PROPERTIES } from './editor-nodes';
 import { noteBodyOf } from './note-doc';
@@ -120,9 +120,28 @@ function $editorShape(node: LexicalNode, synced: (type: string, key: string) => 
   }
 }
 
+/** The part of @lexical/yjs's collab tree this check reads: elements have children, text nodes text. */
+interface CollabShape {
+  _key: string;
+  _text?: string;
+  _children?: CollabShape[];
+}
+
+/** Whether every text node the binding keeps is the editor's node of that key, with the same text. */
+function $collabTextMatches(node: CollabShape, nodes: EditorState['_nodeMap']): boolean {
+  for (const child of node._children ?? []) {
+    if (child._text !== undefined) {
+      const shown = nodes.get(child._key);
+      if (!$isTextNode(shown) || shown.__text !== child._text) return false;
+    } else if (!$collabTextMatches(child, nodes)) return false;
+  }
+  return true;
+}
+
 /**
  * Whether the editor shows what the body holds: the same blocks, nested the same way, with the same
- * kinds and the same text. @lexical/yjs 0.52 can leave a bound editor out of step with the document
+ * kinds and the same text, and the binding's text nodes are the editor's (its next local edit is
+ * written where it was made). @lexical/yjs 0.52 can leave a bound editor out of step with the document
  * after some concurrent structure edits (the Yjs state itself still converges); this is how a binding
  * notices.
  */
@@ -134,8 +153,11 @@ export function editorMatchesBody(binding: Binding): boolean {
     return binding.nodeProperties.get(type)?.[key] !== undefined && !(klass && binding.excludedProperties.get(klass)?.has(key));
   };
   const shown: string[] = [];
-  binding.editor.getEditorState().read(() => $editorShape($getRoot(), synced, shown));
-  return held.join('') === shown.join('');
+  const state = binding.editor.getEditorState();
+  return state.read(() => {
+    $editorShape($getRoot(), synced, shown);
+    return held.join('') === shown.join('') && $collabTextMatches(binding.root as unknown as CollabShape, state._nodeMap);
+  });
 }
 
 /** Checks after a remote change take longer than this in big notes: then they run at most once a second. */
@@ -151,6 +173,8 @@ export function bindNoteBody(
     onDesync?: () => void;
     /** The member whose edits these are: recorded in the document, so history can name them. */
     author?: string;
+    /** Only read, never edited: loading writes nothing to the body (not even the merges above). */
+    readOnly?: boolean;
   } = {},
 ): NoteBodyBinding {
   const editor = options.editor ?? createNoteEditor();
@@ -167,7 +191,20 @@ export function bindNoteBody(
   });
   // Start from an empty editor (a remount may reuse one), then load the body; nothing listens yet.
   editor.update(() => $getRoot().clear(), { discrete: true, tag: 'skip-collab' });
+  // Loading merges adjacent text nodes of one format that Yjs may hold apart (two members typing at one
+  // spot). The binding must hear of those merges, or the member's next edit lands off by the merged text;
+  // @lexical/yjs takes them as it takes merges a remote change causes, writing the merge to the body.
+  let merged: Set<NodeKey> | null = null;
+  const offLoad = editor.registerUpdateListener(({ normalizedNodes }) => {
+    if (normalizedNodes.size > 0) merged = new Set(normalizedNodes);
+  });
   hydrateEditorFromYjs(binding);
+  offLoad();
+  if (merged !== null && !options.readOnly) {
+    const state = editor.getEditorState();
+    const keys: Set<NodeKey> = merged;
+    transactAs(doc, options.author, binding, () => syncLexicalUpdateToYjs(binding, provider, state, state, new Map(), new Set(), keys, new Set(['collaboration'])));
+  }
   const onYjsChanges = (events: Array<Y.YEvent<Y.XmlText>>, transaction: Y.Transaction) => {
     if (transaction.origin !== binding) {
       syncYjsChangesToLexical(binding, provider, events, transaction.origin instanceof Y.UndoManager);
@@ -217,7 +254,7 @@ export function bindNoteBody(
 
 /** Reads a note's body as Lexical's serialized editor state (for tests and diagnostics). */
 export function readNoteState(doc: Y.Doc, noteId: string): EditorState {
-  const { editor, dispose } = bindNoteBody(doc, noteId);
+  const { editor, dispose } = bindNoteBody(doc, noteId, { readOnly: true });
   try {
     return editor.getEditorState();
   } finally {

@@ -19,10 +19,12 @@ const REGRESSION_SEEDS: Array<{ seed: number; found: string }> = [
   { seed: 1009, found: 'a live editor out of step with its body after concurrent structure edits: bindNoteBody now rebinds' },
   { seed: 20120, found: 'a local edit threw inside @lexical/yjs on a binding whose editor had merged lists Yjs kept apart' },
   { seed: 90302029, found: 'a live editor lost a line break after a remote change, and the desync check did not count line breaks' },
+  { seed: 90304745, found: 'an editor merged two text runs Yjs held apart as it loaded, unknown to the binding: the next edit landed a letter off' },
+  { seed: 90305515, found: 'the same merge on load, another shape' },
 ];
 
 /** Seeds replayed with every live editor checked against its body at the end. */
-const LIVE_EDITOR_SEEDS = [1003, 1004, 1009, 90302029];
+const LIVE_EDITOR_SEEDS = [1003, 1004, 1009, 90302029, 90304745, 90305515];
 
 /**
  * Seeds where a local edit throws inside Lexical ("$getTextNodeOffset: invalid offset"): a remote change

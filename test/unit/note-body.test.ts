@@ -5,7 +5,7 @@ import { bindNoteBody, editorMatchesBody, releaseCollabNodes } from '../../share
 import { noteBodyToMarkdown, initNoteBody } from '../../shared/markdown/note-markdown';
 import { noteBodyOf } from '../../shared/note-doc';
 import { $createMarkNode, $isMarkNode } from '@lexical/mark';
-import { $createParagraphNode, $createTextNode, $isElementNode } from 'lexical';
+import { $createParagraphNode, $createTextNode, $getSelection, $isElementNode } from 'lexical';
 import { newNoteDoc } from '../../shared/note-doc';
 import { MemorySpace } from './support/memory-space';
 
@@ -145,6 +145,44 @@ describe('note body round trip through Yjs and Lexical', () => {
     live.editor.update(() => $getRoot().getAllTextNodes()[0]!.getNextSibling()!.remove(), { discrete: true, tag: 'skip-collab' });
     expect(live.editor.getEditorState().read(() => $getRoot().getTextContent())).toBe('first');
     expect(editorMatchesBody(live.binding)).toBe(false);
+    live.dispose();
+  });
+
+  it('loads a body whose adjacent text runs Lexical merges (two members typing at one spot), and writes the next edit where it was made', () => {
+    const space = newSpace();
+    const id = space.create({ author });
+    const doc = space.body(id);
+    initNoteBody(doc, id, 'ewfy the');
+    // Another member typed bold text in front; then the bold was taken off elsewhere: Yjs holds two plain runs.
+    const first = bindNoteBody(doc, id);
+    first.editor.update(() => $getRoot().getFirstChildOrThrow().selectStart().insertNodes([$createTextNode('washyouxd').toggleFormat('bold')]), { discrete: true });
+    first.dispose();
+    const paragraph = (noteBodyOf(doc, id).toDelta() as Array<{ insert: unknown }>)[0]!.insert as Y.XmlText;
+    const runs = (paragraph.toDelta() as Array<{ insert: unknown }>).map((op) => op.insert).filter((insert): insert is Y.Map<unknown> => insert instanceof Y.Map);
+    expect(runs).toHaveLength(2);
+    runs[0]!.set('__format', 0);
+    expect(noteBodyToMarkdown(doc, id)).toBe('washyouxdewfy the');
+
+    // Read only: the editor shows one run, the binding still two, and the check says they are out of step.
+    const reader = bindNoteBody(doc, id, { readOnly: true });
+    expect(reader.editor.getEditorState().read(() => $getRoot().getAllTextNodes().length)).toBe(1);
+    expect(editorMatchesBody(reader.binding)).toBe(false);
+    reader.dispose();
+
+    // Bound to edit: the merge reaches the binding, and typing after "ewfy" lands there in the body too.
+    const live = bindNoteBody(doc, id);
+    expect(editorMatchesBody(live.binding)).toBe(true);
+    live.editor.update(
+      () => {
+        const text = $getRoot().getAllTextNodes()[0]!;
+        text.select(13, 13);
+        $getSelection()!.insertText('fm');
+      },
+      { discrete: true },
+    );
+    expect(live.editor.getEditorState().read(() => $getRoot().getTextContent())).toBe('washyouxdewfyfm the');
+    expect(noteBodyToMarkdown(doc, id)).toBe('washyouxdewfyfm the');
+    expect(editorMatchesBody(live.binding)).toBe(true);
     live.dispose();
   });
 
