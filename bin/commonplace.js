@@ -16,10 +16,15 @@ if (!existsSync(cli)) {
 }
 // `serve` is the web host that syncs by itself (it takes the web host's flags), built again when the sources changed, as `npm run web` does.
 if (process.argv[2] === 'serve') {
-  const { buildAll, isBuildCurrent } = await import(pathToFileURL(join(root, 'scripts', 'build.mjs')).href);
+  const { isBuildCurrent } = await import(pathToFileURL(join(root, 'scripts', 'build.mjs')).href);
   if (!isBuildCurrent()) {
     process.stderr.write('Commonplace: building the app (first run or sources changed)...\n');
-    await buildAll({ quiet: true });
+    // In a process of its own: a build's memory (several hundred MB) would otherwise stay with the host for as long as it runs.
+    const built = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (built.status !== 0) {
+      console.error('Commonplace: could not build the app (npm run build).');
+      process.exit(1);
+    }
   }
   process.argv.splice(2, 1, '--serve');
   await import(pathToFileURL(join(root, 'dist', 'web', 'host.mjs')).href);
