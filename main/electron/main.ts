@@ -259,6 +259,7 @@ async function start(): Promise<void> {
       dataDir,
       host: 'electron',
       version: app.getVersion(),
+      windowsExpected: true,
       openExternal,
       keyProtection,
       lockHolder: 'electron',

@@ -19,6 +19,8 @@ export interface HostRuntimeOptions extends Omit<HostServiceOptions, 'sync'> {
   lan: LanSyncOptions;
   /** true: a host without its signalling server does not start (the web host); false: it starts without sync. */
   syncRequired: boolean;
+  /** A window will open (the desktop app, the web host): search indexes load at start, ahead of it; an always-on host loads them only when one comes. */
+  windowsExpected: boolean;
 }
 
 export interface HostRuntime {
@@ -39,7 +41,7 @@ export class SyncUnavailableError extends Error {
 
 /** Takes the data directory (throws DataDirBusyError when another process has it) and starts the host. */
 export async function startHostRuntime(options: HostRuntimeOptions): Promise<HostRuntime> {
-  const { lockHolder, lan, syncRequired, ...serviceOptions } = options;
+  const { lockHolder, lan, syncRequired, windowsExpected, ...serviceOptions } = options;
   const lock = acquireDataDir(options.dataDir, { host: lockHolder });
   let sync: LanSync | null = null;
   try {
@@ -52,7 +54,7 @@ export async function startHostRuntime(options: HostRuntimeOptions): Promise<Hos
     logger.warn(`peer-to-peer sync is unavailable: ${errorMessage(error)}`);
   }
   const service = new HostService({ ...serviceOptions, sync: sync ?? undefined });
-  void service.warmUp();
+  void service.warmUp({ searchIndexes: windowsExpected });
   let stopping: Promise<void> | null = null;
   return {
     service,

@@ -708,16 +708,17 @@ export class HostService {
   }
 
   /**
-   * Opens every space in the background (catalogs, search indexes), so the first window that opens
-   * one does not wait for its disk copy to be read.
+   * Opens every space in the background (catalogs, link graphs, and with `searchIndexes` the search
+   * indexes), so the first window that opens one does not wait for its disk copy to be read.
    */
-  async warmUp(): Promise<void> {
+  async warmUp({ searchIndexes = false }: { searchIndexes?: boolean } = {}): Promise<void> {
     for (const id of await this.store.listSpaceIds().catch(() => [])) {
       await this.space(id)
         .then(async (host) => {
           host.store.diff(CATALOG_DOC_ID, new Uint8Array([0])).catch(() => {});
           host.summaries();
           await host.search.ready;
+          if (searchIndexes) await host.search.preload();
         })
         .catch((error: unknown) => logger.warn(`space ${id} could not be opened: ${errorMessage(error)}`));
     }

@@ -145,6 +145,12 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     else this.scheduleUnload();
   }
 
+  /** Loads the index ahead of a window about to open (a host with windows, at start); let go after the idle time if none comes. */
+  async preload(): Promise<void> {
+    this.lastUsedAt = Date.now();
+    await this.openIndex();
+  }
+
   async search(query: string, limit = 30, titlesOnly = false): Promise<SearchHit[]> {
     this.lastUsedAt = Date.now();
     const loaded = await this.openIndex();

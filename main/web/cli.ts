@@ -112,6 +112,8 @@ async function main(): Promise<void> {
       version,
       lockHolder: 'web host',
       syncRequired: true,
+      // An always-on host serves a page too, but mostly nobody has it open.
+      windowsExpected: !values.serve,
       attachmentLimit: limitMb * 1024 * 1024,
       lan: { port: signalingPort, lan: !values['no-lan'], fallbackToFreePort: values['signaling-port'] === undefined, allowOrigin: (origin) => servedOrigins.includes(origin), tls },
     });

@@ -616,6 +616,15 @@ describe('HostService: notes as documents of their own', () => {
     await service.handle(window, 'space.subscribe', { spaceId: SPACE });
     await expect.poll(() => space.search.indexLoaded, { timeout: 5000 }).toBe(true);
     expect(space.search.size).toBe(1);
+
+    // A host that starts with a window coming loads it ahead of the window; an always-on host does not.
+    await service.close();
+    for (const searchIndexes of [false, true]) {
+      service = new HostService({ dataDir, host: 'web', version: 'x' });
+      await service.warmUp({ searchIndexes });
+      expect((await service.space(SPACE)).search.indexLoaded).toBe(searchIndexes);
+      if (!searchIndexes) await service.close();
+    }
   });
 
   it('brings a note deleted forever back to the trash when its body holds an edit the deletion had not seen', async () => {

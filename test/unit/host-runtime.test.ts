@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 async function start(dataDir: string, options: { syncRequired?: boolean; port?: number } = {}) {
-  const runtime = await startHostRuntime({ dataDir, host: 'web', version: 'test', lockHolder: 'test host', syncRequired: options.syncRequired ?? true, lan: { port: options.port ?? 0, lan: false } });
+  const runtime = await startHostRuntime({ dataDir, host: 'web', version: 'test', lockHolder: 'test host', syncRequired: options.syncRequired ?? true, windowsExpected: false, lan: { port: options.port ?? 0, lan: false } });
   runtimes.push(runtime);
   return runtime;
 }
