@@ -558,7 +558,7 @@ async function benchHeadless(node) {
     record(`always-on host (serve) with a ${notes}-note space, no member online: resident memory 15 s after start`, 'MiB', resident);
     record(`always-on host (serve) with a ${notes}-note space, no member online: resident memory once idle (45 s after start)`, 'MiB', idle, { goal: 150 });
     record(`always-on host (serve) with a ${notes}-note space: peak resident memory while starting`, 'MiB', peaks);
-    record(`the web host with the same space (no sync of its own, no window): resident memory once idle`, 'MiB', webResident);
+    record(`the web host with the same space (no sync of its own; its search index loaded ahead of a window): resident memory once idle`, 'MiB', webResident);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
