@@ -1,7 +1,7 @@
 import { $getRoot } from 'lexical';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { bindNoteBody, editorMatchesBody, releaseCollabNodes } from '../../shared/note-body';
+import { bindNoteBody, editorMatchesBody, readNoteState, releaseCollabNodes } from '../../shared/note-body';
 import { noteBodyToMarkdown, initNoteBody } from '../../shared/markdown/note-markdown';
 import { noteBodyOf } from '../../shared/note-doc';
 import { $createMarkNode, $isMarkNode } from '@lexical/mark';
@@ -183,6 +183,40 @@ describe('note body round trip through Yjs and Lexical', () => {
     expect(live.editor.getEditorState().read(() => $getRoot().getTextContent())).toBe('washyouxdewfyfm the');
     expect(noteBodyToMarkdown(doc, id)).toBe('washyouxdewfyfm the');
     expect(editorMatchesBody(live.binding)).toBe(true);
+    live.dispose();
+  });
+
+  it('rebinds an editor that shows text a load of the body would not (text before a block\'s first text node, as a peer may send)', async () => {
+    const space = newSpace();
+    const id = space.create({ author });
+    const doc = space.body(id);
+    initNoteBody(doc, id, '- **psoaofwsyx**');
+    let desynced = 0;
+    const bind = (): ReturnType<typeof bindNoteBody> =>
+      bindNoteBody(doc, id, {
+        onDesync: () => {
+          desynced++;
+          live.dispose();
+          live = bind();
+        },
+      });
+    let live = bind();
+    const elsewhere = replicaOf(doc, id);
+    const list = (noteBodyOf(elsewhere, id).toDelta() as Array<{ insert: unknown }>)[0]!.insert as Y.XmlText;
+    const item = (list.toDelta() as Array<{ insert: unknown }>)[0]!.insert as Y.XmlText;
+    const before = Y.encodeStateVector(elsewhere);
+    item.insert(0, 'zz');
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(elsewhere, before));
+    await settled();
+    const shown = () => live.editor.getEditorState().read(() => $getRoot().getTextContent());
+    const fresh = () => readNoteState(replicaOf(doc, id), id).read(() => $getRoot().getTextContent());
+    // The editor showed "zzpsoaofwsyx", which no load of the body shows: it was bound again.
+    expect(desynced).toBe(1);
+    expect(shown()).toBe('psoaofwsyx');
+    expect(fresh()).toBe('psoaofwsyx');
+    expect(editorMatchesBody(live.binding)).toBe(true);
+    // Loading dropped only the stray letters, not the text after them (as @lexical/yjs alone would).
+    expect(noteBodyToMarkdown(doc, id)).toBe('- **psoaofwsyx**');
     live.dispose();
   });
 
