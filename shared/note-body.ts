@@ -205,7 +205,7 @@ export function bindNoteBody(
     onDesync?: () => void;
     /** The member whose edits these are: recorded in the document, so history can name them. */
     author?: string;
-    /** Only read, never edited: loading writes nothing to the body (not even the merges above). */
+    /** Only read, never edited: the text runs loading merges are not written to the body. */
     readOnly?: boolean;
   } = {},
 ): NoteBodyBinding {
