@@ -38,24 +38,32 @@ export function createNoteEditor(): LexicalEditor {
 }
 
 /**
- * Text a block holds before any text node's properties map: left when a node was deleted while a member
- * typed in it, or sent so by a peer. @lexical/yjs drops such text as it loads a body but goes on counting
- * it, and so deletes the text after it as well; removed first, a load loses only those letters.
+ * What a load of a body would not show, to be removed before it: letters a block holds before any text
+ * node's properties map (left when a node was deleted while a member typed in it, or sent so by a peer),
+ * which @lexical/yjs drops as it loads but goes on counting, and so deleted the text after them as well;
+ * and plain text nodes left empty by concurrent deletions, which Lexical removes as it loads without
+ * telling the binding (that binding would then never match its editor).
  */
-function danglingText(text: Y.XmlText, out: Array<[Y.XmlText, number, number]> = []): Array<[Y.XmlText, number, number]> {
+function strayContent(text: Y.XmlText, out: Array<[Y.XmlText, number, number]> = []): Array<[Y.XmlText, number, number]> {
   let offset = 0;
   let inTextNode = false;
+  /** Where the plain text node whose letters are still to come starts, if any. */
+  let emptySoFar: number | null = null;
   for (const op of text.toDelta() as Array<{ insert: unknown }>) {
     const insert = op.insert;
     if (typeof insert === 'string') {
       if (!inTextNode) out.push([text, offset, insert.length]);
+      emptySoFar = null;
       offset += insert.length;
       continue;
     }
+    if (emptySoFar !== null) out.push([text, emptySoFar, 1]);
     inTextNode = insert instanceof Y.Map && insert.get('__type') !== 'linebreak';
-    if (insert instanceof Y.XmlText) danglingText(insert, out);
+    emptySoFar = insert instanceof Y.Map && insert.get('__type') === 'text' ? offset : null;
+    if (insert instanceof Y.XmlText) strayContent(insert, out);
     offset += 1;
   }
+  if (emptySoFar !== null) out.push([text, emptySoFar, 1]);
   return out;
 }
 
@@ -66,9 +74,9 @@ function danglingText(text: Y.XmlText, out: Array<[Y.XmlText, number, number]> =
  */
 export function hydrateEditorFromYjs(binding: Binding): void {
   const body = binding.root._xmlText;
-  const dangling = danglingText(body);
+  const stray = strayContent(body);
   // Backwards, so each deletion leaves the offsets of those before it as they were.
-  if (dangling.length > 0) body.doc!.transact(() => dangling.reverse().forEach(([text, at, length]) => text.delete(at, length)), binding);
+  if (stray.length > 0) body.doc!.transact(() => stray.reverse().forEach(([text, at, length]) => text.delete(at, length)), binding);
   binding.editor.update(
     () => {
       binding.root.applyChildrenYjsDelta(binding, binding.root._xmlText.toDelta());
@@ -205,8 +213,6 @@ export function bindNoteBody(
     onDesync?: () => void;
     /** The member whose edits these are: recorded in the document, so history can name them. */
     author?: string;
-    /** Only read, never edited: the text runs loading merges are not written to the body. */
-    readOnly?: boolean;
   } = {},
 ): NoteBodyBinding {
   const editor = options.editor ?? createNoteEditor();
@@ -232,10 +238,10 @@ export function bindNoteBody(
   });
   hydrateEditorFromYjs(binding);
   offLoad();
-  if (merged !== null && !options.readOnly) {
+  if (merged !== null) {
+    // Not the member's edit: written without naming them, so opening a note does not count as editing it.
     const state = editor.getEditorState();
-    const keys: Set<NodeKey> = merged;
-    transactAs(doc, options.author, binding, () => syncLexicalUpdateToYjs(binding, provider, state, state, new Map(), new Set(), keys, new Set(['collaboration'])));
+    syncLexicalUpdateToYjs(binding, provider, state, state, new Map(), new Set(), merged, new Set(['collaboration']));
   }
   const onYjsChanges = (events: Array<Y.YEvent<Y.XmlText>>, transaction: Y.Transaction) => {
     if (transaction.origin !== binding) {
@@ -286,11 +292,15 @@ export function bindNoteBody(
 
 /** Reads a note's body as Lexical's serialized editor state (for tests and diagnostics). */
 export function readNoteState(doc: Y.Doc, noteId: string): EditorState {
-  const { editor, dispose } = bindNoteBody(doc, noteId, { readOnly: true });
+  // A copy: loading may tidy what it loads (above), and a read must not write to the note it reads.
+  const copy = new Y.Doc({ guid: doc.guid });
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+  const { editor, dispose } = bindNoteBody(copy, noteId);
   try {
     return editor.getEditorState();
   } finally {
     dispose();
+    copy.destroy();
   }
 }
 

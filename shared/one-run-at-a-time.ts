@@ -14,8 +14,9 @@ export function oneRunAtATime(run: () => Promise<void>): () => Promise<void> {
     return current;
   };
   return () => {
-    if (!running) return start();
-    next ??= running
+    // Between a run's end and the start of the one queued after it, a call joins the queued one.
+    if (!running && !next) return start();
+    next ??= running!
       .catch(() => {})
       .then(() => {
         next = null;

@@ -282,10 +282,18 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     const loaded: LoadedIndex = { index: new NoteSearchIndex(), indexedAs: new Map(), unsaved: false };
     const saved = await this.readSaved<SavedIndex>(INDEX_FILE);
     if (saved && LOADABLE_INDEX_VERSIONS.includes(saved.version)) {
-      loaded.index = new NoteSearchIndex({ index: saved.search.index });
-      for (const [id, as] of Object.entries(saved.notes)) loaded.indexedAs.set(id, as);
-      // An older file is written again as the index alone.
-      loaded.unsaved = saved.version !== INDEX_VERSION;
+      try {
+        loaded.index = new NoteSearchIndex({ index: saved.search.index });
+        for (const [id, as] of Object.entries(saved.notes)) loaded.indexedAs.set(id, as);
+        // An older file is written again as the index alone.
+        loaded.unsaved = saved.version !== INDEX_VERSION;
+      } catch (error) {
+        // One MiniSearch cannot read (another version of it, a damaged file): every note is indexed again.
+        this.warn(`the saved search index of space ${this.space.spaceId} cannot be loaded (${errorMessage(error)}); indexing again`);
+        loaded.index = new NoteSearchIndex();
+        loaded.indexedAs.clear();
+        loaded.unsaved = true;
+      }
     }
     for (const id of [...loaded.indexedAs.keys()]) {
       if (ids.has(id)) continue;
@@ -314,11 +322,15 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
   /** Saves the index and lets it go, unless a window opened or a search came meanwhile. */
   private async unloadIfIdle(): Promise<void> {
     this.idleTimer = null;
-    if (!this.loaded || this.windowsOpen || this.closed) return;
-    if (Date.now() - this.lastUsedAt < this.indexIdleMs) return this.scheduleUnload();
+    const idle = () => this.loaded !== null && !this.windowsOpen && !this.closed && Date.now() - this.lastUsedAt >= this.indexIdleMs;
+    if (!idle()) return this.scheduleUnload();
     await this.saveIndex();
-    // Unsaved (the disk refused): kept, so nothing is read again for it; the next save tries again.
-    if (this.loaded.unsaved) return this.scheduleUnload();
+    if (this.loaded?.unsaved) {
+      // The disk refused: kept (nothing to read again for it), and tried again after another idle time.
+      this.lastUsedAt = Date.now();
+      return this.scheduleUnload();
+    }
+    if (!idle()) return this.scheduleUnload();
     this.loaded = null;
     this.snippetTexts.clear();
   }

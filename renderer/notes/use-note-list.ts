@@ -19,8 +19,10 @@ export interface NoteList {
   query: string;
   setQuery: (query: string) => void;
   tagFilter: string | null;
-  /** Lists the notes with `tag` (null: every note). */
+  /** Lists the notes with `tag` (null: every note), back in the notes list without a query. */
   selectTag: (tag: string | null) => void;
+  /** Lists every note again, leaving the query and the list as they are. */
+  clearTag: () => void;
   sort: NoteSort;
   setSort: (sort: NoteSort) => void;
   mode: ListMode;
@@ -49,10 +51,11 @@ export function useNoteList(view: SpaceView, search: SearchClient | null): NoteL
   const selectTag = useCallback(
     (tag: string | null) => {
       setTagFilter(tag);
-      if (tag !== null) showNotes();
+      showNotes();
     },
     [showNotes],
   );
+  const clearTag = useCallback(() => setTagFilter(null), []);
 
-  return { notes, hits, query, setQuery, tagFilter, selectTag, sort, setSort, mode, setMode, showNotes };
+  return { notes, hits, query, setQuery, tagFilter, selectTag, clearTag, sort, setSort, mode, setMode, showNotes };
 }

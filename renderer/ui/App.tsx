@@ -140,7 +140,7 @@ export function App({ host }: { host: HostApi }) {
               sort={list.sort}
               onSort={list.setSort}
               tagFilter={list.tagFilter}
-              onClearTag={() => list.selectTag(null)}
+              onClearTag={list.clearTag}
               mode={list.mode}
               onMode={list.setMode}
               onEmptyTrash={() => setDialog({ kind: 'empty-trash' })}

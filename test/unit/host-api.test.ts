@@ -600,6 +600,27 @@ describe('HostService: notes as documents of their own', () => {
     }
   });
 
+  it('indexes again from the notes when the saved index cannot be loaded, and saves a good one', async () => {
+    const store = await new DocStore(join(dataDir, 'damaged')).space(SPACE);
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Garden club');
+    const compost = makeNote(catalog, 'note-compost01', 'Compost', 'Turn the heap every fortnight.');
+    await store.append(CATALOG_DOC_ID, Y.encodeStateAsUpdate(catalog));
+    await store.append('note-compost01', Y.encodeStateAsUpdate(compost));
+    await writeFile(join(store.dir, 'search.json'), JSON.stringify({ version: 4, notes: { 'note-compost01': ['x', 'Compost', ''] }, search: { index: { serializationVersion: 99 } } }));
+    const warnings: string[] = [];
+    const search = new SpaceSearch(store, (message) => warnings.push(message));
+    try {
+      expect((await search.search('fortnight')).map((h) => h.id)).toEqual(['note-compost01']);
+      expect(warnings.join('\n')).toContain('cannot be loaded');
+      await search.save();
+      expect(JSON.parse(await readFile(join(store.dir, 'search.json'), 'utf8')).search.index.serializationVersion).not.toBe(99);
+    } finally {
+      await search.close();
+      await store.close();
+    }
+  });
+
   it('holds the search index while a window has the space open, never for the host’s own peers', async () => {
     const catalog = new Y.Doc();
     initSpace(catalog, 'Garden club');

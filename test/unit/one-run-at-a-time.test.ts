@@ -29,6 +29,27 @@ describe('oneRunAtATime', () => {
     expect(started).toEqual([1, 5, 6]);
   });
 
+  it('gives a call made just as a run ends (before the queued run starts) the queued run, not a second one beside it', async () => {
+    let active = 0;
+    let most = 0;
+    let runs = 0;
+    const run = oneRunAtATime(async () => {
+      runs++;
+      active++;
+      most = Math.max(most, active);
+      await tick();
+      active--;
+    });
+    const first = run();
+    const queued = run();
+    await first;
+    const late = run();
+    expect(late).toBe(queued);
+    await Promise.all([queued, late]);
+    expect(most).toBe(1);
+    expect(runs).toBe(2);
+  });
+
   it('keeps going after a run fails, and tells the caller of that run', async () => {
     let runs = 0;
     const run = oneRunAtATime(async () => {
