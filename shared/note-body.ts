@@ -42,7 +42,7 @@ export function createNoteEditor(): LexicalEditor {
  * node's properties map (left when a node was deleted while a member typed in it, or sent so by a peer),
  * which @lexical/yjs drops as it loads but goes on counting, and so deleted the text after them as well;
  * and plain text nodes left empty by concurrent deletions, which Lexical removes as it loads without
- * telling the binding (that binding would then never match its editor).
+ * telling the binding (that binding would then never match its editor); and lists left with no items.
  */
 function strayContent(text: Y.XmlText, out: Array<[Y.XmlText, number, number]> = []): Array<[Y.XmlText, number, number]> {
   let offset = 0;
@@ -60,7 +60,9 @@ function strayContent(text: Y.XmlText, out: Array<[Y.XmlText, number, number]> =
     if (emptySoFar !== null) out.push([text, emptySoFar, 1]);
     inTextNode = insert instanceof Y.Map && insert.get('__type') !== 'linebreak';
     emptySoFar = insert instanceof Y.Map && insert.get('__type') === 'text' ? offset : null;
-    if (insert instanceof Y.XmlText) strayContent(insert, out);
+    // A list with no items (each deleted by another member): Lexical never makes one, and cannot edit at it.
+    if (insert instanceof Y.XmlText && insert.length === 0 && insert.getAttribute('__type') === 'list') out.push([text, offset, 1]);
+    else if (insert instanceof Y.XmlText) strayContent(insert, out);
     offset += 1;
   }
   if (emptySoFar !== null) out.push([text, emptySoFar, 1]);
@@ -137,6 +139,8 @@ function yjsShape(text: Y.XmlText, out: string[]): void {
     if (typeof insert === 'string') {
       if (inTextNode) out.push(insert);
     } else if (insert instanceof Y.XmlText) {
+      // A list with no items is removed by a load (below), so it is not what the note shows.
+      if (insert.length === 0 && insert.getAttribute('__type') === 'list') continue;
       out.push(`<${String(insert.getAttribute('__type'))}{${propertiesShape((key) => insert.getAttribute(key))}}`);
       yjsShape(insert, out);
       out.push('>');

@@ -23,10 +23,11 @@ const REGRESSION_SEEDS: Array<{ seed: number; found: string }> = [
   { seed: 90305515, found: 'the same merge on load, another shape' },
   { seed: 91001957, found: 'a live editor kept letters typed into a node deleted elsewhere, which a load of the body drops (and @lexical/yjs then dropped the text after them too)' },
   { seed: 91000545, found: 'the same letters left without their node, another shape' },
+  { seed: 92001061, found: 'a list whose items were deleted elsewhere stayed in a live editor, and a line break typed at it threw' },
 ];
 
 /** Seeds replayed with every live editor checked against its body at the end. */
-const LIVE_EDITOR_SEEDS = [1003, 1004, 1009, 90302029, 90304745, 90305515, 91001957, 91000545];
+const LIVE_EDITOR_SEEDS = [1003, 1004, 1009, 90302029, 90304745, 90305515, 91001957, 91000545, 92001061];
 
 /**
  * Seeds where a local edit throws inside Lexical ("$getTextNodeOffset: invalid offset"): a remote change

@@ -253,6 +253,41 @@ describe('note body round trip through Yjs and Lexical', () => {
     theirs.dispose();
   });
 
+  it('binds again an editor left with a list of no items (its items deleted elsewhere), which it could not type at', async () => {
+    const space = newSpace();
+    const id = space.create({ author });
+    const doc = space.body(id);
+    initNoteBody(doc, id, '- only item');
+    let desynced = 0;
+    const bind = (): ReturnType<typeof bindNoteBody> =>
+      bindNoteBody(doc, id, {
+        onDesync: () => {
+          desynced++;
+          live.dispose();
+          live = bind();
+        },
+      });
+    let live = bind();
+    // Elsewhere the item goes and the list stays (as concurrent edits can leave it).
+    const elsewhere = replicaOf(doc, id);
+    const list = (noteBodyOf(elsewhere, id).toDelta() as Array<{ insert: unknown }>)[0]!.insert as Y.XmlText;
+    expect(list.getAttribute('__type')).toBe('list');
+    const before = Y.encodeStateVector(elsewhere);
+    list.delete(0, list.length);
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(elsewhere, before));
+    await settled();
+    expect(desynced).toBe(1);
+    expect(live.editor.getEditorState().read(() => $getRoot().getChildren().map((n) => n.getType()))).toEqual([]);
+    expect(editorMatchesBody(live.binding)).toBe(true);
+    // The member can write again at the end of the note.
+    live.editor.update(() => {
+      $getRoot().append($createParagraphNode());
+      $getRoot().selectEnd().insertText('again');
+    }, { discrete: true });
+    expect(noteBodyToMarkdown(doc, id)).toBe('again');
+    live.dispose();
+  });
+
   it('binds again after a binding is gone without doubling the text, because cached collab nodes are released', () => {
     const space = newSpace();
     const id = space.create({ author });
