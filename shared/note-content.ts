@@ -14,10 +14,16 @@ interface Found {
 }
 
 function visit(text: Y.XmlText, out: string[], found: Found): void {
+  // Letters count only in a text run: those before any run's properties are not shown (see note-body.ts).
+  let inTextRun = false;
   for (const op of text.toDelta() as Array<{ insert: unknown }>) {
     const insert = op.insert;
-    if (typeof insert === 'string') out.push(insert);
-    else if (insert instanceof Y.XmlText) {
+    if (typeof insert === 'string') {
+      if (inTextRun) out.push(insert);
+      continue;
+    }
+    inTextRun = insert instanceof Y.Map && insert.get('__type') !== 'linebreak';
+    if (insert instanceof Y.XmlText) {
       visit(insert, out, found);
       out.push(BLOCK_BREAK);
     } else if (insert instanceof Y.XmlElement) {

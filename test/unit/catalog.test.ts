@@ -309,5 +309,8 @@ describe('notes', () => {
     const body = noteBodyOf(space.body(id), id);
     expect(bodyText(body)).toBe('Heading\nSeeTarget');
     expect([...bodyLinks(body)]).toEqual([target]);
+    // Letters before a block's first text run (its run deleted elsewhere as they were typed) are not shown, nor searched.
+    ((body.toDelta() as Array<{ insert: unknown }>)[1]!.insert as Y.XmlText).insert(0, 'zz');
+    expect(bodyText(body)).toBe('Heading\nSeeTarget');
   });
 });
