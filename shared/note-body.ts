@@ -8,6 +8,7 @@ import { createYjsBinding, syncLexicalUpdateToYjs, syncYjsChangesToLexical, type
 import { $getRoot, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode, type NodeKey } from 'lexical';
 import * as Y from 'yjs';
 import { EDITOR_NODES, EXCLUDED_PROPERTIES } from './editor-nodes';
+import { isEmptyList, startsTextRun } from './note-content';
 import { noteBodyOf } from './note-doc';
 import { transactAs } from './doc-clients';
 
@@ -58,10 +59,10 @@ function strayContent(text: Y.XmlText, out: Array<[Y.XmlText, number, number]> =
       continue;
     }
     if (emptySoFar !== null) out.push([text, emptySoFar, 1]);
-    inTextNode = insert instanceof Y.Map && insert.get('__type') !== 'linebreak';
+    inTextNode = startsTextRun(insert);
     emptySoFar = insert instanceof Y.Map && insert.get('__type') === 'text' ? offset : null;
     // A list with no items (each deleted by another member): Lexical never makes one, and cannot edit at it.
-    if (insert instanceof Y.XmlText && insert.length === 0 && insert.getAttribute('__type') === 'list') out.push([text, offset, 1]);
+    if (isEmptyList(insert)) out.push([text, offset, 1]);
     else if (insert instanceof Y.XmlText) strayContent(insert, out);
     offset += 1;
   }
@@ -134,13 +135,12 @@ function yjsShape(text: Y.XmlText, out: string[]): void {
   let inTextNode = false;
   for (const op of text.toDelta() as Array<{ insert: unknown }>) {
     const insert = op.insert;
-    const startsTextNode = insert instanceof Y.Map && insert.get('__type') !== 'linebreak';
-    if (typeof insert !== 'string') inTextNode = startsTextNode;
+    if (typeof insert !== 'string') inTextNode = startsTextRun(insert);
     if (typeof insert === 'string') {
       if (inTextNode) out.push(insert);
     } else if (insert instanceof Y.XmlText) {
       // A list with no items is removed by a load (below), so it is not what the note shows.
-      if (insert.length === 0 && insert.getAttribute('__type') === 'list') continue;
+      if (isEmptyList(insert)) continue;
       out.push(`<${String(insert.getAttribute('__type'))}{${propertiesShape((key) => insert.getAttribute(key))}}`);
       yjsShape(insert, out);
       out.push('>');

@@ -13,8 +13,20 @@ interface Found {
   attachments?: Set<string>;
 }
 
+/**
+ * Whether a delta insert starts a text run: its properties map, which its letters follow (a line break is
+ * a map alone). Letters before any run's properties are not shown: a load drops them (see note-body.ts).
+ */
+export function startsTextRun(insert: unknown): boolean {
+  return insert instanceof Y.Map && insert.get('__type') !== 'linebreak';
+}
+
+/** Whether a delta insert is a list left with no items (every item deleted elsewhere): a load removes it. */
+export function isEmptyList(insert: unknown): boolean {
+  return insert instanceof Y.XmlText && insert.length === 0 && insert.getAttribute('__type') === 'list';
+}
+
 function visit(text: Y.XmlText, out: string[], found: Found): void {
-  // Letters count only in a text run: those before any run's properties are not shown (see note-body.ts).
   let inTextRun = false;
   for (const op of text.toDelta() as Array<{ insert: unknown }>) {
     const insert = op.insert;
@@ -22,7 +34,7 @@ function visit(text: Y.XmlText, out: string[], found: Found): void {
       if (inTextRun) out.push(insert);
       continue;
     }
-    inTextRun = insert instanceof Y.Map && insert.get('__type') !== 'linebreak';
+    inTextRun = startsTextRun(insert);
     if (insert instanceof Y.XmlText) {
       visit(insert, out, found);
       out.push(BLOCK_BREAK);

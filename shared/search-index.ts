@@ -134,7 +134,6 @@ export class NoteSearchIndex {
     return results.slice(0, limit).map((r) => ({ id: String(r.id), title: String(r.title ?? ''), score: r.score, terms: [...new Set([...r.queryTerms, ...r.terms])].slice(0, MAX_HIGHLIGHT_TERMS) }));
   }
 
-
   /** Titles for the quick switcher: prefix and typo tolerant, titles only. */
   searchTitles(query: string, limit = 20): Array<{ id: string; title: string }> {
     const q = withoutDanglingLetter(query);
