@@ -43,6 +43,8 @@ export interface ChunkingOptions {
 export interface WrtcOptions extends ChunkingOptions {
   /** The WebRTC to wrap: the page's own by default; a headless host passes a binding for Node. */
   base?: WrtcImplementation;
+  /** False once its owner has stopped: a peer connection asked for afterwards is refused (simple-peer then closes). */
+  accepting?: () => boolean;
 }
 
 type Handler = ((event: Event) => void) | null;
@@ -237,6 +239,7 @@ export function chunkedWrtc(options: WrtcOptions = {}): WrtcImplementation {
   const Native = base.RTCPeerConnection;
   const nativeOnDataChannel = Object.getOwnPropertyDescriptor(Native.prototype, 'ondatachannel');
   function ChunkedPeerConnection(config?: RTCConfiguration): RTCPeerConnection {
+    if (options.accepting && !options.accepting()) throw new Error('peer sync stopped: no new connections');
     const pc = new Native(config);
     if (options.onIceError) {
       const report = options.onIceError;

@@ -307,6 +307,9 @@ export class PeerSync {
       };
       const wrtc = chunkedWrtc({
         base: this.webrtc,
+        // y-webrtc may still act on a signal it was decrypting as this provider stopped: such a
+        // connection would use the old room's key and relays, and outlive it unseen.
+        accepting: () => generation === this.generation,
         check: peerMessageProblem,
         intercept: (message, channel) => {
           if (isAttachmentMessage(message)) {
@@ -576,6 +579,7 @@ export class PeerSync {
 
   destroy(): void {
     this.destroyed = true;
+    this.generation++;
     for (const cleanup of this.cleanups) cleanup();
     this.provider?.destroy();
     this.provider = null;

@@ -1,0 +1,115 @@
+/**
+ * When PeerSync stops its provider (the space's key or relays changed, or the window closed), y-webrtc
+ * may still act on a signal it was decrypting at that moment and open a connection for the room it has
+ * just left. Such a connection would use the old key's room and the old relays (a removed member could
+ * be on its other end) and nothing would ever close it. The stopped provider's WebRTC refuses it.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
+import * as Y from 'yjs';
+import { PeerSync } from '../../shared/peer/peer-sync';
+import { chunkedWrtc, type WrtcImplementation } from '../../shared/peer/chunked-webrtc';
+import { NO_RELAYS, type SpaceRelays } from '../../shared/relays';
+import type { HostApi } from '../../shared/host-api';
+import type { NoteSyncStore } from '../../shared/note-sync/engine';
+
+// y-webrtc's signalling client uses the WebSocket global, which Node 20 lacks (as in headless-sync.ts).
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+
+/** Counts the peer connections made through it; nothing here connects anywhere. */
+class CountedPeerConnection {
+  static made = 0;
+  constructor() {
+    CountedPeerConnection.made++;
+  }
+  addEventListener(): void {}
+  createDataChannel(): object {
+    return {};
+  }
+  setRemoteDescription(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): void {}
+}
+const fakeWebrtc = { RTCPeerConnection: CountedPeerConnection, RTCSessionDescription: class {}, RTCIceCandidate: class {} } as unknown as WrtcImplementation;
+
+const TURN: SpaceRelays = { rendezvous: [], turn: [{ url: 'turn:203.0.113.7:3478', username: 'ward-7', credential: 'first' }] };
+
+/** A host with one shared space, whose relays can be set, and no signalling servers to reach. */
+function hostWithSharedSpace(): HostApi {
+  let relays = NO_RELAYS;
+  const listeners = new Map<string, Set<(payload: unknown) => void>>();
+  return {
+    call: (async (method: string, input: { relays?: SpaceRelays }) => {
+      if (method === 'space.sharing') return { room: { name: 'restart-room', password: 'a key, derived' }, addresses: [], epoch: 1, removed: false, relays };
+      if (method === 'sync.info') return { lan: false, signalingUrls: [], addresses: [] };
+      if (method === 'space.setRelays') {
+        relays = input.relays!;
+        for (const listener of listeners.get('space.relays') ?? []) listener({ spaceId: 'space-restart', relays });
+        return { relays };
+      }
+      throw new Error(`not in this test: ${method}`);
+    }) as HostApi['call'],
+    on: ((event: string, listener: (payload: unknown) => void) => {
+      const set = listeners.get(event) ?? new Set();
+      listeners.set(event, set);
+      set.add(listener);
+      return () => set.delete(listener);
+    }) as HostApi['on'],
+    onConnection: (listener) => {
+      listener(true);
+      return () => {};
+    },
+  };
+}
+
+const noStore: NoteSyncStore = {
+  manifest: async () => new Uint8Array(2048),
+  bucketDocs: async () => [],
+  stateVectors: async (ids) => ids.map(() => new Uint8Array([0])),
+  diffs: async (requests) => requests.map(() => Y.encodeStateAsUpdate(new Y.Doc())),
+  apply: async () => {},
+  isListed: () => true,
+};
+
+/** The WebRTC PeerSync gave its current y-webrtc provider. */
+const providerWebrtc = (sync: PeerSync): WrtcImplementation => {
+  const provider = (sync as unknown as { provider: { peerOpts: { wrtc: WrtcImplementation } } | null }).provider;
+  if (!provider) throw new Error('no provider running');
+  return provider.peerOpts.wrtc;
+};
+
+const syncs: PeerSync[] = [];
+afterEach(() => {
+  for (const sync of syncs.splice(0)) sync.destroy();
+  vi.restoreAllMocks();
+});
+
+describe('a stopped provider opens no connection', () => {
+  it('the WebRTC of a provider stopped for new relays refuses a connection; the new one makes it', async () => {
+    const sync = new PeerSync('space-restart', hostWithSharedSpace(), noStore, undefined, fakeWebrtc);
+    syncs.push(sync);
+    await vi.waitFor(() => providerWebrtc(sync), { timeout: 10_000 });
+    const before = providerWebrtc(sync);
+    expect(() => new before.RTCPeerConnection({})).not.toThrow();
+
+    await sync.saveRelays(TURN);
+    // The host's event restarts the provider; saveRelays may return while it is starting.
+    await vi.waitFor(() => expect(providerWebrtc(sync)).not.toBe(before), { timeout: 10_000 });
+    const after = providerWebrtc(sync);
+    const made = CountedPeerConnection.made;
+    expect(() => new before.RTCPeerConnection({})).toThrow(/peer sync stopped/);
+    expect(CountedPeerConnection.made).toBe(made);
+    expect(() => new after.RTCPeerConnection({})).not.toThrow();
+    expect(CountedPeerConnection.made).toBe(made + 1);
+
+    // And once PeerSync is gone, so is the last one's.
+    sync.destroy();
+    expect(() => new after.RTCPeerConnection({})).toThrow(/peer sync stopped/);
+  });
+
+  it('chunkedWrtc without `accepting` makes connections as before', () => {
+    const wrtc = chunkedWrtc({ base: fakeWebrtc });
+    expect(() => new wrtc.RTCPeerConnection({})).not.toThrow();
+  });
+});
