@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { newId } from '../../shared/ids';
-import { WebSocket } from 'ws';
 import { SpaceFiles } from '../../shared/attachments/space-files';
 import { errorMessage } from '../../shared/errors';
 import { PeerSync } from '../../shared/peer/peer-sync';
@@ -18,6 +17,7 @@ import { CATALOG_DOC_ID } from '../../shared/note-doc';
 import type { HostService } from './host-service';
 import { localHost, type LocalHost } from './local-host';
 import { logger } from './logger';
+import { SignallingWebSocket } from './signalling-websocket';
 import { oneRunAtATime } from '../../shared/one-run-at-a-time';
 
 /** Spaces joined or shared since the last look (and key changes) are picked up this often. */
@@ -53,8 +53,9 @@ export class HeadlessSync {
 
   /** Joins the rooms of every shared space now, and of those shared or joined later. */
   async start(): Promise<void> {
-    // y-webrtc's signalling client uses the WebSocket global, which Node 20 lacks.
-    (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+    // y-webrtc's signalling client uses the WebSocket global (Node 20 has none): ours, always, so that a
+    // frame y-webrtc cannot read is dropped instead of ending the process (signalling-websocket.ts).
+    (globalThis as { WebSocket?: unknown }).WebSocket = SignallingWebSocket;
     this.webrtc = (await import('@roamhq/wrtc')).default as unknown as WrtcImplementation;
     // A member needs a name and an id: an always-on host that was never given one names itself after its machine.
     if (!(await this.host.call('profile.get', {})).profile) {
