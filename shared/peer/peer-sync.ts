@@ -257,6 +257,8 @@ export class PeerSync {
     this.generation++;
     for (const link of this.links.values()) this.dropLink(link);
     this.links.clear();
+    // destroy() alone keeps the signalling connections open: a rendezvous taken away would still hear the space's topics.
+    this.provider?.disconnect();
     this.provider?.destroy();
     this.provider = null;
     this.starting = null;
@@ -307,9 +309,9 @@ export class PeerSync {
       };
       const wrtc = chunkedWrtc({
         base: this.webrtc,
-        // y-webrtc may still act on a signal it was decrypting as this provider stopped: such a
+        // y-webrtc may still act on a signal it was decrypting as this provider stopped (or went offline): such a
         // connection would use the old room's key and relays, and outlive it unseen.
-        accepting: () => generation === this.generation,
+        accepting: () => generation === this.generation && this.online,
         check: peerMessageProblem,
         intercept: (message, channel) => {
           if (isAttachmentMessage(message)) {

@@ -2,7 +2,9 @@
  * When PeerSync stops its provider (the space's key or relays changed, or the window closed), y-webrtc
  * may still act on a signal it was decrypting at that moment and open a connection for the room it has
  * just left. Such a connection would use the old key's room and the old relays (a removed member could
- * be on its other end) and nothing would ever close it. The stopped provider's WebRTC refuses it.
+ * be on its other end) and nothing would ever close it. The stopped provider's WebRTC refuses it, and
+ * so does an offline one's. And a stopped provider lets go of its signalling connections: y-webrtc keeps
+ * one per URL for the page, so a rendezvous taken away from the space used to stay connected.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
@@ -106,6 +108,35 @@ describe('a stopped provider opens no connection', () => {
     // And once PeerSync is gone, so is the last one's.
     sync.destroy();
     expect(() => new after.RTCPeerConnection({})).toThrow(/peer sync stopped/);
+  });
+
+  it('offline, the current WebRTC refuses a connection too, and back online makes it', async () => {
+    const sync = new PeerSync('space-restart', hostWithSharedSpace(), noStore, undefined, fakeWebrtc);
+    syncs.push(sync);
+    await vi.waitFor(() => providerWebrtc(sync), { timeout: 10_000 });
+    const wrtc = providerWebrtc(sync);
+    sync.setOnline(false);
+    expect(() => new wrtc.RTCPeerConnection({})).toThrow(/peer sync stopped/);
+    sync.setOnline(true);
+    expect(() => new wrtc.RTCPeerConnection({})).not.toThrow();
+  });
+
+  it('a rendezvous taken away is dialled no more', async () => {
+    const host = hostWithSharedSpace();
+    const RENDEZVOUS = 'wss://127.0.0.1:9';
+    await host.call('space.setRelays', { spaceId: 'space-restart', relays: { rendezvous: [RENDEZVOUS], turn: [] } });
+    const sync = new PeerSync('space-restart', host, noStore, undefined, fakeWebrtc);
+    syncs.push(sync);
+    await vi.waitFor(() => providerWebrtc(sync), { timeout: 10_000 });
+    type Connection = { url: string; shouldConnect: boolean };
+    const connections = () => (sync as unknown as { provider: { signalingConns: Connection[] } }).provider.signalingConns;
+    const rendezvous = connections().find((c) => c.url === RENDEZVOUS)!;
+    expect(rendezvous.shouldConnect).toBe(true);
+
+    await sync.saveRelays(NO_RELAYS);
+    await vi.waitFor(() => expect(connections().some((c) => c.url === RENDEZVOUS)).toBe(false), { timeout: 10_000 });
+    // y-webrtc keeps one connection per URL for the whole page: the old provider's must be closed, not just left.
+    expect(rendezvous.shouldConnect).toBe(false);
   });
 
   it('chunkedWrtc without `accepting` makes connections as before', () => {
