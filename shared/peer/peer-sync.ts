@@ -257,6 +257,8 @@ export class PeerSync {
     this.generation++;
     for (const link of this.links.values()) this.dropLink(link);
     this.links.clear();
+    // y-webrtc clears this member's presence as it leaves the room; the next provider puts it back.
+    if (this.provider && this.online) this.savedState = this.awareness.getLocalState() ?? this.savedState;
     // destroy() alone keeps the signalling connections open: a rendezvous taken away would still hear the space's topics.
     this.provider?.disconnect();
     this.provider?.destroy();
@@ -342,6 +344,11 @@ export class PeerSync {
       this.provider = provider;
       this.filterSignaling();
       if (!this.online) provider.disconnect();
+      // Once the room is open (and the old one's leaving has cleared it), this member's presence as it was.
+      void provider.key.then(() => {
+        if (this.provider !== provider || !this.online || this.awareness.getLocalState() !== null || !this.savedState) return;
+        this.awareness.setLocalState({ ...this.savedState, ...this.member });
+      });
       provider.on('peers', () => this.refreshStatus());
       this.refreshStatus();
     })();

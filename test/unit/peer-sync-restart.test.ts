@@ -139,6 +139,22 @@ describe('a stopped provider opens no connection', () => {
     expect(rendezvous.shouldConnect).toBe(false);
   });
 
+  it("keeps this member's presence (name, colour, open note) across a restart", async () => {
+    const sync = new PeerSync('space-restart', hostWithSharedSpace(), noStore, undefined, fakeWebrtc);
+    syncs.push(sync);
+    sync.setMember({ name: 'Noor', color: '#2b8a3e' });
+    await vi.waitFor(() => providerWebrtc(sync), { timeout: 10_000 });
+    sync.awareness.setLocalStateField('awarenessData', { noteId: 'note-handover-01' });
+    const before = providerWebrtc(sync);
+
+    await sync.saveRelays(TURN);
+    await vi.waitFor(() => expect(providerWebrtc(sync)).not.toBe(before), { timeout: 10_000 });
+    // y-webrtc clears the local state as it leaves the old room; it must be back once the new one is open.
+    await vi.waitFor(() => expect(sync.awareness.getLocalState()).toMatchObject({ name: 'Noor', color: '#2b8a3e', awarenessData: { noteId: 'note-handover-01' } }), { timeout: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sync.awareness.getLocalState()).toMatchObject({ name: 'Noor', awarenessData: { noteId: 'note-handover-01' } });
+  });
+
   it('chunkedWrtc without `accepting` makes connections as before', () => {
     const wrtc = chunkedWrtc({ base: fakeWebrtc });
     expect(() => new wrtc.RTCPeerConnection({})).not.toThrow();
