@@ -1,28 +1,57 @@
 /**
- * The WebSocket y-webrtc's signalling client is given in Node (it takes the global one). lib0 parses each
- * frame in `onmessage` and y-webrtc reads it there, so a frame that a signalling server sends and they
- * cannot read (not JSON, `null`) threw out of ws's event and ended the process: any server the host
- * dials could stop an always-on host. Here such a frame is dropped, with a warning at most once a minute.
+ * The WebSocket y-webrtc's signalling client is given in Node (it takes the global one). Two things a
+ * signalling server controls threw out of ws and ended the process, so any server the host dials could
+ * stop an always-on host:
+ * - lib0 parses each frame in `onmessage` and y-webrtc reads it there: a frame they cannot read (not
+ *   JSON, `null`) threw. Here it is dropped, with a warning at most once a minute.
+ * - lib0 sends on a socket still connecting (it reconnects at once when one drops, and y-webrtc sends
+ *   ICE candidates whenever they come): ws throws there. Here the message is dropped, as on a closed
+ *   socket; y-webrtc announces again once connected, and a connection that lost its signals starts over.
  */
-import { WebSocket } from 'ws';
+import type { ClientRequestArgs } from 'node:http';
+import { WebSocket, type ClientOptions } from 'ws';
 import { errorMessage } from '../../shared/errors';
 import { logger } from './logger';
 
 /** A server may send many unreadable frames: one line a minute says how many. */
 const WARN_EVERY_MS = 60_000;
-let droppedSinceWarning = 0;
-let lastWarningAt = -Infinity;
+/** A server that accepts the connection but never upgrades it is given up after this. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Signalling carries encrypted SDP offers of a few KiB (the LAN server takes no more either). */
+const MAX_FRAME_BYTES = 64 * 1024;
 
-function noteDropped(error: unknown): void {
-  droppedSinceWarning++;
-  const now = Date.now();
-  if (now - lastWarningAt < WARN_EVERY_MS) return;
-  logger.warn(`signalling: dropped ${droppedSinceWarning} message(s) from a server that could not be read: ${errorMessage(error).slice(0, 120)}`);
-  lastWarningAt = now;
-  droppedSinceWarning = 0;
+let dropped = 0;
+let lastWarningAt = -Infinity;
+let pendingWarning: ReturnType<typeof setTimeout> | null = null;
+let lastReason = '';
+
+function warnDropped(): void {
+  pendingWarning = null;
+  if (dropped === 0) return;
+  logger.warn(`signalling: dropped ${dropped} message(s) from a server that could not be read: ${lastReason}`);
+  lastWarningAt = Date.now();
+  dropped = 0;
 }
 
-export class SignallingWebSocket extends WebSocket {}
+function noteDropped(error: unknown): void {
+  dropped++;
+  lastReason = errorMessage(error).slice(0, 120);
+  const wait = lastWarningAt + WARN_EVERY_MS - Date.now();
+  if (wait <= 0) warnDropped();
+  // Those dropped since the last line are told at the end of its minute.
+  else if (!pendingWarning) (pendingWarning = setTimeout(warnDropped, wait)).unref?.();
+}
+
+export class SignallingWebSocket extends WebSocket {
+  constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions | ClientRequestArgs) {
+    super(address, protocols, { handshakeTimeout: HANDSHAKE_TIMEOUT_MS, maxPayload: MAX_FRAME_BYTES, ...options });
+  }
+
+  override send(data: Parameters<WebSocket['send']>[0], ...rest: unknown[]): void {
+    if (this.readyState === WebSocket.CONNECTING) return;
+    (super.send as (...args: unknown[]) => void).call(this, data, ...rest);
+  }
+}
 
 const onmessage = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
 if (!onmessage?.get || !onmessage.set) throw new Error('ws has no onmessage accessor to guard');

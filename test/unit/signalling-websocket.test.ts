@@ -1,13 +1,15 @@
 /**
- * A signalling server that sends frames y-webrtc cannot read (not JSON, `null`) does not stop the
- * always-on host. lib0 parses each frame inside ws's message event and y-webrtc reads it there; with
- * ws's own WebSocket such a frame threw out of the event and ended the Node process. The host gives
- * y-webrtc SignallingWebSocket, which drops the frame with a warning; later frames still arrive.
+ * A signalling server does not stop the always-on host, whatever it sends or leaves unsaid. With ws's own
+ * WebSocket, two things threw out of ws and ended the Node process: a frame y-webrtc cannot read (not
+ * JSON, `null`; lib0 parses each inside ws's message event and y-webrtc reads it there), and a send on a
+ * socket still connecting (lib0 reconnects at once and sends whenever y-webrtc has a signal). The host
+ * gives y-webrtc SignallingWebSocket, which drops both, and later frames still arrive.
  */
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import * as Y from 'yjs';
 import { WebrtcProvider } from 'y-webrtc';
 import { SignallingWebSocket } from '../../main/services/signalling-websocket';
@@ -50,5 +52,22 @@ describe('a signalling server that sends what y-webrtc cannot read', () => {
     // One warning line for the first unreadable frame; the second is counted toward the next line.
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0]![0]).toMatch(/^signalling: dropped 1 message\(s\) from a server that could not be read: /);
+  });
+
+  it('has a send on a socket still connecting dropped, where ws throws', async () => {
+    // A server that takes the connection and never answers the upgrade.
+    const server = createTcpServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const plain = new WebSocket(url);
+    const guarded = new SignallingWebSocket(url);
+    cleanups.push(() => plain.terminate(), () => guarded.terminate());
+    plain.on('error', () => {});
+    guarded.on('error', () => {});
+    expect(plain.readyState).toBe(WebSocket.CONNECTING);
+    expect(() => plain.send('{"type":"subscribe","topics":[]}')).toThrow(/not open/);
+    expect(guarded.readyState).toBe(WebSocket.CONNECTING);
+    expect(() => guarded.send('{"type":"subscribe","topics":[]}')).not.toThrow();
   });
 });
