@@ -6,7 +6,7 @@
  *   the answer was on its way), seen in test/e2e/relay.e2e.ts;
  * - a publish to the room's topic that the room's key does not open, or that names another cipher, which
  *   any signalling server, or anyone subscribed to the topic, can send.
- * And a signal still being decrypted when its room was left (the key or relays changed) opens nothing:
+ * And a signal still being decrypted when its room was left (the key or relays changed) or went offline opens nothing:
  * y-webrtc opened a connection in the room it had left, with the old key, that nothing closed.
  * The fix is a patch to y-webrtc (patches/, applied by `npm install`); these run the real y-webrtc on the
  * path a signalling message takes. Answers that do reach their connection are what every peer-to-peer
@@ -129,5 +129,17 @@ describe('a signal decrypting as its room is left', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(connectionsAskedFor).toBe(made);
     expect(left.room.webrtcConns.size).toBe(0);
+  });
+
+  it('nor in a room gone offline', async () => {
+    const offline = await openRoom('offline-room', 'the space key, derived');
+    const announce = await sealedWith(offline.key!, { type: 'announce', from: 'peer-elsewhere' });
+    const made = connectionsAskedFor;
+    offline.connection.emit('message', [{ type: 'publish', topic: 'offline-room', data: announce }]);
+    // "Work offline" as the announce is decrypted.
+    offline.provider.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(connectionsAskedFor).toBe(made);
+    expect(offline.room.webrtcConns.size).toBe(0);
   });
 });
