@@ -146,6 +146,22 @@ export function dropRelayedCopies(connection: SignalingConnection): void {
   };
 }
 
+/**
+ * Leaves the room and lets go of the signalling connections no other provider uses. y-webrtc keeps one
+ * connection per URL for the whole page; disconnect() does not forget its list, and a second one would
+ * close whatever connection has since taken that URL, another space's perhaps.
+ */
+function disconnectProvider(provider: WebrtcProvider): void {
+  provider.disconnect();
+  provider.signalingConns = [];
+}
+
+/** Ends a provider: destroy() alone keeps its signalling connections open, so a rendezvous taken away would still hear the space's topics. */
+function releaseProvider(provider: WebrtcProvider): void {
+  disconnectProvider(provider);
+  provider.destroy();
+}
+
 export class PeerSync {
   readonly awareness: Awareness;
   /** Document sync of the space's catalog and notes with every peer. */
@@ -259,9 +275,7 @@ export class PeerSync {
     this.links.clear();
     // y-webrtc clears this member's presence as it leaves the room; the next provider puts it back.
     if (this.provider && this.online) this.savedState = this.awareness.getLocalState() ?? this.savedState;
-    // destroy() alone keeps the signalling connections open: a rendezvous taken away would still hear the space's topics.
-    this.provider?.disconnect();
-    this.provider?.destroy();
+    if (this.provider) releaseProvider(this.provider);
     this.provider = null;
     this.starting = null;
   }
@@ -343,7 +357,7 @@ export class PeerSync {
       });
       this.provider = provider;
       this.filterSignaling();
-      if (!this.online) provider.disconnect();
+      if (!this.online) disconnectProvider(provider);
       // Once the room is open (and the old one's leaving has cleared it), this member's presence as it was.
       void provider.key.then(() => {
         if (this.provider !== provider || !this.online || this.awareness.getLocalState() !== null || !this.savedState) return;
@@ -463,7 +477,7 @@ export class PeerSync {
         this.provider.connect();
         this.filterSignaling();
       } else {
-        this.provider.disconnect();
+        disconnectProvider(this.provider);
       }
     }
     if (online) this.awareness.setLocalState({ ...(this.savedState ?? {}), ...(localState ?? {}), ...this.member });
@@ -590,7 +604,7 @@ export class PeerSync {
     this.destroyed = true;
     this.generation++;
     for (const cleanup of this.cleanups) cleanup();
-    this.provider?.destroy();
+    if (this.provider) releaseProvider(this.provider);
     this.provider = null;
     this.engine.destroy();
     this.links.clear();

@@ -142,7 +142,7 @@ describe('connections that never open', () => {
     // sending a candidate stays unconnected for good.
     const stalled = { connected: false, closed: false, destroy: vi.fn() };
     const open = { connected: true, closed: false, destroy: vi.fn() };
-    const provider = { room: { webrtcConns: new Map([['stalled-peer', stalled], ['open-peer', open]]) }, signalingConns: [], destroy: () => {} };
+    const provider = { room: { webrtcConns: new Map([['stalled-peer', stalled], ['open-peer', open]]) }, signalingConns: [], disconnect: () => {}, destroy: () => {} };
     (sync as unknown as { provider: unknown }).provider = provider;
 
     vi.advanceTimersByTime(CONNECT_TIMEOUT_MS - 1000);

@@ -38,16 +38,16 @@ const fakeWebrtc = { RTCPeerConnection: CountedPeerConnection, RTCSessionDescrip
 const TURN: SpaceRelays = { rendezvous: [], turn: [{ url: 'turn:203.0.113.7:3478', username: 'ward-7', credential: 'first' }] };
 
 /** A host with one shared space, whose relays can be set, and no signalling servers to reach. */
-function hostWithSharedSpace(): HostApi {
-  let relays = NO_RELAYS;
+function hostWithSharedSpace(spaceId = 'space-restart', initialRelays = NO_RELAYS): HostApi {
+  let relays = initialRelays;
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   return {
     call: (async (method: string, input: { relays?: SpaceRelays }) => {
-      if (method === 'space.sharing') return { room: { name: 'restart-room', password: 'a key, derived' }, addresses: [], epoch: 1, removed: false, relays };
+      if (method === 'space.sharing') return { room: { name: `${spaceId}-room`, password: 'a key, derived' }, addresses: [], epoch: 1, removed: false, relays };
       if (method === 'sync.info') return { lan: false, signalingUrls: [], addresses: [] };
       if (method === 'space.setRelays') {
         relays = input.relays!;
-        for (const listener of listeners.get('space.relays') ?? []) listener({ spaceId: 'space-restart', relays });
+        for (const listener of listeners.get('space.relays') ?? []) listener({ spaceId, relays });
         return { relays };
       }
       throw new Error(`not in this test: ${method}`);
@@ -80,6 +80,10 @@ const providerWebrtc = (sync: PeerSync): WrtcImplementation => {
   if (!provider) throw new Error('no provider running');
   return provider.peerOpts.wrtc;
 };
+
+/** y-webrtc's signalling connections of PeerSync's current provider. */
+type SignalingConnection = { url: string; shouldConnect: boolean };
+const signalingConnections = (sync: PeerSync): SignalingConnection[] => (sync as unknown as { provider: { signalingConns: SignalingConnection[] } }).provider.signalingConns;
 
 const syncs: PeerSync[] = [];
 afterEach(() => {
@@ -123,13 +127,12 @@ describe('a stopped provider opens no connection', () => {
 
   it('a rendezvous taken away is dialled no more', async () => {
     const host = hostWithSharedSpace();
-    const RENDEZVOUS = 'wss://127.0.0.1:9';
+    const RENDEZVOUS = 'wss://127.0.0.1:9'; // y-webrtc keeps connections per URL for the process: one URL per test
     await host.call('space.setRelays', { spaceId: 'space-restart', relays: { rendezvous: [RENDEZVOUS], turn: [] } });
     const sync = new PeerSync('space-restart', host, noStore, undefined, fakeWebrtc);
     syncs.push(sync);
     await vi.waitFor(() => providerWebrtc(sync), { timeout: 10_000 });
-    type Connection = { url: string; shouldConnect: boolean };
-    const connections = () => (sync as unknown as { provider: { signalingConns: Connection[] } }).provider.signalingConns;
+    const connections = () => signalingConnections(sync);
     const rendezvous = connections().find((c) => c.url === RENDEZVOUS)!;
     expect(rendezvous.shouldConnect).toBe(true);
 
@@ -137,6 +140,38 @@ describe('a stopped provider opens no connection', () => {
     await vi.waitFor(() => expect(connections().some((c) => c.url === RENDEZVOUS)).toBe(false), { timeout: 10_000 });
     // y-webrtc keeps one connection per URL for the whole page: the old provider's must be closed, not just left.
     expect(rendezvous.shouldConnect).toBe(false);
+  });
+
+  it('a PeerSync destroyed (its space closed or left) lets go of its rendezvous connection', async () => {
+    const RENDEZVOUS = 'wss://127.0.0.1:19'; // y-webrtc keeps connections per URL for the process: one URL per test
+    const sync = new PeerSync('space-restart', hostWithSharedSpace('space-restart', { rendezvous: [RENDEZVOUS], turn: [] }), noStore, undefined, fakeWebrtc);
+    syncs.push(sync);
+    await vi.waitFor(() => providerWebrtc(sync), { timeout: 10_000 });
+    const rendezvous = signalingConnections(sync).find((c) => c.url === RENDEZVOUS)!;
+    expect(rendezvous.shouldConnect).toBe(true);
+    sync.destroy();
+    expect(rendezvous.shouldConnect).toBe(false);
+  });
+
+  it("restarting while offline leaves another space's connection to the same server alone", async () => {
+    const RENDEZVOUS = 'wss://127.0.0.1:29'; // y-webrtc keeps connections per URL for the process: one URL per test
+    const relays = { rendezvous: [RENDEZVOUS], turn: [] };
+    const a = new PeerSync('space-a', hostWithSharedSpace('space-a', relays), noStore, undefined, fakeWebrtc);
+    syncs.push(a);
+    await vi.waitFor(() => providerWebrtc(a), { timeout: 10_000 });
+    a.setOnline(false); // its connection, used by no one else, is closed
+    const b = new PeerSync('space-b', hostWithSharedSpace('space-b', relays), noStore, undefined, fakeWebrtc);
+    syncs.push(b);
+    await vi.waitFor(() => providerWebrtc(b), { timeout: 10_000 });
+    const shared = signalingConnections(b).find((c) => c.url === RENDEZVOUS)!;
+
+    const before = providerWebrtc(a);
+    await a.saveRelays({ ...relays, turn: TURN.turn }); // a restart, while offline
+    await vi.waitFor(() => expect(providerWebrtc(a)).not.toBe(before), { timeout: 10_000 });
+    a.setOnline(true);
+    // One connection per server for the page: space A takes up the one space B holds.
+    expect(signalingConnections(a).find((c) => c.url === RENDEZVOUS)).toBe(shared);
+    expect(shared.shouldConnect).toBe(true);
   });
 
   it("keeps this member's presence (name, colour, open note) across a restart", async () => {
