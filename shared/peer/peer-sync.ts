@@ -149,7 +149,7 @@ export function dropRelayedCopies(connection: SignalingConnection): void {
 /**
  * Leaves the room and lets go of the signalling connections no other provider uses. y-webrtc keeps one
  * connection per URL for the whole page; disconnect() does not forget its list, and a second one would
- * close whatever connection has since taken that URL, another space's perhaps.
+ * take out of that table whatever connection has since been made for the URL, another space's perhaps.
  */
 function disconnectProvider(provider: WebrtcProvider): void {
   provider.disconnect();
@@ -360,8 +360,7 @@ export class PeerSync {
       if (!this.online) disconnectProvider(provider);
       // Once the room is open (and the old one's leaving has cleared it), this member's presence as it was.
       void provider.key.then(() => {
-        if (this.provider !== provider || !this.online || this.awareness.getLocalState() !== null || !this.savedState) return;
-        this.awareness.setLocalState({ ...this.savedState, ...this.member });
+        if (this.provider === provider && this.online && this.awareness.getLocalState() === null && this.savedState) this.restorePresence();
       });
       provider.on('peers', () => this.refreshStatus());
       this.refreshStatus();
@@ -480,9 +479,14 @@ export class PeerSync {
         disconnectProvider(this.provider);
       }
     }
-    if (online) this.awareness.setLocalState({ ...(this.savedState ?? {}), ...(localState ?? {}), ...this.member });
+    if (online) this.restorePresence();
     else this.savedState = localState;
     this.refreshStatus();
+  }
+
+  /** This member's presence as it was before y-webrtc cleared it (going offline, leaving a room), with what is current kept. */
+  private restorePresence(): void {
+    this.awareness.setLocalState({ ...(this.savedState ?? {}), ...(this.awareness.getLocalState() ?? {}), ...this.member });
   }
 
   /** This member's name and colour, as peers see them. */

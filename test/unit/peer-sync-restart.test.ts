@@ -7,16 +7,13 @@
  * one per URL for the page, so a rendezvous taken away from the space used to stay connected.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WebSocket } from 'ws';
-import * as Y from 'yjs';
+import './support/websocket-global';
 import { PeerSync } from '../../shared/peer/peer-sync';
 import { chunkedWrtc, type WrtcImplementation } from '../../shared/peer/chunked-webrtc';
 import { NO_RELAYS, type SpaceRelays } from '../../shared/relays';
 import type { HostApi } from '../../shared/host-api';
-import type { NoteSyncStore } from '../../shared/note-sync/engine';
+import { MemoryNoteStore } from './support/memory-note-store';
 
-// y-webrtc's signalling client uses the WebSocket global, which Node 20 lacks (as in headless-sync.ts).
-(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
 /** Counts the peer connections made through it; nothing here connects anywhere. */
 class CountedPeerConnection {
@@ -65,14 +62,6 @@ function hostWithSharedSpace(spaceId = 'space-restart', initialRelays = NO_RELAY
   };
 }
 
-const noStore: NoteSyncStore = {
-  manifest: async () => new Uint8Array(2048),
-  bucketDocs: async () => [],
-  stateVectors: async (ids) => ids.map(() => new Uint8Array([0])),
-  diffs: async (requests) => requests.map(() => Y.encodeStateAsUpdate(new Y.Doc())),
-  apply: async () => {},
-  isListed: () => true,
-};
 
 /** The WebRTC PeerSync gave its current y-webrtc provider. */
 const providerWebrtc = (sync: PeerSync): WrtcImplementation => {
@@ -93,7 +82,7 @@ afterEach(() => {
 
 describe('a stopped provider opens no connection', () => {
   it('the WebRTC of a provider stopped for new relays refuses a connection; the new one makes it', async () => {
-    const sync = new PeerSync('space-restart', hostWithSharedSpace(), noStore, undefined, fakeWebrtc);
+    const sync = new PeerSync('space-restart', hostWithSharedSpace(), new MemoryNoteStore(), undefined, fakeWebrtc);
     syncs.push(sync);
     await vi.waitFor(() => providerWebrtc(sync), { timeout: 10_000 });
     const before = providerWebrtc(sync);
@@ -115,7 +104,7 @@ describe('a stopped provider opens no connection', () => {
   });
 
   it('offline, the current WebRTC refuses a connection too, and back online makes it', async () => {
-    const sync = new PeerSync('space-restart', hostWithSharedSpace(), noStore, undefined, fakeWebrtc);
+    const sync = new PeerSync('space-restart', hostWithSharedSpace(), new MemoryNoteStore(), undefined, fakeWebrtc);
     syncs.push(sync);
     await vi.waitFor(() => providerWebrtc(sync), { timeout: 10_000 });
     const wrtc = providerWebrtc(sync);
@@ -129,7 +118,7 @@ describe('a stopped provider opens no connection', () => {
     const host = hostWithSharedSpace();
     const RENDEZVOUS = 'wss://127.0.0.1:9'; // y-webrtc keeps connections per URL for the process: one URL per test
     await host.call('space.setRelays', { spaceId: 'space-restart', relays: { rendezvous: [RENDEZVOUS], turn: [] } });
-    const sync = new PeerSync('space-restart', host, noStore, undefined, fakeWebrtc);
+    const sync = new PeerSync('space-restart', host, new MemoryNoteStore(), undefined, fakeWebrtc);
     syncs.push(sync);
     await vi.waitFor(() => providerWebrtc(sync), { timeout: 10_000 });
     const connections = () => signalingConnections(sync);
@@ -144,7 +133,7 @@ describe('a stopped provider opens no connection', () => {
 
   it('a PeerSync destroyed (its space closed or left) lets go of its rendezvous connection', async () => {
     const RENDEZVOUS = 'wss://127.0.0.1:19'; // y-webrtc keeps connections per URL for the process: one URL per test
-    const sync = new PeerSync('space-restart', hostWithSharedSpace('space-restart', { rendezvous: [RENDEZVOUS], turn: [] }), noStore, undefined, fakeWebrtc);
+    const sync = new PeerSync('space-restart', hostWithSharedSpace('space-restart', { rendezvous: [RENDEZVOUS], turn: [] }), new MemoryNoteStore(), undefined, fakeWebrtc);
     syncs.push(sync);
     await vi.waitFor(() => providerWebrtc(sync), { timeout: 10_000 });
     const rendezvous = signalingConnections(sync).find((c) => c.url === RENDEZVOUS)!;
@@ -156,11 +145,11 @@ describe('a stopped provider opens no connection', () => {
   it("restarting while offline leaves another space's connection to the same server alone", async () => {
     const RENDEZVOUS = 'wss://127.0.0.1:29'; // y-webrtc keeps connections per URL for the process: one URL per test
     const relays = { rendezvous: [RENDEZVOUS], turn: [] };
-    const a = new PeerSync('space-a', hostWithSharedSpace('space-a', relays), noStore, undefined, fakeWebrtc);
+    const a = new PeerSync('space-a', hostWithSharedSpace('space-a', relays), new MemoryNoteStore(), undefined, fakeWebrtc);
     syncs.push(a);
     await vi.waitFor(() => providerWebrtc(a), { timeout: 10_000 });
     a.setOnline(false); // its connection, used by no one else, is closed
-    const b = new PeerSync('space-b', hostWithSharedSpace('space-b', relays), noStore, undefined, fakeWebrtc);
+    const b = new PeerSync('space-b', hostWithSharedSpace('space-b', relays), new MemoryNoteStore(), undefined, fakeWebrtc);
     syncs.push(b);
     await vi.waitFor(() => providerWebrtc(b), { timeout: 10_000 });
     const shared = signalingConnections(b).find((c) => c.url === RENDEZVOUS)!;
@@ -175,7 +164,7 @@ describe('a stopped provider opens no connection', () => {
   });
 
   it("keeps this member's presence (name, colour, open note) across a restart", async () => {
-    const sync = new PeerSync('space-restart', hostWithSharedSpace(), noStore, undefined, fakeWebrtc);
+    const sync = new PeerSync('space-restart', hostWithSharedSpace(), new MemoryNoteStore(), undefined, fakeWebrtc);
     syncs.push(sync);
     sync.setMember({ name: 'Noor', color: '#2b8a3e' });
     await vi.waitFor(() => providerWebrtc(sync), { timeout: 10_000 });

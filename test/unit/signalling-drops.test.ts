@@ -13,13 +13,11 @@
  * end-to-end test exercises.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WebSocket } from 'ws';
+import './support/websocket-global';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { WebrtcProvider } from 'y-webrtc';
 
-// y-webrtc's signalling client uses the WebSocket global, which Node 20 lacks (as in headless-sync.ts).
-(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
 interface RoomInternals {
   peerId: string;
