@@ -5,7 +5,7 @@
  */
 import { createHeadlessEditor } from '@lexical/headless';
 import { createYjsBinding, syncLexicalUpdateToYjs, syncYjsChangesToLexical, type Binding, type Provider } from '@lexical/yjs';
-import { $getRoot, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode, type NodeKey } from 'lexical';
+import { $getNodeByKey, $getRoot, $isElementNode, $isTextNode, $parseSerializedNode, type EditorState, type LexicalEditor, type LexicalNode, type NodeKey } from 'lexical';
 import * as Y from 'yjs';
 import { EDITOR_NODES, EXCLUDED_PROPERTIES } from './editor-nodes';
 import { isEmptyList, startsTextRun } from './note-content';
@@ -164,20 +164,15 @@ function $editorShape(node: LexicalNode, synced: (type: string, key: string) => 
   }
 }
 
-/** The part of @lexical/yjs's collab tree this check reads: elements have children, text nodes text. */
-interface CollabShape {
-  _key: string;
-  _text?: string;
-  _children?: CollabShape[];
-}
+type CollabElement = Binding['root'];
 
 /** Whether every text node the binding keeps is the editor's node of that key, with the same text. */
-function $collabTextMatches(node: CollabShape, nodes: EditorState['_nodeMap']): boolean {
-  for (const child of node._children ?? []) {
-    if (child._text !== undefined) {
-      const shown = nodes.get(child._key);
+function $collabTextMatches(node: CollabElement): boolean {
+  for (const child of node._children) {
+    if ('_text' in child) {
+      const shown = $getNodeByKey(child._key);
       if (!$isTextNode(shown) || shown.__text !== child._text) return false;
-    } else if (!$collabTextMatches(child, nodes)) return false;
+    } else if ('_children' in child && !$collabTextMatches(child)) return false;
   }
   return true;
 }
@@ -197,10 +192,9 @@ export function editorMatchesBody(binding: Binding): boolean {
     return binding.nodeProperties.get(type)?.[key] !== undefined && !(klass && binding.excludedProperties.get(klass)?.has(key));
   };
   const shown: string[] = [];
-  const state = binding.editor.getEditorState();
-  return state.read(() => {
+  return binding.editor.getEditorState().read(() => {
     $editorShape($getRoot(), synced, shown);
-    return held.join('') === shown.join('') && $collabTextMatches(binding.root as unknown as CollabShape, state._nodeMap);
+    return held.join('') === shown.join('') && $collabTextMatches(binding.root);
   });
 }
 
@@ -299,11 +293,10 @@ export function readNoteState(doc: Y.Doc, noteId: string): EditorState {
   // A copy: loading may tidy what it loads (above), and a read must not write to the note it reads.
   const copy = new Y.Doc({ guid: doc.guid });
   Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
-  const { editor, dispose } = bindNoteBody(copy, noteId);
+  const editor = createNoteEditor();
   try {
-    return editor.getEditorState();
+    return readNoteBodyWith(copy, noteId, editor, () => editor.getEditorState());
   } finally {
-    dispose();
     copy.destroy();
   }
 }
