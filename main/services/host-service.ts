@@ -717,8 +717,8 @@ export class HostService {
         .then(async (host) => {
           host.store.diff(CATALOG_DOC_ID, new Uint8Array([0])).catch(() => {});
           host.summaries();
-          await host.search.ready;
-          if (searchIndexes) await host.search.preload();
+          // Asked for before the link graph is read, the index is brought up to date in the same pass.
+          await (searchIndexes ? host.search.preload() : host.search.ready);
         })
         .catch((error: unknown) => logger.warn(`space ${id} could not be opened: ${errorMessage(error)}`));
     }

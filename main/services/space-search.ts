@@ -155,7 +155,6 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     this.lastUsedAt = Date.now();
     const loaded = await this.openIndex();
     if (!loaded) return [];
-    this.scheduleUnload();
     if (titlesOnly) return loaded.index.searchTitles(query, limit).map((hit) => ({ ...hit, score: 0, snippet: [] }));
     const ranked = loaded.index.rank(query, limit);
     const texts = await Promise.all(ranked.map((hit) => this.textOf(hit.id, loaded.indexedAs.get(hit.id)?.[0] ?? '')));
@@ -251,8 +250,8 @@ export class SpaceSearch extends ObservableV2<SpaceSearchEvents> {
     }
     const ids = this.catalogIds();
     for (const id of [...this.graphAs.keys()]) if (!ids.has(id)) this.forget(id);
-    // A window already open wants the index too: each changed note is read once for both.
-    const index = this.windowsOpen ? await this.readIndex(ids) : null;
+    // A window open, or the index asked for (preloaded at start, a search): each changed note is read once for both.
+    const index = this.windowsOpen || this.opening !== null ? await this.readIndex(ids) : null;
     await this.refreshAll(ids, index);
     if (index && !this.closed) this.publishIndex(index);
     this.scheduleSave();

@@ -4,7 +4,7 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { HostService, type HostClient } from '../../main/services/host-service';
 import { logger } from '../../main/services/logger';
@@ -648,6 +648,27 @@ describe('HostService: notes as documents of their own', () => {
       expect((await service.space(SPACE)).search.indexLoaded).toBe(searchIndexes);
       if (!searchIndexes) await service.close();
     }
+  });
+
+  it('a host with windows coming reads each note once at start, for the link graph and the search index together', async () => {
+    const catalog = new Y.Doc();
+    initSpace(catalog, 'Garden club');
+    const ids = ['note-seeds0001', 'note-water0002', 'note-frost0003'];
+    const bodies = ids.map((id, i) => makeNote(catalog, id, `Note ${i}`, `Body ${i}.`));
+    await service.handle(client, 'space.append', { spaceId: SPACE, update: Y.encodeStateAsUpdate(catalog) });
+    for (const [i, id] of ids.entries()) await service.handle(client, 'note.append', { spaceId: SPACE, noteId: id, update: Y.encodeStateAsUpdate(bodies[i]!) });
+    await service.close();
+    // Nothing saved to start from: every note is read at start.
+    for (const name of ['links.json', 'search.json']) await rm(join(dataDir, 'spaces', SPACE, name), { force: true });
+
+    const reads = vi.spyOn(SpaceSearch.prototype as unknown as { refreshNote: () => Promise<void> }, 'refreshNote');
+    service = new HostService({ dataDir, host: 'web', version: 'x' });
+    await service.warmUp({ searchIndexes: true });
+    const space = await service.space(SPACE);
+    expect(space.search.indexLoaded).toBe(true);
+    expect(space.search.size).toBe(3);
+    expect(reads).toHaveBeenCalledTimes(3);
+    reads.mockRestore();
   });
 
   it('brings a note deleted forever back to the trash when its body holds an edit the deletion had not seen', async () => {
